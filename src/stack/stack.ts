@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+
+import { ferretdbService } from './ferretdb.service';
+import { kafkaService } from './kafka.service';
+import { redisService } from './redis.service';
+import { connectionFor, stackLayout, stackPorts, type StackConnection, type StackLayout, type StackPorts } from './layout';
+import { serviceStatus, startService, stopService, type ServiceDefinition, type ServiceStatus } from './service';
+
+/** Started in this order, stopped in the reverse one. */
+export const stackServices: readonly ServiceDefinition[] = [redisService, ferretdbService, kafkaService];
+
+export interface Stack {
+  readonly layout: StackLayout;
+  readonly ports: StackPorts;
+  readonly connection: StackConnection;
+}
+
+export function localStack(): Stack {
+  const layout = stackLayout();
+  const ports = stackPorts();
+  return { layout, ports, connection: connectionFor(ports) };
+}
+
+function writeEnvFile(stack: Stack): void {
+  const lines = Object.entries(stack.connection).map(([key, value]) => `${key}=${value}`);
+  fs.writeFileSync(stack.layout.envFile, `${lines.join('\n')}\n`);
+}
+
+/** Provisions and starts every service that is not already running; idempotent. */
+export async function stackUp(stack: Stack, report: (line: string) => void = () => undefined): Promise<void> {
+  fs.mkdirSync(stack.layout.logs, { recursive: true });
+  // Services start concurrently: Kafka's JVM start-up dominates and the others need not wait for it.
+  await Promise.all(
+    stackServices.map(async (service) => {
+      const started = Date.now();
+      const outcome = await startService(service, stack.layout, stack.ports);
+      report(`${service.name}: ${outcome} on 127.0.0.1:${service.port(stack.ports)} (${Date.now() - started} ms)`);
+    }),
+  );
+  writeEnvFile(stack);
+}
+
+export async function stackDown(stack: Stack, report: (line: string) => void = () => undefined): Promise<void> {
+  for (const service of [...stackServices].reverse()) {
+    const stopped = await stopService(service, stack.layout);
+    report(`${service.name}: ${stopped ? 'stopped' : 'not running'}`);
+  }
+}
+
+export async function stackStatus(stack: Stack): Promise<ServiceStatus[]> {
+  return await Promise.all(stackServices.map((service) => serviceStatus(service, stack.layout, stack.ports)));
+}
+
+export { stopService, startService };
