@@ -3,9 +3,11 @@ import { localStack, stackDown, stackStatus, stackUp } from './stack';
 
 const usage = 'usage: stack up|down|status';
 
-async function main(command: string | undefined): Promise<number> {
+async function main(command = ''): Promise<number> {
   const stack = localStack();
-  const print = (line: string): void => console.log(line);
+  const print = (line: string): void => {
+    console.log(line);
+  };
   switch (command) {
     case 'up':
       await stackUp(stack, print);

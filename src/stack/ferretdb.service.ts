@@ -23,12 +23,15 @@ export const ferretdbService: ServiceDefinition = {
   marker: 'ferretdb-local',
   port: (ports) => ports.mongo,
   startTimeoutMs: 30_000,
-  async provision(layout) {
+  provision(layout) {
     fs.mkdirSync(path.join(layout.root, 'ferretdb', 'data'), { recursive: true });
     const stampFile = `${binary(layout.root)}.stamp`;
     const stamp = sourceStamp();
     if (fs.existsSync(binary(layout.root)) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) return;
-    if (!onPath('go')) throw new StackError('go is not on PATH; FerretDB is built with the Go toolchain (https://go.dev/doc/install or apt-get install golang)');
+    if (!onPath('go'))
+      throw new StackError(
+        'go is not on PATH; FerretDB is built with the Go toolchain (https://go.dev/doc/install or apt-get install golang)',
+      );
     runToLog('go', ['build', '-o', binary(layout.root), '.'], path.join(layout.logs, 'ferretdb-build.log'), {
       cwd: moduleDir,
       env: { ...process.env, CGO_ENABLED: '0' },
@@ -37,13 +40,13 @@ export const ferretdbService: ServiceDefinition = {
   },
   command: (layout, ports) => ({
     command: binary(layout.root),
-    args: [
-      `--sqlite-url=file:${path.join(layout.root, 'ferretdb', 'data')}/`,
-      `--listen-addr=127.0.0.1:${ports.mongo}`,
-    ],
+    args: [`--sqlite-url=file:${path.join(layout.root, 'ferretdb', 'data')}/`, `--listen-addr=127.0.0.1:${ports.mongo}`],
   }),
   async probe(ports) {
-    const connection = mongoose.createConnection(`mongodb://127.0.0.1:${ports.mongo}/admin`, { serverSelectionTimeoutMS: 1_000, directConnection: true });
+    const connection = mongoose.createConnection(`mongodb://127.0.0.1:${ports.mongo}/admin`, {
+      serverSelectionTimeoutMS: 1_000,
+      directConnection: true,
+    });
     try {
       await connection.asPromise();
       await connection.db?.admin().ping();

@@ -57,22 +57,42 @@ export const kafkaService: ServiceDefinition = {
   marker: 'kafka.Kafka',
   port: (ports) => ports.kafka,
   startTimeoutMs: 90_000,
-  async provision(layout, ports) {
-    if (!onPath('java')) throw new StackError('java is not on PATH; Kafka needs Java 17 or newer (apt-get install openjdk-17-jre-headless)');
+  provision(layout, ports) {
+    if (!onPath('java'))
+      throw new StackError('java is not on PATH; Kafka needs Java 17 or newer (apt-get install openjdk-17-jre-headless)');
     const dir = kafkaDir(layout);
     const libs = path.join(dir, 'libs');
     const stamp = path.join(libs, '.pom');
     const pomText = fs.readFileSync(pom, 'utf8');
     if (!fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8') !== pomText) {
-      if (!onPath('mvn')) throw new StackError('mvn is not on PATH; the Kafka jars are resolved from Maven Central with Maven (apt-get install maven)');
+      if (!onPath('mvn'))
+        throw new StackError('mvn is not on PATH; the Kafka jars are resolved from Maven Central with Maven (apt-get install maven)');
       fs.rmSync(libs, { recursive: true, force: true });
-      runToLog('mvn', ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`, '-DincludeScope=runtime'], path.join(layout.logs, 'kafka-provision.log'));
+      runToLog(
+        'mvn',
+        ['-q', '-B', '-f', pom, 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`, '-DincludeScope=runtime'],
+        path.join(layout.logs, 'kafka-provision.log'),
+      );
       fs.writeFileSync(stamp, pomText);
     }
     const config = path.join(dir, 'server.properties');
     fs.writeFileSync(config, serverProperties(layout, ports));
     if (!fs.existsSync(path.join(dir, 'data', 'meta.properties'))) {
-      runToLog('java', ['-cp', classpath(layout), `-Dlog4j2.configurationFile=${log4jConfig}`, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', config], path.join(layout.logs, 'kafka-provision.log'));
+      runToLog(
+        'java',
+        [
+          '-cp',
+          classpath(layout),
+          `-Dlog4j2.configurationFile=${log4jConfig}`,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          newClusterId(),
+          '-c',
+          config,
+        ],
+        path.join(layout.logs, 'kafka-provision.log'),
+      );
     }
   },
   command: (layout) => ({
@@ -91,7 +111,13 @@ export const kafkaService: ServiceDefinition = {
     ],
   }),
   async probe(ports) {
-    const kafka = new Kafka({ clientId: 'stack-probe', brokers: [`127.0.0.1:${ports.kafka}`], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1_000 });
+    const kafka = new Kafka({
+      clientId: 'stack-probe',
+      brokers: [`127.0.0.1:${ports.kafka}`],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      connectionTimeout: 1_000,
+    });
     const admin = kafka.admin();
     try {
       await admin.connect();

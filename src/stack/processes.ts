@@ -84,8 +84,14 @@ export async function stopPid(pid: number, graceMs = 20_000): Promise<void> {
 export async function isPortFree(port: number): Promise<boolean> {
   return await new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen(port, '127.0.0.1', () =>
+      server.close(() => {
+        resolve(true);
+      }),
+    );
   });
 }
 
@@ -94,7 +100,12 @@ export function onPath(command: string): boolean {
 }
 
 /** Runs a provisioning command to completion, streaming its output into a log file. */
-export function runToLog(command: string, args: readonly string[], logFile: string, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): void {
+export function runToLog(
+  command: string,
+  args: readonly string[],
+  logFile: string,
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): void {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   const log = fs.openSync(logFile, 'a');
   const result = spawnSync(command, [...args], { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', log, log] });

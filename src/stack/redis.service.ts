@@ -12,7 +12,7 @@ export const redisService: ServiceDefinition = {
   marker: 'redis-server',
   port: (ports) => ports.redis,
   startTimeoutMs: 15_000,
-  async provision(layout) {
+  provision(layout) {
     fs.mkdirSync(path.join(layout.root, 'redis'), { recursive: true });
     if (onPath('redis-server')) return;
     if (process.getuid?.() !== 0 || !onPath('apt-get')) {
@@ -26,23 +26,36 @@ export const redisService: ServiceDefinition = {
   command: (layout, ports) => ({
     command: 'redis-server',
     args: [
-      '--bind', '127.0.0.1',
-      '--port', String(ports.redis),
-      '--dir', path.join(layout.root, 'redis'),
-      '--appendonly', 'yes',
-      '--appendfsync', 'everysec',
-      '--maxmemory-policy', 'noeviction',
-      '--save', '',
-      '--daemonize', 'no',
+      '--bind',
+      '127.0.0.1',
+      '--port',
+      String(ports.redis),
+      '--dir',
+      path.join(layout.root, 'redis'),
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--maxmemory-policy',
+      'noeviction',
+      '--save',
+      '',
+      '--daemonize',
+      'no',
     ],
   }),
   async probe(ports) {
-    const client = new Redis({ host: '127.0.0.1', port: ports.redis, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: ports.redis,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     client.on('error', () => undefined);
     try {
       await client.connect();
-      const pong = await client.ping();
-      if (pong !== 'PONG') throw new Error(`unexpected PING reply ${pong}`);
+      await client.ping();
     } finally {
       client.disconnect();
     }

@@ -9,7 +9,7 @@ export interface ServiceDefinition {
   /** A string found in the process's command line, so a reused pid is never mistaken for ours. */
   readonly marker: string;
   readonly port: (ports: StackPorts) => number;
-  readonly provision: (layout: StackLayout, ports: StackPorts) => Promise<void>;
+  readonly provision: (layout: StackLayout, ports: StackPorts) => void;
   readonly command: (layout: StackLayout, ports: StackPorts) => { command: string; args: string[]; env?: NodeJS.ProcessEnv };
   /** A real round trip through the protocol, not just an open port. */
   readonly probe: (ports: StackPorts) => Promise<void>;
@@ -28,17 +28,28 @@ export function pidFile(layout: StackLayout, service: ServiceDefinition): string
   return path.join(layout.root, `${service.name}.pid`);
 }
 
-export async function startService(service: ServiceDefinition, layout: StackLayout, ports: StackPorts): Promise<'started' | 'already running'> {
+export async function startService(
+  service: ServiceDefinition,
+  layout: StackLayout,
+  ports: StackPorts,
+): Promise<'started' | 'already running'> {
   const existing = runningPid(pidFile(layout, service), service.marker);
   if (existing !== undefined) {
-    await waitFor(service.name, () => service.probe(ports), service.startTimeoutMs, () => true);
+    await waitFor(
+      service.name,
+      () => service.probe(ports),
+      service.startTimeoutMs,
+      () => true,
+    );
     return 'already running';
   }
   const port = service.port(ports);
   if (!(await isPortFree(port))) {
-    throw new StackError(`${service.name}: port ${port} on 127.0.0.1 is taken by a process the stack did not start; free it or set another port (see README, "Local stack")`);
+    throw new StackError(
+      `${service.name}: port ${port} on 127.0.0.1 is taken by a process the stack did not start; free it or set another port (see README, "Local stack")`,
+    );
   }
-  await service.provision(layout, ports);
+  service.provision(layout, ports);
   const { command, args, env } = service.command(layout, ports);
   const pid = startDaemon({
     command,
@@ -49,7 +60,12 @@ export async function startService(service: ServiceDefinition, layout: StackLayo
     pidFile: pidFile(layout, service),
   });
   try {
-    await waitFor(service.name, () => service.probe(ports), service.startTimeoutMs, () => runningPid(pidFile(layout, service), service.marker) !== undefined);
+    await waitFor(
+      service.name,
+      () => service.probe(ports),
+      service.startTimeoutMs,
+      () => runningPid(pidFile(layout, service), service.marker) !== undefined,
+    );
   } catch (error) {
     await stopPid(pid);
     throw new StackError(`${(error as Error).message}; see ${path.join(layout.logs, `${service.name}.log`)}`);

@@ -1,0 +1,35 @@
+import type { z } from 'zod';
+import type { Connection } from 'mongoose';
+
+import type { Policy } from '../src/domain';
+import type { EffectDispatcher } from '../src/effects/effect-dispatcher';
+import type { LifecyclePublisher } from '../src/kafka/lifecycle-publisher';
+import type { Logger } from '../src/logging/logger';
+import type { TimerJobName } from '../src/queue/timer-jobs';
+import type { AuditRepository } from '../src/storage/audit.repository';
+import type { SubscriptionRepository } from '../src/storage/subscription.repository';
+
+export interface JobDeps {
+  readonly connection: Connection;
+  readonly subscriptions: SubscriptionRepository;
+  readonly audit: AuditRepository;
+  readonly dispatcher: EffectDispatcher;
+  readonly publisher: LifecyclePublisher;
+  readonly dataCollections: readonly string[];
+  readonly policy: Policy;
+  readonly clock: () => number;
+  readonly logger: Logger;
+}
+
+/** What a processor asks of the queue when it is done: nothing, or to run again later. */
+export type JobResult = { readonly kind: 'done'; readonly outcome: string } | { readonly kind: 'delay-until'; readonly at: number };
+
+export interface JobDefinition<S extends z.ZodType = z.ZodType> {
+  readonly name: TimerJobName;
+  readonly payload: S;
+  readonly process: (payload: z.infer<S>, jobId: string, deps: JobDeps) => Promise<JobResult>;
+}
+
+export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): JobDefinition {
+  return definition;
+}

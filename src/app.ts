@@ -1,0 +1,182 @@
+import { Queue, type Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Connection } from 'mongoose';
+import type { Redis } from 'ioredis';
+
+import type { EventConsumer } from '../consumers/consumer';
+import { consumers } from '../consumers/routes';
+import { jobRegistry } from '../jobs/registry';
+import type { Config } from './config/config';
+import { EffectDispatcher } from './effects/effect-dispatcher';
+import { buildHttpServer } from './http/server';
+import { BatchConsumer } from './kafka/batch-consumer';
+import { DeadLetterSink } from './kafka/dead-letters';
+import { createKafka, ensureTopics } from './kafka/kafka-client';
+import { LifecyclePublisher } from './kafka/lifecycle-publisher';
+import type { Logger } from './logging/logger';
+import { OutboxSweeper } from './processing/outbox-sweeper';
+import { processMessages, type ProcessDeps } from './processing/process-messages';
+import { connectRedis } from './queue/redis';
+import { TimerQueue } from './queue/timer-queue';
+import { startTimerWorker } from './queue/timer-worker';
+import { AuditRepository } from './storage/audit.repository';
+import { connectMongo } from './storage/mongo';
+import { SubscriptionRepository } from './storage/subscription.repository';
+import { parseDuration } from './domain';
+
+/** Everything the worker is made of, wired once. Tests build it with their own config. */
+export interface App {
+  readonly config: Readonly<Config>;
+  readonly connection: Connection;
+  readonly kafka: Kafka;
+  readonly producer: Producer;
+  readonly queue: Queue;
+  readonly subscriptions: SubscriptionRepository;
+  readonly audit: AuditRepository;
+  readonly http: FastifyInstance;
+  readonly processDeps: ProcessDeps;
+  start(options?: { consume?: boolean; timers?: boolean; http?: boolean }): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createApp(config: Readonly<Config>, logger: Logger, clock: () => number = Date.now): Promise<App> {
+  const connection = await connectMongo(config.MONGODB_URI);
+  const subscriptions = new SubscriptionRepository(connection);
+  const audit = new AuditRepository(connection);
+  await Promise.all([subscriptions.ensureIndexes(), audit.ensureIndexes()]);
+
+  const queueRedis = connectRedis(config.REDIS_URL, 'billing-enforcer-queue');
+  const workerRedis: Redis = connectRedis(config.REDIS_URL, 'billing-enforcer-worker');
+  const queue = new Queue(config.TIMER_QUEUE, { connection: queueRedis, prefix: config.QUEUE_PREFIX });
+
+  const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
+  const routes = new Map<string, EventConsumer>(consumers.map((consumer) => [config[consumer.topic], consumer]));
+  if (config.KAFKA_CREATE_TOPICS) {
+    const topic = (name: string, configEntries: { name: string; value: string }[] = []) => ({
+      topic: name,
+      numPartitions: config.KAFKA_TOPIC_PARTITIONS,
+      replicationFactor: config.KAFKA_REPLICATION_FACTOR,
+      configEntries,
+    });
+    await ensureTopics(kafka, [
+      ...[...routes.keys()].map((name) => topic(name)),
+      topic(config.TOPIC_LIFECYCLE),
+      // Dead letters carry the original bytes plus headers, so they may be larger than what the inbound topics accept.
+      topic(config.TOPIC_DLQ, [{ name: 'max.message.bytes', value: String(4 * config.MAX_MESSAGE_BYTES) }]),
+    ]);
+  }
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 5 },
+  });
+  await producer.connect();
+
+  const publisher = new LifecyclePublisher(producer, config.TOPIC_LIFECYCLE);
+  const timers = new TimerQueue(queue, clock);
+  const dispatcher = new EffectDispatcher(subscriptions, audit, timers, publisher);
+  const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock);
+  const processDeps: ProcessDeps = {
+    subscriptions,
+    audit,
+    dispatcher,
+    policy: config.policy,
+    clock,
+    decoder: { routes, maxMessageBytes: config.MAX_MESSAGE_BYTES, maxClockSkewMs: parseDuration(config.MAX_CLOCK_SKEW) },
+    deadLetters,
+  };
+  const consumerLog = logger.child({ component: 'consumer' });
+  const batchConsumer = new BatchConsumer(
+    kafka,
+    {
+      groupId: config.KAFKA_GROUP_ID,
+      topics: [...routes.keys()],
+      sliceSize: config.CONSUMER_BATCH_SIZE,
+      partitionsConsumedConcurrently: config.CONSUMER_PARTITIONS_CONCURRENTLY,
+      backoffMaxMs: parseDuration(config.RETRY_BACKOFF_MAX),
+    },
+    async (messages) => {
+      const tally = await processMessages(messages, processDeps);
+      consumerLog.debug({ topic: messages[0]?.topic, partition: messages[0]?.partition, tally }, 'slice applied');
+    },
+    deadLetters,
+    consumerLog,
+  );
+  const sweeper = new OutboxSweeper(subscriptions, dispatcher, clock, logger.child({ component: 'outbox' }));
+
+  let worker: Worker | undefined;
+  let consuming = false;
+  const http = buildHttpServer({
+    subscriptions,
+    adminToken: config.ADMIN_TOKEN,
+    accessToken: config.ACCESS_API_TOKEN,
+    logger,
+    readiness: async () => ({
+      mongodb:
+        (await connection.db
+          ?.admin()
+          .ping()
+          .then(() => true)
+          .catch(() => false)) ?? false,
+      redis: await queueRedis.ping().then(
+        () => true,
+        () => false,
+      ),
+      kafka: consuming,
+    }),
+  });
+
+  return {
+    config,
+    connection,
+    kafka,
+    producer,
+    queue,
+    subscriptions,
+    audit,
+    http,
+    processDeps,
+    async start(options = {}) {
+      await sweeper.sweepOnce();
+      if (options.timers ?? true) {
+        worker = startTimerWorker({
+          queueName: config.TIMER_QUEUE,
+          prefix: config.QUEUE_PREFIX,
+          connection: workerRedis,
+          concurrency: config.TIMER_CONCURRENCY,
+          registry: jobRegistry(),
+          deps: {
+            connection,
+            subscriptions,
+            audit,
+            dispatcher,
+            publisher,
+            dataCollections: config.DATA_COLLECTIONS,
+            policy: config.policy,
+            clock,
+            logger: logger.child({ component: 'timers' }),
+          },
+        });
+      }
+      if (options.consume ?? true) {
+        await batchConsumer.start();
+        consuming = true;
+      }
+      sweeper.start();
+      if (options.http ?? true) await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
+    },
+    async stop() {
+      sweeper.stop();
+      await http.close();
+      if (consuming) await batchConsumer.stop();
+      consuming = false;
+      await worker?.close();
+      await producer.disconnect();
+      await queue.close();
+      queueRedis.disconnect();
+      workerRedis.disconnect();
+      await connection.close();
+    },
+  };
+}

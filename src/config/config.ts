@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+import { AppError } from '../errors';
+import { parseDuration, policyFrom, type Policy } from '../domain';
+
+const duration = z.string().refine(
+  (text) => {
+    try {
+      parseDuration(text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an ISO 8601 duration of weeks, days, hours, minutes or seconds (e.g. P60D, PT30S)' },
+);
+const list = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
+const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
+
+/** Every setting, its default and its meaning; the README's Configuration table mirrors this. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+
+  KAFKA_BROKERS: list.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).min(1)),
+  KAFKA_CLIENT_ID: z.string().min(1).default('billing-enforcer'),
+  KAFKA_GROUP_ID: z.string().min(1).default('billing-enforcer'),
+  KAFKA_CREATE_TOPICS: bool.default(true),
+  KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(12),
+  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  TOPIC_BILLING_PAYMENTS: topicName.default('billing.payments.v1'),
+  TOPIC_FRAUD_SIGNALS: topicName.default('fraud.signals.v1'),
+  TOPIC_CUSTOMER_REQUESTS: topicName.default('customer.requests.v1'),
+  TOPIC_LIFECYCLE: topicName.default('subscription.lifecycle.v1'),
+  TOPIC_DLQ: topicName.default('billing-enforcer.dlq.v1'),
+  CONSUMER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  CONSUMER_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(4),
+  MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  MAX_CLOCK_SKEW: duration.default('PT1H'),
+  RETRY_BACKOFF_MAX: duration.default('PT30S'),
+
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
+  DATA_COLLECTIONS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$/, 'must be a collection name'))).default([]),
+
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/)
+    .default('be'),
+  TIMER_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/)
+    .default('timers'),
+  TIMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+
+  DELETION_DELAY: duration.default('P60D'),
+  DELETION_REMINDERS: list.pipe(z.array(duration)).default(['P30D', 'P7D', 'P1D']),
+  LEGAL_HOLD_RELEASE_GRACE: duration.default('P7D'),
+  FRAUD_SCORE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
+  DEDUPE_WINDOW: z.coerce.number().int().min(16).max(10_000).default(256),
+
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  ACCESS_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+});
+
+export type Settings = z.infer<typeof configSchema>;
+
+export interface Config extends Settings {
+  readonly policy: Policy;
+}
+
+/** Parses the environment once at start-up; a bad value stops the process with every problem named. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { context: { problems } });
+  }
+  const settings = parsed.data;
+  const policy = policyFrom({
+    deletionDelay: settings.DELETION_DELAY,
+    deletionReminders: settings.DELETION_REMINDERS,
+    legalHoldReleaseGrace: settings.LEGAL_HOLD_RELEASE_GRACE,
+    fraudScoreThreshold: settings.FRAUD_SCORE_THRESHOLD,
+    dedupeWindow: settings.DEDUPE_WINDOW,
+  });
+  return Object.freeze({ ...settings, policy });
+}

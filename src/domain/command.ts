@@ -1,0 +1,38 @@
+import type { Millis } from './subscription';
+
+/** Who caused a command: an upstream system through Kafka, or an operator through the ops API. */
+export interface Actor {
+  readonly kind: 'system' | 'operator';
+  readonly id: string;
+}
+
+/** What an inbound event or an operator asks of one subscription, already validated. */
+export type Instruction =
+  | {
+      readonly type: 'invoice-overdue';
+      readonly invoiceId: string;
+      readonly amountDue: number;
+      readonly currency: string;
+      readonly daysOverdue: number;
+    }
+  | { readonly type: 'invoice-settled'; readonly invoiceId: string }
+  | { readonly type: 'fraud-detected'; readonly caseId: string; readonly score: number }
+  | { readonly type: 'fraud-cleared'; readonly caseId: string }
+  | { readonly type: 'suspend-requested'; readonly requestedBy: string; readonly ticketId?: string | undefined }
+  | { readonly type: 'resume-requested'; readonly requestedBy: string; readonly ticketId?: string | undefined }
+  | { readonly type: 'cancel-requested'; readonly requestedBy: string; readonly ticketId?: string | undefined }
+  | { readonly type: 'legal-hold-set'; readonly reason: string }
+  | { readonly type: 'legal-hold-released'; readonly reason: string };
+
+export type InstructionType = Instruction['type'];
+
+export interface Command {
+  /** The idempotency key: an instruction with an id already applied changes nothing. */
+  readonly eventId: string;
+  readonly occurredAt: Millis;
+  readonly subscriptionId: string;
+  readonly customerId: string;
+  readonly tenantId: string;
+  readonly actor: Actor;
+  readonly instruction: Instruction;
+}

@@ -1,0 +1,239 @@
+import type { Command } from './command';
+import type { AuditRecord, Decision, Outcome } from './decision';
+import { lifecycleEvent, type Effect, type LifecycleEventType } from './effect';
+import { addRef, liftHold, reasonsOf, removeRef } from './holds';
+import type { Policy } from './policy';
+import {
+  newSubscription,
+  type DeletionTimer,
+  type Hold,
+  type HoldReason,
+  type LegalHold,
+  type Millis,
+  type Subscription,
+} from './subscription';
+import { newTimer } from './timer';
+
+/**
+ * The subscription state machine: what one command does to one subscription.
+ * Pure: the same state, command, policy and `now` always give the same decision.
+ */
+export function decide(current: Subscription | null, command: Command, policy: Policy, now: Millis): Decision {
+  if (current !== null && (current.tenantId !== command.tenantId || current.customerId !== command.customerId)) {
+    return unchanged(
+      current,
+      command,
+      now,
+      'rejected',
+      `identity-mismatch: subscription belongs to tenant ${current.tenantId}, customer ${current.customerId}`,
+    );
+  }
+  const base = current ?? newSubscription(command, now);
+  const isNew = current === null;
+  const skip = (outcome: Outcome, reason: string): Decision => ({ ...unchanged(base, command, now, outcome, reason), changed: isNew });
+
+  if (base.status === 'deleted') return skip('ignored', 'subscription-deleted');
+  if (base.recentEventIds.includes(command.eventId)) return skip('duplicate', 'event already applied');
+  if (base.deletion?.claimedAt != null) return skip('ignored', 'deletion-in-progress');
+
+  const key = entryKey(command);
+  const clock = key === null ? undefined : base.entryClocks.find((entry) => entry.key === key);
+  if (clock !== undefined && command.occurredAt < clock.at) {
+    return skip('stale', `stale: ${key ?? ''} last changed by an event of ${new Date(clock.at).toISOString()}`);
+  }
+  const { instruction } = command;
+  if (instruction.type === 'fraud-detected' && instruction.score < policy.fraudScoreThreshold) {
+    return skip('ignored', `below-fraud-threshold: score ${instruction.score} < ${policy.fraudScoreThreshold}`);
+  }
+
+  const { state, effects, changes } = apply(base, command, policy, now);
+  const remembered: Subscription = {
+    ...state,
+    entryClocks:
+      key === null ? state.entryClocks : [...state.entryClocks.filter((entry) => entry.key !== key), { key, at: command.occurredAt }],
+    recentEventIds: [...state.recentEventIds, command.eventId].slice(-policy.dedupeWindow),
+    updatedAt: now,
+  };
+  return {
+    outcome: 'applied',
+    state: remembered,
+    changed: true,
+    effects,
+    audit: auditRecord(command, now, 'applied', changes.length === 0 ? 'no-change' : changes.join('; '), base, remembered),
+  };
+}
+
+/** The hold entry a command touches; events older than the last one applied to it are stale. Cancellation is final, so never stale. */
+function entryKey({ instruction }: Command): string | null {
+  switch (instruction.type) {
+    case 'invoice-overdue':
+    case 'invoice-settled':
+      return `nonpayment/${instruction.invoiceId}`;
+    case 'fraud-detected':
+    case 'fraud-cleared':
+      return `fraud/${instruction.caseId}`;
+    case 'suspend-requested':
+    case 'resume-requested':
+      return 'customer_request';
+    case 'legal-hold-set':
+    case 'legal-hold-released':
+      return 'legal_hold';
+    case 'cancel-requested':
+      return null;
+  }
+}
+
+interface Applied {
+  readonly state: Subscription;
+  readonly effects: readonly Effect[];
+  readonly changes: readonly string[];
+}
+
+function apply(base: Subscription, command: Command, policy: Policy, now: Millis): Applied {
+  const { instruction } = command;
+  switch (instruction.type) {
+    case 'invoice-overdue':
+      return withHolds(base, addRef(base.holds, 'nonpayment', instruction.invoiceId, now), command, policy, now);
+    case 'invoice-settled':
+      return withHolds(base, removeRef(base.holds, 'nonpayment', instruction.invoiceId), command, policy, now);
+    case 'fraud-detected':
+      return withHolds(base, addRef(base.holds, 'fraud', instruction.caseId, now), command, policy, now);
+    case 'fraud-cleared':
+      return withHolds(base, removeRef(base.holds, 'fraud', instruction.caseId), command, policy, now);
+    case 'suspend-requested':
+      return withHolds(base, addRef(base.holds, 'customer_request', instruction.ticketId, now), command, policy, now);
+    case 'resume-requested':
+      return withHolds(base, liftHold(base.holds, 'customer_request'), command, policy, now);
+    case 'cancel-requested':
+      return cancel(base, command, policy, now);
+    case 'legal-hold-set':
+      return setLegalHold(base, { reason: instruction.reason, actor: command.actor.id, since: now });
+    case 'legal-hold-released':
+      return releaseLegalHold(base, command, policy, now);
+  }
+}
+
+/** Applies a new set of holds, then whatever follows from it: suspension and its timer, or reactivation. */
+function withHolds(base: Subscription, holds: readonly Hold[], command: Command, policy: Policy, now: Millis): Applied {
+  if (holds === base.holds) return { state: base, effects: [], changes: [] };
+  const before = reasonsOf(base.holds);
+  const after = reasonsOf(holds);
+  const added = [...after].filter((reason) => !before.has(reason));
+  const lifted = [...before].filter((reason) => !after.has(reason));
+  const changes: string[] = [...added.map((reason) => `hold-added:${reason}`), ...lifted.map((reason) => `hold-lifted:${reason}`)];
+  if (added.length === 0 && lifted.length === 0) changes.push('hold-refs-changed');
+
+  let state: Subscription = { ...base, holds };
+  const effects: Effect[] = [];
+  const publish = (type: LifecycleEventType, holdReason?: HoldReason): void => {
+    effects.push(lifecycleEvent(type, state, command.eventId, now, holdReason === undefined ? {} : { holdReason }));
+  };
+  const publishHolds = (): void => {
+    added.forEach((reason) => {
+      publish('subscription.hold-added', reason);
+    });
+    lifted.forEach((reason) => {
+      publish('subscription.hold-lifted', reason);
+    });
+  };
+
+  if (base.status === 'active' && holds.length > 0) {
+    const timer = newTimer(base, now + policy.deletionDelayMs, policy, now);
+    state = { ...state, status: 'suspended', deletion: timer, timerGeneration: timer.generation };
+    changes.push('suspended', 'deletion-scheduled');
+    publishHolds();
+    publish('subscription.suspended');
+    effects.push(scheduleEffect(state.subscriptionId, timer));
+    publish('subscription.deletion-scheduled');
+  } else if (base.status === 'suspended' && holds.length === 0) {
+    const timer = base.deletion;
+    state = { ...state, status: 'active', deletion: null };
+    changes.push('reactivated');
+    publishHolds();
+    publish('subscription.reactivated');
+    if (timer !== null) {
+      changes.push('deletion-cancelled');
+      effects.push(cancelEffect(state.subscriptionId, timer));
+      publish('subscription.deletion-cancelled');
+    }
+  } else {
+    publishHolds();
+  }
+  return { state, effects, changes };
+}
+
+function cancel(base: Subscription, command: Command, policy: Policy, now: Millis): Applied {
+  if (base.status === 'cancelled') return { state: base, effects: [], changes: [] };
+  const existing = base.deletion;
+  const timer = existing ?? newTimer(base, now + policy.deletionDelayMs, policy, now);
+  const state: Subscription = { ...base, status: 'cancelled', cancelledAt: now, deletion: timer, timerGeneration: timer.generation };
+  const effects: Effect[] = [lifecycleEvent('subscription.cancelled', state, command.eventId, now)];
+  const changes = ['cancelled'];
+  if (existing === null) {
+    changes.push('deletion-scheduled');
+    effects.push(
+      scheduleEffect(state.subscriptionId, timer),
+      lifecycleEvent('subscription.deletion-scheduled', state, command.eventId, now),
+    );
+  }
+  return { state, effects, changes };
+}
+
+function setLegalHold(base: Subscription, legalHold: LegalHold): Applied {
+  if (base.legalHold !== null) return { state: base, effects: [], changes: [] };
+  return { state: { ...base, legalHold }, effects: [], changes: ['legal-hold-set'] };
+}
+
+/** Deletion resumes at the later of the original due date and the end of the grace period after release. */
+function releaseLegalHold(base: Subscription, command: Command, policy: Policy, now: Millis): Applied {
+  if (base.legalHold === null) return { state: base, effects: [], changes: [] };
+  const released: Subscription = { ...base, legalHold: null };
+  const old = base.deletion;
+  if (old === null) return { state: released, effects: [], changes: ['legal-hold-released'] };
+  const timer = newTimer(base, Math.max(old.dueAt, now + policy.legalHoldReleaseGraceMs), policy, now);
+  const state: Subscription = { ...released, deletion: timer, timerGeneration: timer.generation };
+  return {
+    state,
+    effects: [
+      cancelEffect(state.subscriptionId, old),
+      scheduleEffect(state.subscriptionId, timer),
+      lifecycleEvent('subscription.deletion-scheduled', state, command.eventId, now),
+    ],
+    changes: ['legal-hold-released', 'deletion-rescheduled'],
+  };
+}
+
+export function scheduleEffect(subscriptionId: string, timer: DeletionTimer): Effect {
+  return { kind: 'schedule-deletion', subscriptionId, generation: timer.generation, dueAt: timer.dueAt, reminders: timer.reminders };
+}
+
+export function cancelEffect(subscriptionId: string, timer: DeletionTimer): Effect {
+  return { kind: 'cancel-deletion', subscriptionId, generation: timer.generation, reminders: timer.reminders };
+}
+
+function unchanged(state: Subscription, command: Command, now: Millis, outcome: Outcome, reason: string): Decision {
+  return { outcome, state, changed: false, effects: [], audit: auditRecord(command, now, outcome, reason, state, state) };
+}
+
+function auditRecord(
+  command: Command,
+  now: Millis,
+  outcome: Outcome,
+  reason: string,
+  before: Subscription | null,
+  after: Subscription | null,
+): AuditRecord {
+  return {
+    subscriptionId: command.subscriptionId,
+    tenantId: command.tenantId,
+    eventId: command.eventId,
+    type: command.instruction.type,
+    occurredAt: command.occurredAt,
+    recordedAt: now,
+    actor: command.actor,
+    outcome,
+    reason,
+    statusBefore: before?.status ?? null,
+    statusAfter: after?.status ?? null,
+  };
+}

@@ -1,0 +1,96 @@
+import type { AuditRecord } from './decision';
+import { lifecycleEvent, type Effect } from './effect';
+import type { DeletionProgress, Millis, Subscription } from './subscription';
+
+/** Why a deletion or reminder job that fired does nothing. */
+export type TimerSkipReason = 'not-found' | 'deleted' | 'stale-timer' | 'active' | 'not-due' | 'legal-hold';
+
+export type ClaimResult =
+  | { readonly ok: true; readonly state: Subscription; readonly alreadyClaimed: boolean }
+  | { readonly ok: false; readonly reason: TimerSkipReason; readonly dueAt?: Millis };
+
+/**
+ * May the deletion job for timer `generation` delete this subscription's data now? If so, the claimed state.
+ * The claim is the point of no return: once written, no event can reactivate the subscription.
+ */
+export function claimDeletion(state: Subscription | null, generation: number, now: Millis): ClaimResult {
+  const skip = timerSkipReason(state, generation);
+  if (skip !== null) return { ok: false, reason: skip };
+  const timer = state?.deletion;
+  if (state == null || timer == null) return { ok: false, reason: 'stale-timer' };
+  if (timer.claimedAt !== null) return { ok: true, state, alreadyClaimed: true };
+  if (state.legalHold !== null) return { ok: false, reason: 'legal-hold' };
+  if (now < timer.dueAt) return { ok: false, reason: 'not-due', dueAt: timer.dueAt };
+  return { ok: true, state: { ...state, deletion: { ...timer, claimedAt: now }, updatedAt: now }, alreadyClaimed: false };
+}
+
+function timerSkipReason(state: Subscription | null, generation: number): TimerSkipReason | null {
+  if (state === null) return 'not-found';
+  if (state.status === 'deleted') return 'deleted';
+  if (state.deletion?.generation !== generation) return 'stale-timer';
+  if (state.status === 'active') return 'active';
+  return null;
+}
+
+/** Records how one collection's delete went, so a retry after a crash reports the right counts. */
+export function recordProgress(state: Subscription, progress: DeletionProgress, now: Millis): Subscription {
+  const timer = state.deletion;
+  if (timer === null) return state;
+  const others = timer.progress.filter((entry) => entry.collection !== progress.collection);
+  return { ...state, deletion: { ...timer, progress: [...others, progress] }, updatedAt: now };
+}
+
+/** The tombstone: ids, status and receipt stay; holds, refs and event history (which name invoices and cases) go. */
+export function completeDeletion(state: Subscription, jobId: string, now: Millis): { state: Subscription; effects: readonly Effect[] } {
+  const timer = state.deletion;
+  const collections = (timer?.progress ?? []).map((entry) => ({ collection: entry.collection, deleted: entry.deleted ?? entry.matched }));
+  const deleted: Subscription = {
+    ...state,
+    status: 'deleted',
+    holds: [],
+    deletion: null,
+    legalHold: null,
+    entryClocks: [],
+    recentEventIds: [],
+    deletedAt: now,
+    receipt: { generation: timer?.generation ?? state.timerGeneration, deletedAt: now, collections },
+    updatedAt: now,
+  };
+  return { state: deleted, effects: [lifecycleEvent('subscription.data-deleted', deleted, jobId, now, { deleted: collections })] };
+}
+
+export type ReminderResult = { readonly send: true; readonly effect: Effect } | { readonly send: false; readonly reason: TimerSkipReason };
+
+/** A reminder is sent only while its timer is still the subscription's, no legal hold stops the deletion, and it has not been claimed. */
+export function reminderDue(state: Subscription | null, generation: number, offset: string, jobId: string, now: Millis): ReminderResult {
+  const skip = timerSkipReason(state, generation);
+  if (skip !== null || state === null) return { send: false, reason: skip ?? 'not-found' };
+  if (state.legalHold !== null) return { send: false, reason: 'legal-hold' };
+  return { send: true, effect: lifecycleEvent('subscription.deletion-reminder', state, jobId, now, { reminderOffset: offset }) };
+}
+
+/** An audit line for what a timer job did. */
+export function timerAudit(
+  state: Subscription | null,
+  subscriptionId: string,
+  kind: 'deletion-job' | 'reminder-job',
+  jobId: string,
+  now: Millis,
+  outcome: AuditRecord['outcome'],
+  reason: string,
+  after: Subscription | null = state,
+): AuditRecord {
+  return {
+    subscriptionId,
+    tenantId: state?.tenantId ?? '',
+    eventId: jobId,
+    type: kind,
+    occurredAt: now,
+    recordedAt: now,
+    actor: { kind: 'system', id: kind },
+    outcome,
+    reason,
+    statusBefore: state?.status ?? null,
+    statusAfter: after?.status ?? null,
+  };
+}

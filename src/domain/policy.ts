@@ -1,0 +1,37 @@
+import { parseDuration } from './duration';
+
+/** The product's knobs, resolved from configuration once and passed to every decision. */
+export interface Policy {
+  readonly deletionDelayMs: number;
+  readonly reminderOffsets: readonly { readonly offset: string; readonly ms: number }[];
+  readonly legalHoldReleaseGraceMs: number;
+  readonly fraudScoreThreshold: number;
+  /** How many recent event ids each subscription remembers for exact duplicate detection. */
+  readonly dedupeWindow: number;
+}
+
+export interface PolicySettings {
+  readonly deletionDelay: string;
+  readonly deletionReminders: readonly string[];
+  readonly legalHoldReleaseGrace: string;
+  readonly fraudScoreThreshold: number;
+  readonly dedupeWindow: number;
+}
+
+export const DEFAULT_POLICY_SETTINGS: PolicySettings = {
+  deletionDelay: 'P60D',
+  deletionReminders: ['P30D', 'P7D', 'P1D'],
+  legalHoldReleaseGrace: 'P7D',
+  fraudScoreThreshold: 0.8,
+  dedupeWindow: 256,
+};
+
+export function policyFrom(settings: PolicySettings): Policy {
+  return {
+    deletionDelayMs: parseDuration(settings.deletionDelay),
+    reminderOffsets: settings.deletionReminders.map((offset) => ({ offset, ms: parseDuration(offset) })),
+    legalHoldReleaseGraceMs: parseDuration(settings.legalHoldReleaseGrace),
+    fraudScoreThreshold: settings.fraudScoreThreshold,
+    dedupeWindow: settings.dedupeWindow,
+  };
+}

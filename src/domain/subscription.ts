@@ -1,0 +1,123 @@
+/** Why a subscription is suspended. Each reason is an independent hold; they stack. */
+export const HOLD_REASONS = ['nonpayment', 'fraud', 'customer_request'] as const;
+export type HoldReason = (typeof HOLD_REASONS)[number];
+
+export const STATUSES = ['active', 'suspended', 'cancelled', 'deleted'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export type AccessLevel = 'full' | 'admins-only' | 'none';
+
+/** Epoch milliseconds. The domain never reads a clock; callers pass `now`. */
+export type Millis = number;
+
+export interface Hold {
+  readonly reason: HoldReason;
+  readonly since: Millis;
+  /** Overdue invoice ids (nonpayment), open case ids (fraud), the request's ticket id if any (customer_request). */
+  readonly refs: readonly string[];
+}
+
+export interface ScheduledReminder {
+  /** The offset before deletion, as configured (for example `P7D`). */
+  readonly offset: string;
+  readonly at: Millis;
+}
+
+export interface DeletionProgress {
+  readonly collection: string;
+  /** Documents that matched before the delete ran; what a retry reports if it finds them already gone. */
+  readonly matched: number;
+  readonly deleted: number | null;
+}
+
+export interface DeletionTimer {
+  /** Increments with every timer ever set on this subscription; it names the timer's jobs, so a late job of an old timer does nothing. */
+  readonly generation: number;
+  readonly dueAt: Millis;
+  readonly scheduledAt: Millis;
+  readonly reminders: readonly ScheduledReminder[];
+  /** Set when the deletion job has claimed the deletion: from then on nothing can reactivate the subscription. */
+  readonly claimedAt: Millis | null;
+  readonly progress: readonly DeletionProgress[];
+}
+
+export interface LegalHold {
+  readonly reason: string;
+  readonly actor: string;
+  readonly since: Millis;
+}
+
+export interface DeletionReceipt {
+  readonly generation: number;
+  readonly deletedAt: Millis;
+  readonly collections: readonly { readonly collection: string; readonly deleted: number }[];
+}
+
+/** The last `occurredAt` applied to one hold entry (an invoice, a fraud case, the customer hold). */
+export interface EntryClock {
+  readonly key: string;
+  readonly at: Millis;
+}
+
+export interface Subscription {
+  readonly subscriptionId: string;
+  readonly customerId: string;
+  readonly tenantId: string;
+  readonly status: Status;
+  readonly holds: readonly Hold[];
+  readonly deletion: DeletionTimer | null;
+  readonly legalHold: LegalHold | null;
+  readonly cancelledAt: Millis | null;
+  readonly deletedAt: Millis | null;
+  readonly receipt: DeletionReceipt | null;
+  readonly timerGeneration: number;
+  readonly entryClocks: readonly EntryClock[];
+  /** The most recent event ids applied, newest last, bounded by the policy's dedupe window. */
+  readonly recentEventIds: readonly string[];
+  readonly createdAt: Millis;
+  readonly updatedAt: Millis;
+}
+
+export function accessLevelOf(status: Status): AccessLevel {
+  switch (status) {
+    case 'active':
+      return 'full';
+    case 'suspended':
+    case 'cancelled':
+      return 'admins-only';
+    case 'deleted':
+      return 'none';
+  }
+}
+
+export type Role = 'user' | 'admin';
+
+/** The sign-in decision: users need full access, administrators keep access while suspended or cancelled. */
+export function mayAccess(role: Role, level: AccessLevel): boolean {
+  switch (level) {
+    case 'full':
+      return true;
+    case 'admins-only':
+      return role === 'admin';
+    case 'none':
+      return false;
+  }
+}
+
+export function newSubscription(ids: { subscriptionId: string; customerId: string; tenantId: string }, now: Millis): Subscription {
+  return {
+    ...ids,
+    status: 'active',
+    holds: [],
+    deletion: null,
+    legalHold: null,
+    cancelledAt: null,
+    deletedAt: null,
+    receipt: null,
+    timerGeneration: 0,
+    entryClocks: [],
+    recentEventIds: [],
+    createdAt: now,
+    updatedAt: now,
+  };
+}

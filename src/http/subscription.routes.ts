@@ -1,0 +1,44 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+
+import { idSchema } from '../contract/envelope';
+import { accessLevelOf, mayAccess } from '../domain';
+import type { SubscriptionRepository } from '../storage/subscription.repository';
+import { requireToken } from './auth';
+import { subscriptionView } from './subscription-view';
+
+const params = z.object({ id: idSchema });
+const accessQuery = z.object({ role: z.enum(['user', 'admin'], { message: 'role must be user or admin' }) });
+
+function problem(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.map((issue) => `${issue.path.map(String).join('.') || 'request'}: ${issue.message}`).join('; ');
+}
+
+export function subscriptionRoutes(
+  app: FastifyInstance,
+  deps: { subscriptions: SubscriptionRepository; adminToken?: string | undefined; accessToken?: string | undefined },
+): void {
+  const readAuth = requireToken([deps.adminToken, deps.accessToken], 'ADMIN_TOKEN or ACCESS_API_TOKEN');
+
+  app.get('/v1/subscriptions/:id', { preHandler: readAuth }, async (request, reply) => {
+    const parsed = params.safeParse(request.params);
+    if (!parsed.success) return reply.code(400).send({ error: 'bad-request', message: problem(parsed.error.issues) });
+    const stored = await deps.subscriptions.get(parsed.data.id);
+    if (stored === null) return reply.code(404).send({ error: 'not-found', message: `no subscription ${parsed.data.id}` });
+    return subscriptionView(stored.state);
+  });
+
+  /** The decision a sign-in service asks for: may this role use this subscription now? */
+  app.get('/v1/subscriptions/:id/access', { preHandler: readAuth }, async (request, reply) => {
+    const parsedParams = params.safeParse(request.params);
+    const parsedQuery = accessQuery.safeParse(request.query);
+    if (!parsedParams.success) return reply.code(400).send({ error: 'bad-request', message: problem(parsedParams.error.issues) });
+    if (!parsedQuery.success) return reply.code(400).send({ error: 'bad-request', message: problem(parsedQuery.error.issues) });
+    const stored = await deps.subscriptions.get(parsedParams.data.id);
+    if (stored === null) return reply.code(404).send({ error: 'not-found', message: `no subscription ${parsedParams.data.id}` });
+    const { status } = stored.state;
+    const accessLevel = accessLevelOf(status);
+    const { role } = parsedQuery.data;
+    return { subscriptionId: stored.state.subscriptionId, role, allowed: mayAccess(role, accessLevel), accessLevel, status };
+  });
+}

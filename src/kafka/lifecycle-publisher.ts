@@ -1,0 +1,25 @@
+import type { Producer } from 'kafkajs';
+
+import { lifecycleEnvelope } from '../contract/lifecycle';
+import type { LifecycleEvent } from '../domain';
+
+/** Publishes lifecycle events keyed by subscription, so each subscription's events stay in order. */
+export class LifecyclePublisher {
+  constructor(
+    private readonly producer: Producer,
+    private readonly topic: string,
+  ) {}
+
+  async publish(events: readonly { id: string; event: LifecycleEvent }[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: events.map(({ id, event }) => ({
+        key: event.subscriptionId,
+        value: JSON.stringify(lifecycleEnvelope(id, event)),
+        headers: { 'content-type': 'application/json', 'event-type': event.type },
+      })),
+    });
+  }
+}

@@ -1,0 +1,85 @@
+import type { z } from 'zod';
+
+import type { EventConsumer } from '../../consumers/consumer';
+import { envelopeSchema } from '../contract/envelope';
+import type { Command } from '../domain';
+import { AppError } from '../errors';
+import type { InboundMessage } from './inbound-message';
+
+export type Decoded = { readonly ok: true; readonly command: Command } | { readonly ok: false; readonly error: AppError };
+
+export interface DecoderOptions {
+  /** Topic name to the consumer that owns it. */
+  readonly routes: ReadonlyMap<string, EventConsumer>;
+  readonly maxMessageBytes: number;
+  readonly maxClockSkewMs: number;
+}
+
+const EARLIEST = Date.UTC(2000, 0, 1);
+const MAX_REASON = 2_000;
+
+function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string {
+  const text = issues.map((issue) => `${[...prefix, ...issue.path].map(String).join('.') || '(root)'}: ${issue.message}`).join('; ');
+  return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}…` : text;
+}
+
+function fail(code: AppError['code'], message: string): Decoded {
+  return { ok: false, error: new AppError(code, message) };
+}
+
+/** Bytes to a validated command, or the reason it cannot be one. Never throws. */
+export function decodeMessage(message: InboundMessage, options: DecoderOptions, now: number): Decoded {
+  const consumer = options.routes.get(message.topic);
+  if (consumer === undefined) return fail('WRONG_TOPIC', `no consumer for topic ${message.topic}`);
+  if (message.value === null || message.value.length === 0) return fail('MISSING_VALUE', 'message has no value');
+  if (message.value.length > options.maxMessageBytes) {
+    return fail(
+      'MESSAGE_TOO_LARGE',
+      `message is ${message.value.length} bytes; the limit is ${options.maxMessageBytes} (MAX_MESSAGE_BYTES)`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value.toString('utf8'));
+  } catch (error) {
+    return fail('INVALID_JSON', `value is not JSON: ${(error as Error).message}`);
+  }
+  const envelope = envelopeSchema.safeParse(json);
+  if (!envelope.success) return fail('SCHEMA_VIOLATION', describeIssues(envelope.error.issues));
+  const { type, data } = envelope.data;
+  if (!Object.hasOwn(consumer.events, type)) {
+    return fail(
+      'UNKNOWN_EVENT_TYPE',
+      `type ${JSON.stringify(type)} is not one of ${Object.keys(consumer.events).join(', ')} (topic ${message.topic})`,
+    );
+  }
+  const handler = consumer.events[type];
+  if (handler === undefined) return fail('UNKNOWN_EVENT_TYPE', `type ${JSON.stringify(type)} has no handler`);
+  const parsedData = handler.data.safeParse(data);
+  if (!parsedData.success) return fail('SCHEMA_VIOLATION', describeIssues(parsedData.error.issues, ['data']));
+
+  const key = message.key?.toString('utf8');
+  if (key === undefined || key === '') return fail('MISSING_KEY', 'message has no key; the key must be the subscriptionId');
+  if (key !== envelope.data.subscriptionId)
+    return fail('KEY_MISMATCH', `key ${JSON.stringify(key.slice(0, 200))} is not the subscriptionId`);
+
+  const occurredAt = Date.parse(envelope.data.occurredAt);
+  if (!Number.isFinite(occurredAt) || occurredAt < EARLIEST || occurredAt > now + options.maxClockSkewMs) {
+    return fail(
+      'OCCURRED_AT_OUT_OF_RANGE',
+      `occurredAt ${envelope.data.occurredAt} is before 2000 or further in the future than MAX_CLOCK_SKEW allows`,
+    );
+  }
+  return {
+    ok: true,
+    command: {
+      eventId: envelope.data.eventId,
+      occurredAt,
+      subscriptionId: envelope.data.subscriptionId,
+      customerId: envelope.data.customerId,
+      tenantId: envelope.data.tenantId,
+      actor: { kind: 'system', id: consumer.name },
+      instruction: handler.toInstruction(parsedData.data),
+    },
+  };
+}

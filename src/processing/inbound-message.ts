@@ -1,0 +1,13 @@
+/** A Kafka record as the pipeline sees it: the runner converts kafkajs's type into this. */
+export interface InboundMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+}
+
+export function deliveryRef(message: InboundMessage): string {
+  return `${message.topic}/${message.partition}/${message.offset}`;
+}

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+
+import type { Collection, Connection } from 'mongoose';
+
+import type { Millis, Status, Subscription } from '../domain';
+import type { OutboxEntry } from './outbox';
+
+/** What MongoDB stores: the domain state, a version for optimistic concurrency, and the effects not yet carried out. */
+export interface SubscriptionDocument extends Subscription {
+  readonly _id: string;
+  readonly version: number;
+  readonly outbox: readonly OutboxEntry[];
+  /** Unique per write attempt; tells a writer, after an unordered bulk write, which of its writes won. */
+  readonly writeToken: string;
+}
+
+export interface Stored {
+  readonly state: Subscription;
+  readonly version: number;
+  readonly outbox: readonly OutboxEntry[];
+}
+
+export interface PendingWrite {
+  readonly state: Subscription;
+  /** 0 for a subscription not stored yet. */
+  readonly expectedVersion: number;
+  readonly outbox: readonly OutboxEntry[];
+}
+
+export const SUBSCRIPTIONS = 'subscriptions';
+
+function toStored(doc: SubscriptionDocument): Stored {
+  const { _id: _ignoredId, version, outbox, writeToken: _ignoredToken, ...state } = doc;
+  return { state, version, outbox };
+}
+
+function toDocument(write: PendingWrite, token: string): SubscriptionDocument {
+  return { _id: write.state.subscriptionId, ...write.state, version: write.expectedVersion + 1, outbox: write.outbox, writeToken: token };
+}
+
+/**
+ * Subscriptions in MongoDB. Every write is a whole-document replace guarded by the version it read:
+ * single-document atomicity is all FerretDB and MongoDB both promise without transactions.
+ */
+export class SubscriptionRepository {
+  private readonly collection: Collection<SubscriptionDocument>;
+
+  constructor(connection: Connection) {
+    this.collection = connection.collection<SubscriptionDocument>(SUBSCRIPTIONS);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.collection.createIndexes([
+      { key: { status: 1 } },
+      { key: { 'deletion.dueAt': 1 } },
+      { key: { tenantId: 1, customerId: 1 } },
+    ]);
+  }
+
+  async get(subscriptionId: string): Promise<Stored | null> {
+    const doc = await this.collection.findOne({ _id: subscriptionId });
+    return doc === null ? null : toStored(doc);
+  }
+
+  async load(subscriptionIds: readonly string[]): Promise<Map<string, Stored>> {
+    const docs = await this.collection.find({ _id: { $in: [...subscriptionIds] } }).toArray();
+    return new Map(docs.map((doc) => [doc._id, toStored(doc)]));
+  }
+
+  /** Writes every pending state whose stored version is still the expected one; returns the ids that lost a race. */
+  async write(writes: readonly PendingWrite[]): Promise<Set<string>> {
+    const token = randomUUID();
+    const conflicts = new Set<string>();
+    const inserts = writes.filter((write) => write.expectedVersion === 0);
+    const replaces = writes.filter((write) => write.expectedVersion > 0);
+    if (inserts.length > 0) {
+      try {
+        await this.collection.insertMany(
+          inserts.map((write) => toDocument(write, token)),
+          { ordered: false },
+        );
+      } catch (error) {
+        for (const index of duplicateKeyIndexes(error)) {
+          const write = inserts[index];
+          if (write !== undefined) conflicts.add(write.state.subscriptionId);
+        }
+      }
+    }
+    if (replaces.length > 0) {
+      const result = await this.collection.bulkWrite(
+        replaces.map((write) => ({
+          replaceOne: {
+            filter: { _id: write.state.subscriptionId, version: write.expectedVersion },
+            replacement: toDocument(write, token),
+          },
+        })),
+        { ordered: false },
+      );
+      if (result.matchedCount < replaces.length) {
+        const ids = replaces.map((write) => write.state.subscriptionId);
+        const winners = await this.collection.find({ _id: { $in: ids }, writeToken: token }, { projection: { _id: 1 } }).toArray();
+        const won = new Set(winners.map((doc) => doc._id));
+        for (const id of ids) if (!won.has(id)) conflicts.add(id);
+      }
+    }
+    return conflicts;
+  }
+
+  /** Drops carried-out effects, unless someone wrote since (they carry the outbox on and will clear it). */
+  async clearOutboxes(written: readonly { subscriptionId: string; version: number }[]): Promise<void> {
+    if (written.length === 0) return;
+    await this.collection.bulkWrite(
+      written.map(({ subscriptionId, version }) => ({
+        updateOne: { filter: { _id: subscriptionId, version }, update: { $set: { outbox: [] } } },
+      })),
+      { ordered: false },
+    );
+  }
+
+  /** Subscriptions whose effects were written but maybe not carried out (a crash between the two). */
+  async withPendingOutbox(olderThan: Millis, limit: number): Promise<Stored[]> {
+    const docs = await this.collection
+      .find({ 'outbox.0': { $exists: true }, updatedAt: { $lt: olderThan } })
+      .limit(limit)
+      .toArray();
+    return docs.map(toStored);
+  }
+
+  async countByStatus(): Promise<Record<Status, number>> {
+    const rows = await this.collection
+      .aggregate<{ _id: Status; count: number }>([{ $group: { _id: '$status', count: { $sum: 1 } } }])
+      .toArray();
+    const counts: Record<Status, number> = { active: 0, suspended: 0, cancelled: 0, deleted: 0 };
+    for (const row of rows) counts[row._id] = row.count;
+    return counts;
+  }
+}
+
+function duplicateKeyIndexes(error: unknown): number[] {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  const list = Array.isArray(writeErrors) ? (writeErrors as unknown[]) : writeErrors === undefined ? [] : [writeErrors];
+  const codeOf = (entry: unknown): unknown => (entry as { code?: unknown }).code ?? (entry as { err?: { code?: unknown } }).err?.code;
+  if (list.length === 0 || list.some((entry) => codeOf(entry) !== 11000)) throw error;
+  return list.map((entry) => (entry as { index: number }).index);
+}
