@@ -1,0 +1,130 @@
+import type { Consumer, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+
+import { createApp, type App } from '../../src/app';
+import { loadConfig } from '../../src/config/config';
+import { createLogger } from '../../src/logging/logger';
+import { testKafka } from './kafka.helper';
+import { stackConnection } from './stack-env';
+import { uniqueName } from './unique-name';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const ACCESS_TOKEN = 'test-access-token-0123456789';
+
+export interface Collected {
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly headers: Record<string, string>;
+  readonly json: () => Record<string, unknown>;
+}
+
+function collected(message: KafkaMessage): Collected {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+  }
+  const text = message.value?.toString('utf8') ?? null;
+  return { key: message.key?.toString('utf8') ?? null, value: text, headers, json: () => JSON.parse(text ?? 'null') as Record<string, unknown> };
+}
+
+/** A MongoDB URI pointing at another database on the same server. */
+export function withDatabase(uri: string, database: string): string {
+  const url = new URL(uri);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+export interface Harness {
+  readonly app: App;
+  readonly topics: { payments: string; fraud: string; customer: string; lifecycle: string; dlq: string };
+  readonly lifecycle: Collected[];
+  readonly deadLetters: Collected[];
+  readonly baseUrl: string;
+  produce(topic: string, messages: { key?: string | null; value: string | Buffer | null }[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole worker, in this process, on the shared stack, with topics, consumer group, database and queue of its own.
+ * Also listens to the lifecycle and dead-letter topics so tests can assert what was published.
+ */
+export async function startWorker(env: Record<string, string> = {}, logger: Logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent')): Promise<Harness> {
+  const stack = stackConnection();
+  const topics = {
+    payments: uniqueName('payments'),
+    fraud: uniqueName('fraud'),
+    customer: uniqueName('customer'),
+    lifecycle: uniqueName('lifecycle'),
+    dlq: uniqueName('dlq'),
+  };
+  const config = loadConfig({
+    ...stack,
+    MONGODB_URI: withDatabase(stack.MONGODB_URI, uniqueName('be').slice(0, 40)),
+    KAFKA_GROUP_ID: uniqueName('group'),
+    KAFKA_TOPIC_PARTITIONS: '3',
+    TOPIC_BILLING_PAYMENTS: topics.payments,
+    TOPIC_FRAUD_SIGNALS: topics.fraud,
+    TOPIC_CUSTOMER_REQUESTS: topics.customer,
+    TOPIC_LIFECYCLE: topics.lifecycle,
+    TOPIC_DLQ: topics.dlq,
+    TIMER_QUEUE: uniqueName('timers'),
+    HTTP_PORT: '0',
+    HTTP_HOST: '127.0.0.1',
+    ADMIN_TOKEN,
+    ACCESS_API_TOKEN: ACCESS_TOKEN,
+    RETRY_BACKOFF_MAX: 'PT2S',
+    ...env,
+  });
+  const app = await createApp(config, logger);
+  await app.start();
+  const address = app.http.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+
+  const lifecycle: Collected[] = [];
+  const deadLetters: Collected[] = [];
+  const kafka = testKafka();
+  const listener: Consumer = kafka.consumer({ groupId: uniqueName('listener'), maxWaitTimeInMs: 100 });
+  await listener.connect();
+  await listener.subscribe({ topics: [topics.lifecycle, topics.dlq], fromBeginning: true });
+  await listener.run({
+    eachMessage: async ({ topic, message }) => {
+      (topic === topics.lifecycle ? lifecycle : deadLetters).push(collected(message));
+      await Promise.resolve();
+    },
+  });
+  const producer = kafka.producer();
+  await producer.connect();
+
+  return {
+    app,
+    topics,
+    lifecycle,
+    deadLetters,
+    baseUrl: `http://127.0.0.1:${port}`,
+    async produce(topic, messages) {
+      await producer.send({ topic, messages: messages.map((message) => ({ key: message.key ?? null, value: message.value })) });
+    },
+    async stop() {
+      await producer.disconnect();
+      await listener.disconnect();
+      await app.stop();
+      // Each test database is throwaway.
+      const cleanup = await import('mongoose').then((m) => m.default.createConnection(config.MONGODB_URI).asPromise());
+      await cleanup.dropDatabase();
+      await cleanup.close();
+    },
+  };
+}
+
+/** Retries `check` until it stops throwing; the last failure is rethrown after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
