@@ -22,7 +22,13 @@ describe('data deletion when the timer comes due', () => {
   const collection = (name: string) => h.app.connection.collection(name);
   const count = (name: string, filter: Record<string, string>) => collection(name).countDocuments(filter);
   const seed = async (ids: Ids, docs: number, invoices: number) => {
-    const rows = (n: number) => Array.from({ length: n }, () => ({ _id: randomUUID() as never, subscriptionId: ids.subscriptionId, tenantId: ids.tenantId, customerId: ids.customerId }));
+    const rows = (n: number) =>
+      Array.from({ length: n }, () => ({
+        _id: randomUUID() as never,
+        subscriptionId: ids.subscriptionId,
+        tenantId: ids.tenantId,
+        customerId: ids.customerId,
+      }));
     if (docs > 0) await collection('documents').insertMany(rows(docs));
     if (invoices > 0) await collection('invoices').insertMany(rows(invoices));
   };
@@ -38,7 +44,11 @@ describe('data deletion when the timer comes due', () => {
     const otherTenant: Ids = { ...target, tenantId: 'tenant-b' }; // same subscription id, another tenant
     await seed(target, 3, 2);
     await seed(sibling, 2, 1);
-    await collection('documents').insertOne({ _id: randomUUID() as never, subscriptionId: otherTenant.subscriptionId, tenantId: otherTenant.tenantId });
+    await collection('documents').insertOne({
+      _id: randomUUID() as never,
+      subscriptionId: otherTenant.subscriptionId,
+      tenantId: otherTenant.tenantId,
+    });
 
     const overdue = paymentOverdue(target, 'inv-1');
     await h.produce(h.topics.payments, [overdue]);
@@ -59,14 +69,25 @@ describe('data deletion when the timer comes due', () => {
     expect(tombstone?.recentEventIds).toEqual([]);
     await eventually(() => {
       const deleted = h.lifecycle.find((m) => m.key === target.subscriptionId && m.json().type === 'subscription.data-deleted');
-      expect(deleted?.json()).toMatchObject({ data: { status: 'deleted', accessLevel: 'none', deleted: [{ collection: 'documents', deleted: 3 }, { collection: 'invoices', deleted: 2 }] } });
+      expect(deleted?.json()).toMatchObject({
+        data: {
+          status: 'deleted',
+          accessLevel: 'none',
+          deleted: [
+            { collection: 'documents', deleted: 3 },
+            { collection: 'invoices', deleted: 2 },
+          ],
+        },
+      });
     });
     expect(h.lifecycle.some((m) => m.key === target.subscriptionId && m.json().type === 'subscription.deletion-reminder')).toBe(true);
 
     // Events for a deleted subscription change nothing; the decision is still audited.
     const late = paymentSettled(target, 'inv-1');
     await h.produce(h.topics.payments, [late]);
-    await eventually(async () => expect((await h.app.audit.byEventId(late.eventId))[0]).toMatchObject({ outcome: 'ignored', reason: 'subscription-deleted' }));
+    await eventually(async () =>
+      expect((await h.app.audit.byEventId(late.eventId))[0]).toMatchObject({ outcome: 'ignored', reason: 'subscription-deleted' }),
+    );
     expect((await state(target))?.status).toBe('deleted');
     const trail = await h.app.audit.trail(target.subscriptionId);
     expect(trail.map((record) => [record.type, record.outcome])).toEqual(

@@ -26,8 +26,7 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
   const state = async (ids: Ids) => (await h.app.subscriptions.get(ids.subscriptionId))?.state ?? null;
   const statusOf = async (ids: Ids) => (await state(ids))?.status;
   const jobState = async (id: string) => (await h.app.queue.getJob(id))?.getState() ?? 'absent';
-  const lifecycleTypes = (ids: Ids) =>
-    h.lifecycle.filter((m) => m.key === ids.subscriptionId).map((m) => m.json().type as string);
+  const lifecycleTypes = (ids: Ids) => h.lifecycle.filter((m) => m.key === ids.subscriptionId).map((m) => m.json().type as string);
   const api = async (path: string, token = ADMIN_TOKEN) => {
     const response = await fetch(`${h.baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -58,7 +57,10 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
       expect(lifecycleTypes(ids)).toEqual(['subscription.hold-added', 'subscription.suspended', 'subscription.deletion-scheduled']),
     );
     const suspended = h.lifecycle.find((m) => m.key === ids.subscriptionId && m.json().type === 'subscription.suspended')?.json();
-    expect(suspended).toMatchObject({ subscriptionId: ids.subscriptionId, data: { status: 'suspended', accessLevel: 'admins-only', causationId: event.eventId } });
+    expect(suspended).toMatchObject({
+      subscriptionId: ids.subscriptionId,
+      data: { status: 'suspended', accessLevel: 'admins-only', causationId: event.eventId },
+    });
   });
 
   it('stacks holds: a settled invoice does not lift a fraud hold; clearing the last one reactivates and cancels the timers', async () => {
@@ -109,7 +111,10 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
     const event = fraudDetected(ids, 'case-low', 0.5);
     await h.produce(h.topics.fraud, [event]);
     await eventually(async () => expect(await h.app.audit.byEventId(event.eventId)).toHaveLength(1));
-    expect((await h.app.audit.byEventId(event.eventId))[0]).toMatchObject({ outcome: 'ignored', reason: expect.stringContaining('below-fraud-threshold') as unknown });
+    expect((await h.app.audit.byEventId(event.eventId))[0]).toMatchObject({
+      outcome: 'ignored',
+      reason: expect.stringContaining('below-fraud-threshold') as unknown,
+    });
     expect(await statusOf(ids)).toBe('active');
   });
 
@@ -137,7 +142,11 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
     const ids = newIds('dlq');
     const good1 = paymentOverdue(ids, 'inv-1');
     const good2 = paymentSettled(ids, 'inv-1');
-    const wrongData = JSON.stringify({ ...(JSON.parse(good1.value) as object), eventId: 'bad-data', data: { invoiceId: 7, currency: 'euro' } });
+    const wrongData = JSON.stringify({
+      ...(JSON.parse(good1.value) as object),
+      eventId: 'bad-data',
+      data: { invoiceId: 7, currency: 'euro' },
+    });
     const unknownType = JSON.stringify({ ...(JSON.parse(good1.value) as object), eventId: 'bad-type', type: 'payment.refunded' });
     await h.produce(h.topics.payments, [
       good1,
@@ -151,7 +160,12 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
     await eventually(() => expect(h.deadLetters.filter((m) => m.key === ids.subscriptionId || m.key === null)).toHaveLength(4));
     const letters = h.deadLetters.filter((m) => m.key === ids.subscriptionId || m.key === null);
     // The keyless message lands on whichever partition the producer picked, so compare as a set.
-    expect(letters.map((m) => m.headers['dlq.error.code']).sort()).toEqual(['INVALID_JSON', 'MISSING_KEY', 'SCHEMA_VIOLATION', 'UNKNOWN_EVENT_TYPE']);
+    expect(letters.map((m) => m.headers['dlq.error.code']).sort()).toEqual([
+      'INVALID_JSON',
+      'MISSING_KEY',
+      'SCHEMA_VIOLATION',
+      'UNKNOWN_EVENT_TYPE',
+    ]);
     const schemaLetter = letters.find((m) => m.headers['dlq.error.code'] === 'SCHEMA_VIOLATION');
     expect(schemaLetter?.headers['dlq.error.reason']).toMatch(/data\.invoiceId: .*; data\.amountDue/);
     expect(schemaLetter?.value).toBe(wrongData);

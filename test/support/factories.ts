@@ -57,11 +57,7 @@ export type Envelope = Omit<Command, 'instruction'>;
 /** Overrides for one instruction type: any envelope field plus that instruction's own fields. */
 export type CommandOverrides<T extends InstructionType> = Partial<Envelope> & Partial<Omit<Extract<Instruction, { type: T }>, 'type'>>;
 
-function build<T extends InstructionType>(
-  instruction: Extract<Instruction, { type: T }>,
-  overrides: Partial<Envelope>,
-  defaultActor: Actor,
-): Command {
+function build(instruction: Instruction, overrides: Partial<Envelope>, defaultActor: Actor): Command {
   return {
     eventId: overrides.eventId ?? nextEventId(),
     occurredAt: overrides.occurredAt ?? T0,

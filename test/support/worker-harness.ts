@@ -24,7 +24,12 @@ function collected(message: KafkaMessage): Collected {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
   }
   const text = message.value?.toString('utf8') ?? null;
-  return { key: message.key?.toString('utf8') ?? null, value: text, headers, json: () => JSON.parse(text ?? 'null') as Record<string, unknown> };
+  return {
+    key: message.key?.toString('utf8') ?? null,
+    value: text,
+    headers,
+    json: () => JSON.parse(text ?? 'null') as Record<string, unknown>,
+  };
 }
 
 /** A MongoDB URI pointing at another database on the same server. */
@@ -48,7 +53,10 @@ export interface Harness {
  * The whole worker, in this process, on the shared stack, with topics, consumer group, database and queue of its own.
  * Also listens to the lifecycle and dead-letter topics so tests can assert what was published.
  */
-export async function startWorker(env: Record<string, string> = {}, logger: Logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent')): Promise<Harness> {
+export async function startWorker(
+  env: Record<string, string> = {},
+  logger: Logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+): Promise<Harness> {
   const stack = stackConnection();
   const topics = {
     payments: uniqueName('payments'),

@@ -90,9 +90,12 @@ describe('claimDeletion', () => {
   });
 
   it('refuses the timer of an earlier suspension', () => {
-    const resuspended = replay([invoiceSettled({ invoiceId: 'inv-1', occurredAt: T0 + DAY }), invoiceOverdue({ invoiceId: 'inv-2', occurredAt: T0 + 2 * DAY })], {
-      from: suspended,
-    });
+    const resuspended = replay(
+      [invoiceSettled({ invoiceId: 'inv-1', occurredAt: T0 + DAY }), invoiceOverdue({ invoiceId: 'inv-2', occurredAt: T0 + 2 * DAY })],
+      {
+        from: suspended,
+      },
+    );
     expect(resuspended.deletion?.generation).toBe(2);
 
     expect(claimDeletion(resuspended, 1, DUE + 30 * DAY)).toEqual({ ok: false, reason: 'stale-timer' });
@@ -178,8 +181,9 @@ describe('completeDeletion', () => {
     { from: suspended },
   );
   const generation = withHistory.deletion?.generation ?? -1;
+  // 12 documents matched, but one was already gone when the delete ran.
   const progressed = [
-    { collection: 'documents', matched: 12, deleted: 12 },
+    { collection: 'documents', matched: 12, deleted: 11 },
     { collection: 'files', matched: 5, deleted: null },
   ].reduce((s, progress) => recordProgress(s, progress, DUE), claimed(withHistory, generation, DUE));
 
@@ -200,7 +204,7 @@ describe('completeDeletion', () => {
         generation,
         deletedAt: DUE + HOUR,
         collections: [
-          { collection: 'documents', deleted: 12 },
+          { collection: 'documents', deleted: 11 },
           { collection: 'files', deleted: 5 },
         ],
       },
@@ -303,7 +307,13 @@ describe('reminderDue', () => {
   it.each([
     ['not-found', null, 1],
     ['stale-timer', replay([invoiceSettled({ invoiceId: 'inv-1', occurredAt: T0 + DAY })], { from: suspended }), 1],
-    ['stale-timer', replay([invoiceSettled({ invoiceId: 'inv-1', occurredAt: T0 + DAY }), invoiceOverdue({ occurredAt: T0 + 2 * DAY })], { from: suspended }), 1],
+    [
+      'stale-timer',
+      replay([invoiceSettled({ invoiceId: 'inv-1', occurredAt: T0 + DAY }), invoiceOverdue({ occurredAt: T0 + 2 * DAY })], {
+        from: suspended,
+      }),
+      1,
+    ],
     ['deleted', completeDeletion(claimed(suspended, 1, DUE), 'job-1', DUE).state, 1],
     ['active', aSubscription({ timerGeneration: 1, deletion: suspended.deletion }), 1],
     ['legal-hold', replay([legalHoldSet({ occurredAt: T0 + DAY })], { from: suspended }), 1],

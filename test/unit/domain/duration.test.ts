@@ -20,13 +20,31 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', 'P', 'PT', 'P1DT', '60D', 'p60d', 'P60d', ' P60D', 'P60D ', '-P1D', 'P-1D', 'P1.5D', 'PT1.5H', 'P1H', 'PT1D', 'P1D1W', 'PT.5S', 'sixty days'])(
-    '%j is refused',
-    (text) => {
-      expect(() => parseDuration(text)).toThrow(InvalidDurationError);
-      expect(() => parseDuration(text)).toThrow(`not an ISO 8601 duration of weeks, days, hours, minutes or seconds: ${JSON.stringify(text)}`);
-    },
-  );
+  it.each([
+    '',
+    'P',
+    'PT',
+    'P1DT',
+    '60D',
+    'p60d',
+    'P60d',
+    ' P60D',
+    'P60D ',
+    '-P1D',
+    'P-1D',
+    'P1.5D',
+    'PT1.5H',
+    'P1H',
+    'PT1D',
+    'P1D1W',
+    'PT.5S',
+    'sixty days',
+  ])('%j is refused', (text) => {
+    expect(() => parseDuration(text)).toThrow(InvalidDurationError);
+    expect(() => parseDuration(text)).toThrow(
+      `not an ISO 8601 duration of weeks, days, hours, minutes or seconds: ${JSON.stringify(text)}`,
+    );
+  });
 
   it.each(['P1Y', 'P2M', 'P1Y2M', 'P1M1D'])('%s is refused with a hint that years and months have no fixed length', (text) => {
     expect(() => parseDuration(text)).toThrow(/years and months are not fixed lengths: use days, e\.g\. P60D/);
@@ -37,6 +55,6 @@ describe('parseDuration', () => {
   });
 
   it('the error is named for logs', () => {
-    expect(() => parseDuration('P')).toThrow(expect.objectContaining({ name: 'InvalidDurationError' }));
+    expect(new InvalidDurationError('x').name).toBe('InvalidDurationError');
   });
 });

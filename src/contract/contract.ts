@@ -1,0 +1,120 @@
+import { z } from 'zod';
+
+import { consumers } from '../../consumers/routes';
+import { DLQ_HEADERS } from '../kafka/dead-letters';
+import { ERROR_CODES } from '../errors';
+import { typedEnvelope } from './envelope';
+import { lifecycleEnvelopeSchema } from './lifecycle';
+
+type JsonSchema = Record<string, unknown>;
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
+  return z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' });
+}
+
+const schemaName = (type: string): string => type.replace(/[^A-Za-z0-9]+/g, '-');
+
+/** One JSON Schema per inbound event type, generated from the same zod schemas the worker validates with. */
+export function inboundSchemas(): Record<string, JsonSchema> {
+  const out: Record<string, JsonSchema> = {};
+  for (const consumer of consumers) {
+    for (const [type, handler] of Object.entries(consumer.events)) {
+      out[type] = {
+        $id: `urn:billing-enforcer:${schemaName(type)}:v1`,
+        title: type,
+        description: handler.description,
+        ...jsonSchema(typedEnvelope(type, handler.data)),
+      };
+    }
+  }
+  return out;
+}
+
+export function lifecycleSchema(): JsonSchema {
+  return {
+    $id: 'urn:billing-enforcer:subscription-lifecycle:v1',
+    title: 'subscription.lifecycle.v1',
+    ...jsonSchema(lifecycleEnvelopeSchema, 'output'),
+  };
+}
+
+/** An AsyncAPI 3.0 document of every topic: what producers send us, what we publish, and the dead-letter headers. */
+export function asyncApiDocument(): JsonSchema {
+  const inbound = inboundSchemas();
+  const channels: JsonSchema = {};
+  const operations: JsonSchema = {};
+  const messages: JsonSchema = {};
+  for (const consumer of consumers) {
+    const channelMessages: JsonSchema = {};
+    for (const type of Object.keys(consumer.events)) {
+      const name = schemaName(type);
+      messages[name] = { name: type, contentType: 'application/json', payload: inbound[type] };
+      channelMessages[name] = { $ref: `#/components/messages/${name}` };
+    }
+    channels[consumer.name] = {
+      address: consumer.defaultTopic,
+      description: `Configurable with ${consumer.topic}. Kafka key = subscriptionId.`,
+      messages: channelMessages,
+    };
+    operations[`consume-${consumer.name}`] = { action: 'receive', channel: { $ref: `#/channels/${consumer.name}` } };
+  }
+  messages['subscription-lifecycle'] = { name: 'subscription.lifecycle.v1', contentType: 'application/json', payload: lifecycleSchema() };
+  channels.lifecycle = {
+    address: 'subscription.lifecycle.v1',
+    description: 'Configurable with TOPIC_LIFECYCLE. Kafka key = subscriptionId; eventId is stable across redeliveries.',
+    messages: { 'subscription-lifecycle': { $ref: '#/components/messages/subscription-lifecycle' } },
+  };
+  operations['publish-lifecycle'] = { action: 'send', channel: { $ref: '#/channels/lifecycle' } };
+  messages['dead-letter'] = {
+    name: 'dead-letter',
+    description: 'The original key, value and headers of a message that could not be applied, plus headers saying why.',
+    headers: {
+      type: 'object',
+      properties: {
+        [DLQ_HEADERS.topic]: { type: 'string' },
+        [DLQ_HEADERS.partition]: { type: 'string' },
+        [DLQ_HEADERS.offset]: { type: 'string' },
+        [DLQ_HEADERS.code]: {
+          type: 'string',
+          enum: Object.entries(ERROR_CODES)
+            .filter(([, retriable]) => !retriable)
+            .map(([code]) => code)
+            .filter((code) => code !== 'CONFIG_INVALID'),
+        },
+        [DLQ_HEADERS.reason]: { type: 'string' },
+        [DLQ_HEADERS.failedAt]: { type: 'string', format: 'date-time' },
+      },
+      required: Object.values(DLQ_HEADERS),
+    },
+  };
+  channels.dlq = {
+    address: 'billing-enforcer.dlq.v1',
+    description: 'Configurable with TOPIC_DLQ.',
+    messages: { 'dead-letter': { $ref: '#/components/messages/dead-letter' } },
+  };
+  operations['publish-dead-letters'] = { action: 'send', channel: { $ref: '#/channels/dlq' } };
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'billing-enforcer',
+      version: '1.0.0',
+      description:
+        'Events that suspend, reactivate, cancel and delete customer subscriptions. Generated from the zod schemas in consumers/ and src/contract/; do not edit by hand.',
+    },
+    defaultContentType: 'application/json',
+    channels,
+    operations,
+    components: { messages },
+  };
+}
+
+/** Every generated file, path relative to docs/contract/, with its text. */
+export function contractFiles(): Record<string, string> {
+  const text = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+  const files: Record<string, string> = {
+    'asyncapi.json': text(asyncApiDocument()),
+    'subscription.lifecycle.v1.schema.json': text(lifecycleSchema()),
+  };
+  for (const [type, schema] of Object.entries(inboundSchemas())) files[`${type}.v1.schema.json`] = text(schema);
+  return files;
+}

@@ -1,0 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { contractFiles } from './contract';
+
+// Regenerates docs/contract/ from the zod schemas; a unit test fails when the committed files are out of date.
+const dir = path.resolve(__dirname, '..', '..', 'docs', 'contract');
+fs.mkdirSync(dir, { recursive: true });
+for (const [name, text] of Object.entries(contractFiles())) fs.writeFileSync(path.join(dir, name), text);
+console.log(`wrote ${Object.keys(contractFiles()).length} files to ${dir}`);

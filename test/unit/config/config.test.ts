@@ -1,0 +1,63 @@
+import { loadConfig } from '../../../src/config/config';
+import { AppError } from '../../../src/errors';
+
+const required = { KAFKA_BROKERS: '127.0.0.1:9092', MONGODB_URI: 'mongodb://localhost/be', REDIS_URL: 'redis://localhost:6379' };
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(required);
+    expect(config).toMatchObject({
+      KAFKA_BROKERS: ['127.0.0.1:9092'],
+      TOPIC_BILLING_PAYMENTS: 'billing.payments.v1',
+      TOPIC_FRAUD_SIGNALS: 'fraud.signals.v1',
+      TOPIC_CUSTOMER_REQUESTS: 'customer.requests.v1',
+      TOPIC_LIFECYCLE: 'subscription.lifecycle.v1',
+      TOPIC_DLQ: 'billing-enforcer.dlq.v1',
+      HTTP_PORT: 8080,
+      DELETION_DELAY: 'P60D',
+      DELETION_REMINDERS: ['P30D', 'P7D', 'P1D'],
+      LEGAL_HOLD_RELEASE_GRACE: 'P7D',
+      FRAUD_SCORE_THRESHOLD: 0.8,
+      DATA_COLLECTIONS: [],
+    });
+    expect(config.policy.deletionDelayMs).toBe(60 * 24 * 3600 * 1000);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('parses lists and durations', () => {
+    const config = loadConfig({
+      ...required,
+      KAFKA_BROKERS: 'a:1, b:2',
+      DATA_COLLECTIONS: 'documents,invoices',
+      DELETION_DELAY: 'PT5S',
+      DELETION_REMINDERS: 'PT3S,PT1S',
+    });
+    expect(config.KAFKA_BROKERS).toEqual(['a:1', 'b:2']);
+    expect(config.DATA_COLLECTIONS).toEqual(['documents', 'invoices']);
+    expect(config.policy.reminderOffsets).toEqual([
+      { offset: 'PT3S', ms: 3_000 },
+      { offset: 'PT1S', ms: 1_000 },
+    ]);
+  });
+
+  it('refuses bad values, naming every problem, and never echoes the values', () => {
+    const attempt = () =>
+      loadConfig({
+        MONGODB_URI: 'postgres://user:secret@h/db',
+        REDIS_URL: 'redis://x',
+        DELETION_DELAY: 'P2M',
+        FRAUD_SCORE_THRESHOLD: '1.5',
+        ADMIN_TOKEN: 'short',
+      });
+    expect(attempt).toThrow(AppError);
+    try {
+      attempt();
+    } catch (error) {
+      const message = (error as AppError).message;
+      expect((error as AppError).code).toBe('CONFIG_INVALID');
+      for (const name of ['KAFKA_BROKERS', 'MONGODB_URI', 'DELETION_DELAY', 'FRAUD_SCORE_THRESHOLD', 'ADMIN_TOKEN'])
+        expect(message).toContain(name);
+      expect(message).not.toContain('secret');
+    }
+  });
+});

@@ -1,0 +1,103 @@
+import { consumers } from '../../../consumers/routes';
+import type { EventConsumer } from '../../../consumers/consumer';
+import { decodeMessage, type DecoderOptions } from '../../../src/processing/decode-message';
+import type { InboundMessage } from '../../../src/processing/inbound-message';
+
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+const options: DecoderOptions = {
+  routes: new Map<string, EventConsumer>(consumers.map((consumer) => [consumer.defaultTopic, consumer])),
+  maxMessageBytes: 10_000,
+  maxClockSkewMs: 3_600_000,
+};
+
+const envelope = (overrides: Record<string, unknown> = {}) => ({
+  eventId: 'evt-1',
+  type: 'payment.overdue',
+  occurredAt: '2026-06-01T11:00:00+02:00',
+  subscriptionId: 'sub-1',
+  customerId: 'cust-1',
+  tenantId: 'tenant-1',
+  data: { invoiceId: 'inv-1', amountDue: 10, currency: 'EUR', daysOverdue: 3 },
+  ...overrides,
+});
+
+function message(value: unknown, key: string | null = 'sub-1', topic = 'billing.payments.v1'): InboundMessage {
+  const bytes = value === null ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
+  return { topic, partition: 0, offset: '7', key: key === null ? null : Buffer.from(key), value: bytes, headers: {} };
+}
+
+const codeOf = (value: unknown, key?: string | null, topic?: string) => {
+  const decoded = decodeMessage(message(value, key, topic), options, NOW);
+  return decoded.ok ? 'ok' : decoded.error.code;
+};
+
+describe('decodeMessage', () => {
+  it('turns a valid event into a command with the instant, ids and instruction', () => {
+    const decoded = decodeMessage(message(envelope()), options, NOW);
+    expect(decoded).toEqual({
+      ok: true,
+      command: {
+        eventId: 'evt-1',
+        occurredAt: Date.parse('2026-06-01T09:00:00Z'),
+        subscriptionId: 'sub-1',
+        customerId: 'cust-1',
+        tenantId: 'tenant-1',
+        actor: { kind: 'system', id: 'billing-payments' },
+        instruction: { type: 'invoice-overdue', invoiceId: 'inv-1', amountDue: 10, currency: 'EUR', daysOverdue: 3 },
+      },
+    });
+  });
+
+  it.each([
+    ['no value', null, 'MISSING_VALUE'],
+    ['invalid JSON', '{"eventId":', 'INVALID_JSON'],
+    ['a JSON array', [1, 2], 'SCHEMA_VIOLATION'],
+    ['a missing eventId', envelope({ eventId: undefined }), 'SCHEMA_VIOLATION'],
+    ['an empty eventId', envelope({ eventId: '' }), 'SCHEMA_VIOLATION'],
+    ['an eventId over 128 characters', envelope({ eventId: 'e'.repeat(129) }), 'SCHEMA_VIOLATION'],
+    ['a subscriptionId with a dot first', envelope({ subscriptionId: '.sub' }), 'SCHEMA_VIOLATION'],
+    ['a subscriptionId with a colon', envelope({ subscriptionId: 'a:b' }), 'SCHEMA_VIOLATION'],
+    ['a MongoDB operator as tenantId', envelope({ tenantId: { $gt: '' } }), 'SCHEMA_VIOLATION'],
+    [
+      'a MongoDB operator as invoiceId',
+      envelope({ data: { invoiceId: { $where: '1' }, amountDue: 1, currency: 'EUR', daysOverdue: 1 } }),
+      'SCHEMA_VIOLATION',
+    ],
+    [
+      'a control character in invoiceId',
+      envelope({ data: { invoiceId: 'a\u0000b', amountDue: 1, currency: 'EUR', daysOverdue: 1 } }),
+      'SCHEMA_VIOLATION',
+    ],
+    ['a negative amount', envelope({ data: { invoiceId: 'i', amountDue: -1, currency: 'EUR', daysOverdue: 1 } }), 'SCHEMA_VIOLATION'],
+    ['a non-RFC 3339 date', envelope({ occurredAt: '01/06/2026' }), 'SCHEMA_VIOLATION'],
+    ['a date without offset', envelope({ occurredAt: '2026-06-01T11:00:00' }), 'SCHEMA_VIOLATION'],
+    ['a date before 2000', envelope({ occurredAt: '1970-01-01T00:00:00Z' }), 'OCCURRED_AT_OUT_OF_RANGE'],
+    ['a date far in the future', envelope({ occurredAt: '2999-01-01T00:00:00Z' }), 'OCCURRED_AT_OUT_OF_RANGE'],
+    ['an unknown type', envelope({ type: 'payment.refunded' }), 'UNKNOWN_EVENT_TYPE'],
+    ['a type named like an Object property', envelope({ type: 'constructor' }), 'UNKNOWN_EVENT_TYPE'],
+    ['a type of another topic', envelope({ type: 'fraud.detected' }), 'UNKNOWN_EVENT_TYPE'],
+  ])('dead-letters %s', (_name, value, code) => {
+    expect(codeOf(value)).toBe(code);
+  });
+
+  it('dead-letters a missing key and a key other than the subscriptionId', () => {
+    expect(codeOf(envelope(), null)).toBe('MISSING_KEY');
+    expect(codeOf(envelope(), 'sub-2')).toBe('KEY_MISMATCH');
+  });
+
+  it('dead-letters a message over MAX_MESSAGE_BYTES before parsing it', () => {
+    expect(codeOf(envelope({ data: { invoiceId: 'x'.repeat(20_000) } }))).toBe('MESSAGE_TOO_LARGE');
+  });
+
+  it('names every failing path in a schema violation', () => {
+    const decoded = decodeMessage(message(envelope({ data: { invoiceId: 7, currency: 'euro' } })), options, NOW);
+    expect(decoded.ok).toBe(false);
+    if (decoded.ok) return;
+    expect(decoded.error.message).toMatch(/data\.invoiceId: .+; data\.amountDue: .+; data\.currency: .+; data\.daysOverdue: /);
+    expect(decoded.error.retriable).toBe(false);
+  });
+
+  it('accepts events within the clock-skew allowance and ignores unknown envelope fields', () => {
+    expect(codeOf(envelope({ occurredAt: '2026-06-01T12:30:00Z', extra: 'kept out' }))).toBe('ok');
+  });
+});
