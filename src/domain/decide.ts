@@ -28,9 +28,16 @@ export function decide(current: Subscription | null, command: Command, policy: P
       `identity-mismatch: subscription belongs to tenant ${current.tenantId}, customer ${current.customerId}`,
     );
   }
-  const base = current ?? newSubscription(command, now);
+  const base =
+    current ?? newSubscription({ subscriptionId: command.subscriptionId, customerId: command.customerId, tenantId: command.tenantId }, now);
   const isNew = current === null;
-  const skip = (outcome: Outcome, reason: string): Decision => ({ ...unchanged(base, command, now, outcome, reason), changed: isNew });
+  const skip = (outcome: Outcome, reason: string): Decision => ({
+    outcome,
+    state: base,
+    changed: isNew,
+    effects: [],
+    audit: auditRecord(command, now, outcome, reason, current, base),
+  });
 
   if (base.status === 'deleted') return skip('ignored', 'subscription-deleted');
   if (base.recentEventIds.includes(command.eventId)) return skip('duplicate', 'event already applied');
@@ -59,7 +66,7 @@ export function decide(current: Subscription | null, command: Command, policy: P
     state: remembered,
     changed: true,
     effects,
-    audit: auditRecord(command, now, 'applied', changes.length === 0 ? 'no-change' : changes.join('; '), base, remembered),
+    audit: auditRecord(command, now, 'applied', changes.length === 0 ? 'no-change' : changes.join('; '), current, remembered),
   };
 }
 

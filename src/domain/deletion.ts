@@ -3,7 +3,7 @@ import { lifecycleEvent, type Effect } from './effect';
 import type { DeletionProgress, Millis, Subscription } from './subscription';
 
 /** Why a deletion or reminder job that fired does nothing. */
-export type TimerSkipReason = 'not-found' | 'deleted' | 'stale-timer' | 'active' | 'not-due' | 'legal-hold';
+export type TimerSkipReason = 'not-found' | 'deleted' | 'stale-timer' | 'active' | 'not-due' | 'legal-hold' | 'claimed';
 
 export type ClaimResult =
   | { readonly ok: true; readonly state: Subscription; readonly alreadyClaimed: boolean }
@@ -66,6 +66,7 @@ export function reminderDue(state: Subscription | null, generation: number, offs
   const skip = timerSkipReason(state, generation);
   if (skip !== null || state === null) return { send: false, reason: skip ?? 'not-found' };
   if (state.legalHold !== null) return { send: false, reason: 'legal-hold' };
+  if (state.deletion?.claimedAt != null) return { send: false, reason: 'claimed' };
   return { send: true, effect: lifecycleEvent('subscription.deletion-reminder', state, jobId, now, { reminderOffset: offset }) };
 }
 

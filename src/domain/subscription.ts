@@ -106,7 +106,10 @@ export function mayAccess(role: Role, level: AccessLevel): boolean {
 
 export function newSubscription(ids: { subscriptionId: string; customerId: string; tenantId: string }, now: Millis): Subscription {
   return {
-    ...ids,
+    // Picked one by one: callers pass wider objects (a whole command), and nothing else of theirs belongs in the state.
+    subscriptionId: ids.subscriptionId,
+    customerId: ids.customerId,
+    tenantId: ids.tenantId,
     status: 'active',
     holds: [],
     deletion: null,
