@@ -83,6 +83,7 @@ export const dataDeletionJob = defineJob({
     ];
     held = await save({ ...held, state: completed.state }, deps, outbox);
     await deps.dispatcher.dispatch([{ subscriptionId, version: held.version, outbox }]);
+    deps.metrics.deletionExecuted(completed.state.receipt?.collections ?? []);
     return { kind: 'done', outcome: 'data-deleted' };
   },
 });

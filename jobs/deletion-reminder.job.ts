@@ -21,6 +21,7 @@ export const deletionReminderJob = defineJob({
       await deps.publisher.publish([{ id: stableId(subscriptionId, jobId, 'reminder'), event: due.effect.event }]);
     const record = timerAudit(state, subscriptionId, 'reminder-job', jobId, now, 'applied', `deletion-reminder ${offset}`);
     await deps.audit.append([{ _id: stableId('audit', subscriptionId, jobId, 'applied'), ...record }]);
+    deps.metrics.reminderSent();
     return { kind: 'done', outcome: 'reminder-sent' };
   },
 });

@@ -5,6 +5,7 @@ import type { Policy } from '../src/domain';
 import type { EffectDispatcher } from '../src/effects/effect-dispatcher';
 import type { LifecyclePublisher } from '../src/kafka/lifecycle-publisher';
 import type { Logger } from '../src/logging/logger';
+import type { Metrics } from '../src/metrics/metrics';
 import type { TimerJobName } from '../src/queue/timer-jobs';
 import type { AuditRepository } from '../src/storage/audit.repository';
 import type { SubscriptionRepository } from '../src/storage/subscription.repository';
@@ -19,6 +20,7 @@ export interface JobDeps {
   readonly policy: Policy;
   readonly clock: () => number;
   readonly logger: Logger;
+  readonly metrics: Metrics;
 }
 
 /** What a processor asks of the queue when it is done: nothing, or to run again later. */

@@ -10,6 +10,7 @@ import { jobRegistry } from '../jobs/registry';
 import type { Config } from './config/config';
 import { EffectDispatcher } from './effects/effect-dispatcher';
 import { buildHttpServer } from './http/server';
+import { subscriptionRoutes } from './http/subscription.routes';
 import { BatchConsumer } from './kafka/batch-consumer';
 import { DeadLetterSink } from './kafka/dead-letters';
 import { createKafka, ensureTopics } from './kafka/kafka-client';
@@ -24,6 +25,7 @@ import { AuditRepository } from './storage/audit.repository';
 import { connectMongo } from './storage/mongo';
 import { SubscriptionRepository } from './storage/subscription.repository';
 import { parseDuration } from './domain';
+import { noMetrics, type Metrics } from './metrics/metrics';
 
 /** Everything the worker is made of, wired once. Tests build it with their own config. */
 export interface App {
@@ -40,7 +42,21 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export async function createApp(config: Readonly<Config>, logger: Logger, clock: () => number = Date.now): Promise<App> {
+async function pingMongo(connection: Connection): Promise<boolean> {
+  try {
+    await connection.db?.admin().ping();
+    return connection.db !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+export async function createApp(
+  config: Readonly<Config>,
+  logger: Logger,
+  clock: () => number = Date.now,
+  metrics: Metrics = noMetrics,
+): Promise<App> {
   const connection = await connectMongo(config.MONGODB_URI);
   const subscriptions = new SubscriptionRepository(connection);
   const audit = new AuditRepository(connection);
@@ -85,6 +101,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger, clock:
     clock,
     decoder: { routes, maxMessageBytes: config.MAX_MESSAGE_BYTES, maxClockSkewMs: parseDuration(config.MAX_CLOCK_SKEW) },
     deadLetters,
+    metrics,
   };
   const consumerLog = logger.child({ component: 'consumer' });
   const batchConsumer = new BatchConsumer(
@@ -107,25 +124,25 @@ export async function createApp(config: Readonly<Config>, logger: Logger, clock:
 
   let worker: Worker | undefined;
   let consuming = false;
-  const http = buildHttpServer({
-    subscriptions,
-    adminToken: config.ADMIN_TOKEN,
-    accessToken: config.ACCESS_API_TOKEN,
-    logger,
-    readiness: async () => ({
-      mongodb:
-        (await connection.db
-          ?.admin()
-          .ping()
-          .then(() => true)
-          .catch(() => false)) ?? false,
-      redis: await queueRedis.ping().then(
-        () => true,
-        () => false,
-      ),
-      kafka: consuming,
-    }),
-  });
+  const http = await buildHttpServer(
+    {
+      config,
+      subscriptions,
+      audit,
+      queue,
+      apply: processDeps,
+      logger,
+      readiness: async () => ({
+        mongodb: await pingMongo(connection),
+        redis: await queueRedis.ping().then(
+          () => true,
+          () => false,
+        ),
+        kafka: consuming,
+      }),
+    },
+    [subscriptionRoutes],
+  );
 
   return {
     config,
@@ -156,6 +173,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger, clock:
             policy: config.policy,
             clock,
             logger: logger.child({ component: 'timers' }),
+            metrics,
           },
         });
       }

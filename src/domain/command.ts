@@ -35,4 +35,6 @@ export interface Command {
   readonly tenantId: string;
   readonly actor: Actor;
   readonly instruction: Instruction;
+  /** Free text an operator gave with a manual command; kept in the audit trail. */
+  readonly note?: string;
 }

@@ -242,5 +242,6 @@ function auditRecord(
     reason,
     statusBefore: before?.status ?? null,
     statusAfter: after?.status ?? null,
+    ...(command.note === undefined ? {} : { note: command.note }),
   };
 }

@@ -19,6 +19,8 @@ export interface AuditRecord {
   readonly reason: string;
   readonly statusBefore: Status | null;
   readonly statusAfter: Status | null;
+  /** An operator's note, when the command came with one. */
+  readonly note?: string;
 }
 
 export interface Decision {

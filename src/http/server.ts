@@ -1,18 +1,28 @@
+import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
+import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
+import type { ApplyDeps } from '../processing/apply-commands';
+import type { AuditRepository } from '../storage/audit.repository';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
-import { subscriptionRoutes } from './subscription.routes';
 
+/** Everything a route module may need; the composition root (app.ts) fills it once. */
 export interface HttpDeps {
+  readonly config: Readonly<Config>;
   readonly subscriptions: SubscriptionRepository;
-  readonly adminToken?: string | undefined;
-  readonly accessToken?: string | undefined;
+  readonly audit: AuditRepository;
+  readonly queue: Queue;
+  /** The same path Kafka events take, for operators' manual commands. */
+  readonly apply: ApplyDeps;
   readonly readiness: () => Promise<Record<string, boolean>>;
   readonly logger: Logger;
 }
 
-export function buildHttpServer(deps: HttpDeps): FastifyInstance {
+/** Registers one group of routes; each lives in its own file (`*.routes.ts`). */
+export type RouteModule = (app: FastifyInstance, deps: HttpDeps) => void | Promise<void>;
+
+export async function buildHttpServer(deps: HttpDeps, modules: readonly RouteModule[]): Promise<FastifyInstance> {
   // Per-request lines would drown the worker's own; errors still come through at warn and above.
   const loggerInstance: FastifyBaseLogger = deps.logger.child({ component: 'http' }, { level: 'warn' });
   const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit: 64 * 1024 });
@@ -32,6 +42,6 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     const ready = Object.values(checks).every(Boolean);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
   });
-  subscriptionRoutes(app, deps);
+  for (const register of modules) await register(app, deps);
   return app;
 }

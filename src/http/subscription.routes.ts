@@ -3,22 +3,20 @@ import { z } from 'zod';
 
 import { idSchema } from '../contract/envelope';
 import { accessLevelOf, mayAccess } from '../domain';
-import type { SubscriptionRepository } from '../storage/subscription.repository';
 import { requireToken } from './auth';
+import type { HttpDeps, RouteModule } from './server';
 import { subscriptionView } from './subscription-view';
 
 const params = z.object({ id: idSchema });
 const accessQuery = z.object({ role: z.enum(['user', 'admin'], { message: 'role must be user or admin' }) });
 
-function problem(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+export function problem(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
   return issues.map((issue) => `${issue.path.map(String).join('.') || 'request'}: ${issue.message}`).join('; ');
 }
 
-export function subscriptionRoutes(
-  app: FastifyInstance,
-  deps: { subscriptions: SubscriptionRepository; adminToken?: string | undefined; accessToken?: string | undefined },
-): void {
-  const readAuth = requireToken([deps.adminToken, deps.accessToken], 'ADMIN_TOKEN or ACCESS_API_TOKEN');
+/** The read-only routes sign-in services call: a subscription's state and the access decision. */
+export const subscriptionRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): void => {
+  const readAuth = requireToken([deps.config.ADMIN_TOKEN, deps.config.ACCESS_API_TOKEN], 'ADMIN_TOKEN or ACCESS_API_TOKEN');
 
   app.get('/v1/subscriptions/:id', { preHandler: readAuth }, async (request, reply) => {
     const parsed = params.safeParse(request.params);
@@ -41,4 +39,4 @@ export function subscriptionRoutes(
     const { role } = parsedQuery.data;
     return { subscriptionId: stored.state.subscriptionId, role, allowed: mayAccess(role, accessLevel), accessLevel, status };
   });
-}
+};

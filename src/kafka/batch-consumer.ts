@@ -23,6 +23,7 @@ function toInbound(topic: string, partition: number, message: KafkaMessage): Inb
     topic,
     partition,
     offset: message.offset,
+    timestamp: message.timestamp,
     key: message.key ?? null,
     value: message.value ?? null,
     headers: message.headers ?? {},

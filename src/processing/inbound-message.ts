@@ -3,6 +3,8 @@ export interface InboundMessage {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  /** Kafka's record timestamp, epoch milliseconds as a string. */
+  readonly timestamp: string;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;

@@ -1,6 +1,7 @@
 import type { Outcome } from '../domain';
 import { AppError } from '../errors';
 import type { DeadLetter, DeadLetterSink } from '../kafka/dead-letters';
+import type { Metrics } from '../metrics/metrics';
 import { applyCommands, type ApplyDeps, type Delivery } from './apply-commands';
 import { decodeMessage, type DecoderOptions } from './decode-message';
 import { deliveryRef, type InboundMessage } from './inbound-message';
@@ -8,6 +9,17 @@ import { deliveryRef, type InboundMessage } from './inbound-message';
 export interface ProcessDeps extends ApplyDeps {
   readonly decoder: DecoderOptions;
   readonly deadLetters: DeadLetterSink;
+  readonly metrics: Metrics;
+}
+
+/** The envelope's type for metrics, read leniently: the message may be the bad input being counted. */
+function typeOf(message: InboundMessage): string {
+  try {
+    const type = (JSON.parse(message.value?.toString('utf8') ?? 'null') as { type?: unknown } | null)?.type;
+    return typeof type === 'string' && type.length <= 64 ? type : 'unknown';
+  } catch {
+    return 'unknown';
+  }
 }
 
 export type Tally = Record<Outcome | 'dead-lettered', number>;
@@ -18,7 +30,7 @@ export type Tally = Record<Outcome | 'dead-lettered', number>;
  */
 export async function processMessages(messages: readonly InboundMessage[], deps: ProcessDeps): Promise<Tally> {
   const now = deps.clock();
-  const byRef = new Map<string, InboundMessage>();
+  const byRef = new Map<string, { message: InboundMessage; type: string }>();
   const deliveries: Delivery[] = [];
   const letters: DeadLetter[] = [];
   for (const message of messages) {
@@ -28,19 +40,28 @@ export async function processMessages(messages: readonly InboundMessage[], deps:
       continue;
     }
     const ref = deliveryRef(message);
-    byRef.set(ref, message);
+    byRef.set(ref, { message, type: typeOf(message) });
     deliveries.push({ command: decoded.command, deliveryRef: ref });
   }
   const decided = await applyCommands(deliveries, deps);
   const tally: Tally = { applied: 0, duplicate: 0, stale: 0, ignored: 0, rejected: 0, 'dead-lettered': 0 };
   for (const { delivery, decision } of decided) {
-    tally[decision.outcome]++;
-    const message = byRef.get(delivery.deliveryRef);
-    if (decision.outcome === 'rejected' && message !== undefined) {
-      letters.push({ message, error: new AppError('IDENTITY_MISMATCH', decision.audit.reason) });
+    const source = byRef.get(delivery.deliveryRef);
+    if (source === undefined) continue;
+    if (decision.outcome === 'rejected') {
+      letters.push({ message: source.message, error: new AppError('IDENTITY_MISMATCH', decision.audit.reason) });
+      continue;
     }
+    tally[decision.outcome]++;
+    deps.metrics.eventConsumed(source.message.topic, source.type, decision.outcome);
   }
   await deps.deadLetters.send(letters);
   tally['dead-lettered'] = letters.length;
+  const done = deps.clock();
+  for (const { message } of letters) deps.metrics.eventConsumed(message.topic, typeOf(message), 'dead-lettered');
+  for (const message of messages) {
+    const produced = Number(message.timestamp);
+    if (Number.isFinite(produced) && produced > 0) deps.metrics.eventLatency(message.topic, Math.max(0, done - produced) / 1000);
+  }
   return tally;
 }

@@ -126,6 +126,20 @@ export class SubscriptionRepository {
     return docs.map(toStored);
   }
 
+  /** Pending deletions due before `dueBefore`, by (dueAt, id), after an optional cursor. */
+  async dueForDeletion(dueBefore: Millis, limit: number, after?: { dueAt: Millis; subscriptionId: string }): Promise<Subscription[]> {
+    const range = { 'deletion.dueAt': { $lt: dueBefore } };
+    const filter =
+      after === undefined
+        ? range
+        : {
+            ...range,
+            $or: [{ 'deletion.dueAt': { $gt: after.dueAt } }, { 'deletion.dueAt': after.dueAt, _id: { $gt: after.subscriptionId } }],
+          };
+    const docs = await this.collection.find(filter).sort({ 'deletion.dueAt': 1, _id: 1 }).limit(limit).toArray();
+    return docs.map((doc) => toStored(doc).state);
+  }
+
   async countByStatus(): Promise<Record<Status, number>> {
     const rows = await this.collection
       .aggregate<{ _id: Status; count: number }>([{ $group: { _id: '$status', count: { $sum: 1 } } }])

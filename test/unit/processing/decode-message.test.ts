@@ -23,7 +23,7 @@ const envelope = (overrides: Record<string, unknown> = {}) => ({
 
 function message(value: unknown, key: string | null = 'sub-1', topic = 'billing.payments.v1'): InboundMessage {
   const bytes = value === null ? null : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
-  return { topic, partition: 0, offset: '7', key: key === null ? null : Buffer.from(key), value: bytes, headers: {} };
+  return { topic, partition: 0, offset: '7', timestamp: '0', key: key === null ? null : Buffer.from(key), value: bytes, headers: {} };
 }
 
 const codeOf = (value: unknown, key?: string | null, topic?: string) => {

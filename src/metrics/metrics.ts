@@ -1,0 +1,21 @@
+import type { Outcome } from '../domain';
+
+export type ConsumeOutcome = Outcome | 'dead-lettered';
+
+/** What the worker reports as it runs; the Prometheus implementation lives beside it, tests may pass `noMetrics`. */
+export interface Metrics {
+  /** One inbound message's outcome. `type` is the envelope's type, or `unknown` when it could not be read. */
+  eventConsumed(topic: string, type: string, outcome: ConsumeOutcome): void;
+  /** Seconds from the message's Kafka timestamp to its effects being durable. */
+  eventLatency(topic: string, seconds: number): void;
+  /** A deletion job deleted a subscription's data. */
+  deletionExecuted(collections: readonly { collection: string; deleted: number }[]): void;
+  reminderSent(): void;
+}
+
+export const noMetrics: Metrics = {
+  eventConsumed: () => undefined,
+  eventLatency: () => undefined,
+  deletionExecuted: () => undefined,
+  reminderSent: () => undefined,
+};

@@ -1,0 +1,52 @@
+import type { Queue } from 'bullmq';
+
+import type { Subscription } from '../domain';
+import { deletionJobId, reminderJobId } from '../queue/timer-jobs';
+import type { AuditDocument, AuditRepository } from '../storage/audit.repository';
+import type { SubscriptionRepository } from '../storage/subscription.repository';
+
+export interface ScheduledTimer {
+  readonly kind: 'deletion' | 'reminder';
+  readonly jobId: string;
+  readonly dueAt: number;
+  readonly offset?: string;
+  /** The BullMQ job's state, or `missing` when MongoDB expects a job Redis does not have (the reconciler repairs it). */
+  readonly jobState: string;
+}
+
+export interface Timeline {
+  readonly subscription: Subscription;
+  readonly audit: readonly AuditDocument[];
+  readonly scheduled: readonly ScheduledTimer[];
+}
+
+/** The audit trail of one subscription and what is still to come for it, MongoDB's plan checked against Redis's jobs. */
+export async function subscriptionTimeline(
+  deps: { subscriptions: SubscriptionRepository; audit: AuditRepository; queue: Queue },
+  subscriptionId: string,
+  limit = 1_000,
+): Promise<Timeline | null> {
+  const stored = await deps.subscriptions.get(subscriptionId);
+  if (stored === null) return null;
+  const { state } = stored;
+  const timer = state.deletion;
+  const planned =
+    timer === null
+      ? []
+      : [
+          { kind: 'deletion' as const, jobId: deletionJobId(subscriptionId, timer.generation), dueAt: timer.dueAt },
+          ...timer.reminders.map((reminder) => ({
+            kind: 'reminder' as const,
+            jobId: reminderJobId(subscriptionId, timer.generation, reminder.offset),
+            dueAt: reminder.at,
+            offset: reminder.offset,
+          })),
+        ];
+  const scheduled = await Promise.all(
+    planned.map(async (item) => {
+      const job = await deps.queue.getJob(item.jobId);
+      return { ...item, jobState: job === undefined ? 'missing' : await job.getState() };
+    }),
+  );
+  return { subscription: state, audit: await deps.audit.trail(subscriptionId, limit), scheduled };
+}
