@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { z } from 'zod';
 import type { Connection } from 'mongoose';
 
@@ -6,6 +7,7 @@ import type { EffectDispatcher } from '../src/effects/effect-dispatcher';
 import type { LifecyclePublisher } from '../src/kafka/lifecycle-publisher';
 import type { Logger } from '../src/logging/logger';
 import type { Metrics } from '../src/metrics/metrics';
+import type { DriftKind } from '../src/ops/reconcile';
 import type { TimerJobName } from '../src/queue/timer-jobs';
 import type { AuditRepository } from '../src/storage/audit.repository';
 import type { SubscriptionRepository } from '../src/storage/subscription.repository';
@@ -21,6 +23,8 @@ export interface JobDeps {
   readonly clock: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  readonly queue: Queue;
+  readonly onDrift?: (kind: DriftKind, count: number) => void;
 }
 
 /** What a processor asks of the queue when it is done: nothing, or to run again later. */

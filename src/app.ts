@@ -19,6 +19,7 @@ import type { Logger } from './logging/logger';
 import { OutboxSweeper } from './processing/outbox-sweeper';
 import { processMessages, type ProcessDeps } from './processing/process-messages';
 import { connectRedis } from './queue/redis';
+import { RECONCILE } from './queue/timer-jobs';
 import { TimerQueue } from './queue/timer-queue';
 import { startTimerWorker } from './queue/timer-worker';
 import { AuditRepository } from './storage/audit.repository';
@@ -174,8 +175,17 @@ export async function createApp(
             clock,
             logger: logger.child({ component: 'timers' }),
             metrics,
+            queue,
           },
         });
+        if (config.RECONCILE_ENABLED) {
+          // One scheduler id for the whole fleet: BullMQ runs it once per interval whatever the number of workers.
+          await queue.upsertJobScheduler(
+            RECONCILE,
+            { every: parseDuration(config.RECONCILE_INTERVAL) },
+            { name: RECONCILE, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
+          );
+        }
       }
       if (options.consume ?? true) {
         await batchConsumer.start();

@@ -60,6 +60,8 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('timers'),
   TIMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  RECONCILE_ENABLED: bool.default(true),
+  RECONCILE_INTERVAL: duration.default('PT1H'),
 
   DELETION_DELAY: duration.default('P60D'),
   DELETION_REMINDERS: list.pipe(z.array(duration)).default(['P30D', 'P7D', 'P1D']),

@@ -6,3 +6,4 @@ export * from './duration';
 export * from './effect';
 export * from './policy';
 export * from './subscription';
+export * from './timer';

@@ -5,7 +5,11 @@ import type { JobsOptions } from 'bullmq';
 /** Job names on the timer queue. */
 export const DATA_DELETION = 'data-deletion';
 export const DELETION_REMINDER = 'deletion-reminder';
-export type TimerJobName = typeof DATA_DELETION | typeof DELETION_REMINDER;
+/** The repeatable job that makes Redis agree with MongoDB. */
+export const RECONCILE = 'reconcile';
+export type TimerJobName = typeof DATA_DELETION | typeof DELETION_REMINDER | typeof RECONCILE;
+
+export const reconcilePayload = z.object({}).loose();
 
 export const dataDeletionPayload = z.object({ subscriptionId: z.string().min(1), generation: z.number().int().positive() });
 export const deletionReminderPayload = dataDeletionPayload.extend({ offset: z.string().min(1) });

@@ -126,6 +126,13 @@ export class SubscriptionRepository {
     return docs.map(toStored);
   }
 
+  /** Subscriptions that hold a deletion timer, by id, after `afterId`: the reconciler's pages. */
+  async pageWithTimers(afterId: string | null, limit: number): Promise<Subscription[]> {
+    const filter = afterId === null ? { deletion: { $ne: null } } : { deletion: { $ne: null }, _id: { $gt: afterId } };
+    const docs = await this.collection.find(filter).sort({ _id: 1 }).limit(limit).toArray();
+    return docs.map((doc) => toStored(doc).state);
+  }
+
   /** Pending deletions due before `dueBefore`, by (dueAt, id), after an optional cursor. */
   async dueForDeletion(dueBefore: Millis, limit: number, after?: { dueAt: Millis; subscriptionId: string }): Promise<Subscription[]> {
     const range = { 'deletion.dueAt': { $lt: dueBefore } };
