@@ -67,6 +67,7 @@ export const dataDeletionJob = defineJob({
       const deleted = recorded === undefined ? deletedCount : Math.max(recorded.matched, deletedCount);
       held = await save({ ...held, state: recordProgress(held.state, { collection, matched, deleted }, deps.clock()) }, deps);
       deps.logger.info({ subscriptionId, jobId, collection, deleted }, 'subscription data deleted from collection');
+      deps.failpoint('deletion.after-collection');
     }
 
     const doneAt = deps.clock();

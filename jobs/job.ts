@@ -24,6 +24,8 @@ export interface JobDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly queue: Queue;
+  /** A named crash point for the fault-injection suite; does nothing unless FAILPOINT names it. */
+  readonly failpoint: (name: string) => void;
   readonly onDrift?: (kind: DriftKind, count: number) => void;
 }
 

@@ -19,6 +19,7 @@ import type { Logger } from './logging/logger';
 import { OutboxSweeper } from './processing/outbox-sweeper';
 import { processMessages, type ProcessDeps } from './processing/process-messages';
 import { connectRedis } from './queue/redis';
+import { failpoints } from './failpoints';
 import { RECONCILE } from './queue/timer-jobs';
 import { TimerQueue } from './queue/timer-queue';
 import { startTimerWorker } from './queue/timer-worker';
@@ -163,6 +164,7 @@ export async function createApp(
           prefix: config.QUEUE_PREFIX,
           connection: workerRedis,
           concurrency: config.TIMER_CONCURRENCY,
+          lockDurationMs: parseDuration(config.TIMER_LOCK_DURATION),
           registry: jobRegistry(),
           deps: {
             connection,
@@ -176,6 +178,7 @@ export async function createApp(
             logger: logger.child({ component: 'timers' }),
             metrics,
             queue,
+            failpoint: failpoints(config.FAILPOINT),
           },
         });
         if (config.RECONCILE_ENABLED) {

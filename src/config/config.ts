@@ -60,6 +60,9 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('timers'),
   TIMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  TIMER_LOCK_DURATION: duration.default('PT30S'),
+  /** Test only: the name of a crash point where the process kills itself (see src/failpoints.ts). */
+  FAILPOINT: z.string().optional(),
   RECONCILE_ENABLED: bool.default(true),
   RECONCILE_INTERVAL: duration.default('PT1H'),
 

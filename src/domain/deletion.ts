@@ -53,7 +53,7 @@ export function completeDeletion(state: Subscription, jobId: string, now: Millis
     entryClocks: [],
     recentEventIds: [],
     deletedAt: now,
-    receipt: { generation: timer?.generation ?? state.timerGeneration, deletedAt: now, collections },
+    receipt: { generation: timer?.generation ?? state.timerGeneration, dueAt: timer?.dueAt ?? now, deletedAt: now, collections },
     updatedAt: now,
   };
   return { state: deleted, effects: [lifecycleEvent('subscription.data-deleted', deleted, jobId, now, { deleted: collections })] };

@@ -49,6 +49,8 @@ export interface LegalHold {
 
 export interface DeletionReceipt {
   readonly generation: number;
+  /** When the deletion was due; `deletedAt` is never earlier. */
+  readonly dueAt: Millis;
   readonly deletedAt: Millis;
   readonly collections: readonly { readonly collection: string; readonly deleted: number }[];
 }

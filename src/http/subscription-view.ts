@@ -26,7 +26,11 @@ export function subscriptionView(state: Subscription) {
     receipt:
       state.receipt === null
         ? null
-        : { deletedAt: iso(state.receipt.deletedAt), collections: state.receipt.collections.map((entry) => ({ ...entry })) },
+        : {
+            dueAt: iso(state.receipt.dueAt),
+            deletedAt: iso(state.receipt.deletedAt),
+            collections: state.receipt.collections.map((entry) => ({ ...entry })),
+          },
     updatedAt: iso(state.updatedAt),
   };
 }

@@ -10,6 +10,7 @@ export function startTimerWorker(options: {
   prefix: string;
   connection: Redis;
   concurrency: number;
+  lockDurationMs: number;
   registry: ReadonlyMap<TimerJobName, JobDefinition>;
   deps: JobDeps;
 }): Worker {
@@ -30,7 +31,13 @@ export function startTimerWorker(options: {
       deps.logger.info({ jobId, job: job.name, outcome: result.outcome }, 'timer job done');
       return result.outcome;
     },
-    { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency, autorun: true },
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs,
+      autorun: true,
+    },
   );
   worker.on('failed', (job, error) => {
     deps.logger.warn({ jobId: job?.id, job: job?.name, err: error, attemptsMade: job?.attemptsMade }, 'timer job failed');

@@ -202,6 +202,7 @@ describe('completeDeletion', () => {
       deletedAt: DUE + HOUR,
       receipt: {
         generation,
+        dueAt: DUE,
         deletedAt: DUE + HOUR,
         collections: [
           { collection: 'documents', deleted: 11 },
@@ -248,7 +249,7 @@ describe('completeDeletion', () => {
   it('a deletion with nothing recorded has an empty receipt', () => {
     const { state } = completeDeletion(claimed(suspended, 1, DUE), 'job-1', DUE);
 
-    expect(state.receipt).toEqual({ generation: 1, deletedAt: DUE, collections: [] });
+    expect(state.receipt).toEqual({ generation: 1, dueAt: DUE, deletedAt: DUE, collections: [] });
   });
 
   it('the tombstone of a subscription first seen through an event names none of its invoices or event ids', () => {
