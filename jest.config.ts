@@ -23,6 +23,16 @@ const config: Config = {
       setupFiles: ['<rootDir>/test/support/load-stack-env.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
     },
+    {
+      // Faults against a stack of its own (test/reliability/support/reliability-stack.ts).
+      displayName: 'reliability',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/reliability/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/reliability/support/global-teardown.ts',
+      setupFilesAfterEnv: ['<rootDir>/test/reliability/support/timeout.ts'],
+    },
   ],
 };
 

@@ -5,3 +5,6 @@ import { fraudSignalsConsumer } from './fraud-signals.consumer';
 
 /** Every inbound event source the worker subscribes to. */
 export const consumers: readonly EventConsumer[] = [billingPaymentsConsumer, fraudSignalsConsumer, customerRequestsConsumer];
+
+/** Every inbound event type, over all sources: the values metrics may label an event with. */
+export const eventTypes: readonly string[] = consumers.flatMap((consumer) => Object.keys(consumer.events));

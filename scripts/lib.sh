@@ -13,3 +13,17 @@ ensure_node_modules() {
     cp package-lock.json "$stamp"
   fi
 }
+
+# The browser tests drive Debian's Chromium with playwright-core, which brings no browser of its own
+# (`npx playwright install` cannot download one here). Root installs the package; anyone else is told how.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "installing chromium from Debian's packages…"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "warning: /usr/bin/chromium is missing, so the browser tests will fail;" \
+      "install it with: sudo apt-get install -y --no-install-recommends chromium" >&2
+  fi
+}

@@ -3,6 +3,7 @@
 # integration tests; the integration global setup provisions and starts the local stack (Kafka, FerretDB, Redis) itself.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_node_modules
+ensure_chromium
 npm run --silent typecheck
 npm run --silent lint
 npm run --silent format:check

@@ -11,10 +11,17 @@ import type { Config } from './config/config';
 import { EffectDispatcher } from './effects/effect-dispatcher';
 import { buildHttpServer } from './http/server';
 import { subscriptionRoutes } from './http/subscription.routes';
+import { adminRoutes } from './http/admin.routes';
+import { metricsRoutes } from './http/metrics.routes';
+import { opsRoutes } from './http/ops.routes';
+import { dlqRoutes } from './http/dlq.routes';
 import { BatchConsumer } from './kafka/batch-consumer';
 import { DeadLetterSink } from './kafka/dead-letters';
+import { DeadLetterIndexer } from './kafka/dead-letter-indexer';
+import { DeadLetterStore } from './ops/dead-letter-store';
 import { createKafka, ensureTopics } from './kafka/kafka-client';
 import { LifecyclePublisher } from './kafka/lifecycle-publisher';
+import { KafkaOffsets } from './kafka/offsets';
 import type { Logger } from './logging/logger';
 import { OutboxSweeper } from './processing/outbox-sweeper';
 import { processMessages, type ProcessDeps } from './processing/process-messages';
@@ -28,6 +35,7 @@ import { connectMongo } from './storage/mongo';
 import { SubscriptionRepository } from './storage/subscription.repository';
 import { parseDuration } from './domain';
 import { noMetrics, type Metrics } from './metrics/metrics';
+import { PrometheusMetrics } from './metrics/prometheus';
 
 /** Everything the worker is made of, wired once. Tests build it with their own config. */
 export interface App {
@@ -38,10 +46,25 @@ export interface App {
   readonly queue: Queue;
   readonly subscriptions: SubscriptionRepository;
   readonly audit: AuditRepository;
+  /** The dead-letter topic, indexed in MongoDB for search and replay. */
+  readonly deadLetterStore: DeadLetterStore;
   readonly http: FastifyInstance;
   readonly processDeps: ProcessDeps;
   start(options?: { consume?: boolean; timers?: boolean; http?: boolean }): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** Resolves to the check's answer, or false when it fails or takes longer than `ms`. */
+async function within(ms: number, check: Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([check.catch(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function pingMongo(connection: Connection): Promise<boolean> {
@@ -63,6 +86,8 @@ export async function createApp(
   const subscriptions = new SubscriptionRepository(connection);
   const audit = new AuditRepository(connection);
   await Promise.all([subscriptions.ensureIndexes(), audit.ensureIndexes()]);
+  const deadLetterStore = new DeadLetterStore(connection);
+  await deadLetterStore.ensureIndexes();
 
   const queueRedis = connectRedis(config.REDIS_URL, 'billing-enforcer-queue');
   const workerRedis: Redis = connectRedis(config.REDIS_URL, 'billing-enforcer-worker');
@@ -94,7 +119,7 @@ export async function createApp(
   const publisher = new LifecyclePublisher(producer, config.TOPIC_LIFECYCLE);
   const timers = new TimerQueue(queue, clock);
   const dispatcher = new EffectDispatcher(subscriptions, audit, timers, publisher);
-  const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock);
+  const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock, 2 * config.MAX_MESSAGE_BYTES);
   const processDeps: ProcessDeps = {
     subscriptions,
     audit,
@@ -114,6 +139,7 @@ export async function createApp(
       sliceSize: config.CONSUMER_BATCH_SIZE,
       partitionsConsumedConcurrently: config.CONSUMER_PARTITIONS_CONCURRENTLY,
       backoffMaxMs: parseDuration(config.RETRY_BACKOFF_MAX),
+      sessionTimeoutMs: parseDuration(config.KAFKA_SESSION_TIMEOUT),
     },
     async (messages) => {
       const tally = await processMessages(messages, processDeps);
@@ -122,6 +148,23 @@ export async function createApp(
     deadLetters,
     consumerLog,
   );
+  const indexer = new DeadLetterIndexer(
+    kafka,
+    {
+      groupId: `${config.KAFKA_GROUP_ID}.dlq-index`,
+      topic: config.TOPIC_DLQ,
+      backoffMaxMs: parseDuration(config.RETRY_BACKOFF_MAX),
+      sessionTimeoutMs: parseDuration(config.KAFKA_SESSION_TIMEOUT),
+    },
+    deadLetterStore,
+    clock,
+    logger.child({ component: 'dlq-index' }),
+  );
+  const queues = [queue];
+  const offsets = new KafkaOffsets(kafka);
+  // Consumer lag and job counts are read when Prometheus scrapes, from this app's own clients.
+  const exporter = metrics instanceof PrometheusMetrics ? metrics : undefined;
+  exporter?.watch({ consumerLag: () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]), queues });
   const sweeper = new OutboxSweeper(subscriptions, dispatcher, clock, logger.child({ component: 'outbox' }));
 
   let worker: Worker | undefined;
@@ -132,18 +175,26 @@ export async function createApp(
       subscriptions,
       audit,
       queue,
+      queues,
+      deadLetterCount: () => offsets.messagesIn(config.TOPIC_DLQ),
+      metrics: exporter,
       apply: processDeps,
+      deadLetters: deadLetterStore,
+      producer,
       logger,
-      readiness: async () => ({
-        mongodb: await pingMongo(connection),
-        redis: await queueRedis.ping().then(
-          () => true,
-          () => false,
-        ),
-        kafka: consuming,
-      }),
+      // Each check answers within 2 s: a server that is away makes /readyz say 503, never hang.
+      readiness: async () => {
+        const [mongodb, redis] = await Promise.all([
+          within(2_000, pingMongo(connection)),
+          within(
+            2_000,
+            queueRedis.ping().then(() => true),
+          ),
+        ]);
+        return { mongodb, redis, kafka: consuming };
+      },
     },
-    [subscriptionRoutes],
+    [subscriptionRoutes, opsRoutes, dlqRoutes, adminRoutes, metricsRoutes],
   );
 
   return {
@@ -154,6 +205,7 @@ export async function createApp(
     queue,
     subscriptions,
     audit,
+    deadLetterStore,
     http,
     processDeps,
     async start(options = {}) {
@@ -179,6 +231,9 @@ export async function createApp(
             metrics,
             queue,
             failpoint: failpoints(config.FAILPOINT),
+            onDrift: (kind, count) => {
+              metrics.reconciliationDrift(kind, count);
+            },
           },
         });
         if (config.RECONCILE_ENABLED) {
@@ -193,6 +248,7 @@ export async function createApp(
       if (options.consume ?? true) {
         await batchConsumer.start();
         consuming = true;
+        await indexer.start();
       }
       sweeper.start();
       if (options.http ?? true) await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
@@ -202,7 +258,9 @@ export async function createApp(
       await http.close();
       if (consuming) await batchConsumer.stop();
       consuming = false;
+      await indexer.stop();
       await worker?.close();
+      await offsets.close();
       await producer.disconnect();
       await queue.close();
       queueRedis.disconnect();

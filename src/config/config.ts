@@ -14,11 +14,14 @@ const duration = z.string().refine(
   },
   { message: 'must be an ISO 8601 duration of weeks, days, hours, minutes or seconds (e.g. P60D, PT30S)' },
 );
+// `none` spells an empty list: an empty variable means "use the default".
 const list = z.string().transform((text) =>
-  text
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== ''),
+  text.trim() === 'none'
+    ? []
+    : text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
 );
 const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
@@ -33,6 +36,7 @@ export const configSchema = z.object({
   KAFKA_BROKERS: list.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).min(1)),
   KAFKA_CLIENT_ID: z.string().min(1).default('billing-enforcer'),
   KAFKA_GROUP_ID: z.string().min(1).default('billing-enforcer'),
+  KAFKA_SESSION_TIMEOUT: duration.default('PT30S'),
   KAFKA_CREATE_TOPICS: bool.default(true),
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(12),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
@@ -82,21 +86,57 @@ export interface Config extends Settings {
   readonly policy: Policy;
 }
 
-/** Parses the environment once at start-up; a bad value stops the process with every problem named. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = configSchema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
-    throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { context: { problems } });
-  }
-  const settings = parsed.data;
-  const policy = policyFrom({
+/** The environment as the schema sees it: an empty variable is an unset one, so its default applies. */
+function presentVariables(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+}
+
+/** Validates `present` against `schema`, or throws CONFIG_INVALID naming every problem (never a value: they may be secrets). */
+function parseVariables<Schema extends z.ZodType>(schema: Schema, present: Record<string, string>): z.output<Schema> {
+  const parsed = schema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.map(String).join('.') || '(env)';
+    const unset = issue.code === 'invalid_type' && issue.path.length === 1 && present[name] === undefined;
+    return `${name}: ${unset ? 'required, but not set' : issue.message}`;
+  });
+  throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { context: { problems } });
+}
+
+/** The settings the domain policy is made of. */
+export const POLICY_SETTINGS = [
+  'DELETION_DELAY',
+  'DELETION_REMINDERS',
+  'LEGAL_HOLD_RELEASE_GRACE',
+  'FRAUD_SCORE_THRESHOLD',
+  'DEDUPE_WINDOW',
+] as const;
+
+export function policyOf(settings: Pick<Settings, (typeof POLICY_SETTINGS)[number]>): Policy {
+  return policyFrom({
     deletionDelay: settings.DELETION_DELAY,
     deletionReminders: settings.DELETION_REMINDERS,
     legalHoldReleaseGrace: settings.LEGAL_HOLD_RELEASE_GRACE,
     fraudScoreThreshold: settings.FRAUD_SCORE_THRESHOLD,
     dedupeWindow: settings.DEDUPE_WINDOW,
   });
-  return Object.freeze({ ...settings, policy });
+}
+
+/** Parses the environment once at start-up; a bad value stops the process with every problem named. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const settings = parseVariables(configSchema, presentVariables(env));
+  return Object.freeze({ ...settings, policy: policyOf(settings) });
+}
+
+/**
+ * Parses only the named settings, with the same rules and defaults as `loadConfig`: a tool that needs MongoDB alone
+ * (the operator CLI) neither demands nor checks Kafka's and Redis's.
+ */
+export function loadSettings<Key extends keyof Settings>(
+  keys: readonly Key[],
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<Pick<Settings, Key>> {
+  const mask: Partial<Record<keyof Settings, true>> = Object.fromEntries(keys.map((key) => [key, true]));
+  // zod cannot follow a mask built at run time; the picked schema parses exactly `Key`'s settings.
+  return Object.freeze(parseVariables(configSchema.pick(mask), presentVariables(env)) as Pick<Settings, Key>);
 }

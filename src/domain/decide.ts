@@ -45,7 +45,8 @@ export function decide(current: Subscription | null, command: Command, policy: P
 
   const key = entryKey(command);
   const clock = key === null ? undefined : base.entryClocks.find((entry) => entry.key === key);
-  if (clock !== undefined && command.occurredAt < clock.at) {
+  // An operator acts now, with authority: a manual command is never stale, even behind a future-dated upstream event.
+  if (clock !== undefined && command.occurredAt < clock.at && command.actor.kind !== 'operator') {
     return skip('stale', `stale: ${key ?? ''} last changed by an event of ${new Date(clock.at).toISOString()}`);
   }
   const { instruction } = command;
@@ -57,7 +58,12 @@ export function decide(current: Subscription | null, command: Command, policy: P
   const remembered: Subscription = {
     ...state,
     entryClocks:
-      key === null ? state.entryClocks : [...state.entryClocks.filter((entry) => entry.key !== key), { key, at: command.occurredAt }],
+      key === null
+        ? state.entryClocks
+        : [
+            ...state.entryClocks.filter((entry) => entry.key !== key),
+            { key, at: Math.max(clock?.at ?? command.occurredAt, command.occurredAt) },
+          ],
     recentEventIds: [...state.recentEventIds, command.eventId].slice(-policy.dedupeWindow),
     updatedAt: now,
   };

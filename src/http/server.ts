@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
 import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
+import type { DeadLetterProducer, DeadLetterStore } from '../ops/dead-letter-store';
 import type { ApplyDeps } from '../processing/apply-commands';
 import type { AuditRepository } from '../storage/audit.repository';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
@@ -13,27 +14,47 @@ export interface HttpDeps {
   readonly subscriptions: SubscriptionRepository;
   readonly audit: AuditRepository;
   readonly queue: Queue;
+  /** Every BullMQ queue the worker has (today the timer queue); Bull Board shows each. */
+  readonly queues: readonly Queue[];
+  /** Messages held in the dead-letter topic (end minus start offsets over its partitions). */
+  readonly deadLetterCount: () => Promise<number>;
+  /** The Prometheus exposition for `GET /metrics`; absent when the app runs without exported metrics. */
+  readonly metrics?: { readonly contentType: string; render(): Promise<string> };
   /** The same path Kafka events take, for operators' manual commands. */
   readonly apply: ApplyDeps;
+  /** The dead-letter topic indexed in MongoDB, and the producer that replays letters to their source topics. */
+  readonly deadLetters: DeadLetterStore;
+  readonly producer: DeadLetterProducer;
   readonly readiness: () => Promise<Record<string, boolean>>;
   readonly logger: Logger;
 }
+
+const CLIENT_ERRORS: Readonly<Record<number, string>> = {
+  400: 'bad-request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  405: 'method-not-allowed',
+  413: 'payload-too-large',
+  415: 'unsupported-media-type',
+  429: 'too-many-requests',
+};
 
 /** Registers one group of routes; each lives in its own file (`*.routes.ts`). */
 export type RouteModule = (app: FastifyInstance, deps: HttpDeps) => void | Promise<void>;
 
 export async function buildHttpServer(deps: HttpDeps, modules: readonly RouteModule[]): Promise<FastifyInstance> {
   // Per-request lines would drown the worker's own; errors still come through at warn and above.
-  const loggerInstance: FastifyBaseLogger = deps.logger.child({ component: 'http' }, { level: 'warn' });
+  const level = deps.logger.levels.values[deps.logger.level] ?? 0;
+  const loggerInstance: FastifyBaseLogger = deps.logger.child({ component: 'http' }, { level: level > 40 ? deps.logger.level : 'warn' });
   const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit: 64 * 1024 });
 
   app.setErrorHandler(async (error: { statusCode?: number; message: string }, request, reply) => {
     const status = error.statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     // Internal details (connection strings among them) stay in the logs.
-    await reply
-      .code(status)
-      .send({ error: status >= 500 ? 'internal' : 'bad-request', message: status >= 500 ? 'internal error' : error.message });
+    const label = status >= 500 ? 'internal' : (CLIENT_ERRORS[status] ?? 'client-error');
+    await reply.code(status).send({ error: label, message: status >= 500 ? 'internal error' : error.message });
   });
 
   app.get('/healthz', () => ({ status: 'ok' }));

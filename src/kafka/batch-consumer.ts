@@ -12,6 +12,8 @@ export interface BatchConsumerOptions {
   readonly sliceSize: number;
   readonly partitionsConsumedConcurrently: number;
   readonly backoffMaxMs: number;
+  /** How long the group waits for a silent member (a crashed process) before giving its partitions to others. */
+  readonly sessionTimeoutMs: number;
   /** Consecutive failures, not caused by a dependency, after which a slice is retried one message at a time. */
   readonly isolateAfter?: number;
 }
@@ -50,8 +52,8 @@ export class BatchConsumer {
   ) {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
       maxWaitTimeInMs: 100,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
     });
@@ -178,6 +180,8 @@ export class BatchConsumer {
         await this.deadLetters.send([{ message, error: new AppError('PROCESSING_FAILED', reason.slice(0, 2_000), { cause: error }) }]);
         return;
       } catch (sendError) {
+        // Stopping: leave the offset unresolved; the next owner of the partition meets the message again.
+        if (!this.running) throw new AppError('DEPENDENCY_UNAVAILABLE', 'stopping before the dead letter was sent', { cause: sendError });
         this.logger.warn({ err: sendError }, 'dead-letter send failed; retrying');
         await sleep(1_000);
       }

@@ -24,10 +24,27 @@ export class DeadLetterSink {
     private readonly producer: Producer,
     private readonly topic: string,
     private readonly clock: () => number,
+    /** Bytes of values per send: large letters of one key share a partition batch, which the topic caps. */
+    private readonly maxBatchBytes = 1_048_576,
   ) {}
 
   async send(letters: readonly DeadLetter[]): Promise<void> {
-    if (letters.length === 0) return;
+    let batch: DeadLetter[] = [];
+    let bytes = 0;
+    for (const letter of letters) {
+      const size = letter.message.value?.length ?? 0;
+      if (batch.length > 0 && bytes + size > this.maxBatchBytes) {
+        await this.sendBatch(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(letter);
+      bytes += size;
+    }
+    if (batch.length > 0) await this.sendBatch(batch);
+  }
+
+  private async sendBatch(letters: readonly DeadLetter[]): Promise<void> {
     const failedAt = new Date(this.clock()).toISOString();
     await this.producer.send({
       topic: this.topic,

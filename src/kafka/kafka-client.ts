@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type ITopicConfig, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type ITopicConfig, type LogEntry, type RetryOptions } from 'kafkajs';
 
 import type { Logger } from '../logging/logger';
 
@@ -9,15 +9,18 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** kafkajs, logging through our logger. kafkajs stays behind the adapters in this folder. */
-export function createKafka(options: { clientId: string; brokers: readonly string[]; logger: Logger }): Kafka {
+/**
+ * kafkajs, logging through our logger. kafkajs stays behind the adapters in this folder.
+ * `retry` replaces the worker's patient default (about 40 s before giving up on an absent broker), for tools that must fail fast.
+ */
+export function createKafka(options: { clientId: string; brokers: readonly string[]; logger: Logger; retry?: RetryOptions }): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
-    retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+    retry: options.retry ?? { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
     logLevel: logLevel.WARN,
     logCreator:
       () =>

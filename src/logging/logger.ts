@@ -1,8 +1,11 @@
 import pino, { type Logger } from 'pino';
 
-/** Structured JSON logs. Connection strings and tokens are redacted wherever they appear as fields. */
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino({
+/**
+ * Structured JSON logs, to stdout unless `destination` says otherwise (the operator CLI keeps stdout for its results).
+ * Connection strings and tokens are redacted wherever they appear as fields.
+ */
+export function createLogger(level: string, bindings: Record<string, unknown> = {}, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'billing-enforcer', ...bindings },
     redact: {
@@ -16,12 +19,15 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
         '*.ADMIN_TOKEN',
         '*.ACCESS_API_TOKEN',
         'req.headers.authorization',
+        'req.headers.cookie',
         'authorization',
+        'cookie',
       ],
       censor: '[redacted]',
     },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 /** Strips credentials from a URL before it is logged or shown. */

@@ -11,6 +11,8 @@ export interface Metrics {
   /** A deletion job deleted a subscription's data. */
   deletionExecuted(collections: readonly { collection: string; deleted: number }[]): void;
   reminderSent(): void;
+  /** Drift a reconciliation pass found (and repaired) between MongoDB's timers and Redis's jobs: `count` more of `kind`. */
+  reconciliationDrift(kind: string, count: number): void;
 }
 
 export const noMetrics: Metrics = {
@@ -18,4 +20,5 @@ export const noMetrics: Metrics = {
   eventLatency: () => undefined,
   deletionExecuted: () => undefined,
   reminderSent: () => undefined,
+  reconciliationDrift: () => undefined,
 };

@@ -41,7 +41,8 @@ function instructionFor(request: OperatorRequest): Instruction {
 export async function runOperatorCommand(deps: ApplyDeps, request: OperatorRequest): Promise<OperatorResult> {
   const stored = await deps.subscriptions.get(request.subscriptionId);
   if (stored === null) return { found: false };
-  const requestId = request.requestId ?? randomUUID();
+  // Scoped by action: the same key reused for another action is another request, not a duplicate.
+  const requestId = `${request.action}.${request.requestId ?? randomUUID()}`;
   const [decided] = await applyCommands(
     [
       {

@@ -18,6 +18,8 @@ export interface ReconcileReport {
   readonly wrongTime: number;
   /** Jobs for active, reactivated, deleted or re-timed subscriptions, now removed. */
   readonly orphans: number;
+  /** Orphans left in place because the database looked wrong (no subscriptions at all); see the error log. */
+  readonly orphansRefused: number;
   /** Expected jobs that failed for good; left for an operator (Bull Board) to inspect and retry. */
   readonly failed: number;
 }
@@ -55,7 +57,16 @@ function runAtOf(job: Job): number {
  */
 export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const pageSize = options.pageSize ?? 1_000;
-  const counts = { subscriptionsScanned: 0, jobsScanned: 0, missing: 0, overdueMissing: 0, wrongTime: 0, orphans: 0, failed: 0 };
+  const counts = {
+    subscriptionsScanned: 0,
+    jobsScanned: 0,
+    missing: 0,
+    overdueMissing: 0,
+    wrongTime: 0,
+    orphans: 0,
+    orphansRefused: 0,
+    failed: 0,
+  };
 
   // Pass 1, MongoDB → Redis: schedule what is missing, re-time what is wrong.
   for (let after: string | null = null; ;) {
@@ -125,8 +136,19 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     counts.jobsScanned += jobs.length;
     options.onProgress?.('jobs', counts.jobsScanned);
   }
-  for (const id of orphans) await deps.queue.remove(id);
-  counts.orphans = orphans.length;
+  // An empty database beside a queue full of timers is a wrong MONGODB_URI or a queue shared with another
+  // deployment, not a million orphans: removing them would cancel someone else's deletions.
+  const statuses = orphans.length > 0 ? await deps.subscriptions.countByStatus() : null;
+  if (statuses !== null && Object.values(statuses).every((count) => count === 0)) {
+    deps.logger.error(
+      { orphans: orphans.length },
+      'refusing to remove timer jobs: the database has no subscriptions (wrong MONGODB_URI, or a queue shared with another deployment?)',
+    );
+    counts.orphansRefused = orphans.length;
+  } else {
+    for (const id of orphans) await deps.queue.remove(id);
+    counts.orphans = orphans.length;
+  }
 
   const drift: [DriftKind, number][] = [
     ['missing', counts.missing - counts.overdueMissing],

@@ -20,7 +20,10 @@ export interface Timeline {
   readonly scheduled: readonly ScheduledTimer[];
 }
 
-/** The audit trail of one subscription and what is still to come for it, MongoDB's plan checked against Redis's jobs. */
+/**
+ * The audit trail of one subscription (its latest `limit` records, oldest first) and what is still to come for it,
+ * MongoDB's plan checked against Redis's jobs.
+ */
 export async function subscriptionTimeline(
   deps: { subscriptions: SubscriptionRepository; audit: AuditRepository; queue: Queue },
   subscriptionId: string,

@@ -1,39 +1,14 @@
-import { StackError } from './processes';
-import { localStack, stackDown, stackStatus, stackUp } from './stack';
+import { processIo } from '../cli/context';
+import { runCli } from '../cli/program';
 
-const usage = 'usage: stack up|down|status';
-
-async function main(command = ''): Promise<number> {
-  const stack = localStack();
-  const print = (line: string): void => {
-    console.log(line);
-  };
-  switch (command) {
-    case 'up':
-      await stackUp(stack, print);
-      for (const [key, value] of Object.entries(stack.connection)) print(`${key}=${value}`);
-      print(`(written to ${stack.layout.envFile})`);
-      return 0;
-    case 'down':
-      await stackDown(stack, print);
-      return 0;
-    case 'status': {
-      const statuses = await stackStatus(stack);
-      for (const s of statuses) {
-        print(`${s.name.padEnd(9)} ${s.answering ? 'up  ' : 'down'} 127.0.0.1:${s.port}${s.pid === undefined ? '' : ` pid ${s.pid}`}`);
-      }
-      return statuses.every((s) => s.answering) ? 0 : 3;
-    }
-    default:
-      console.error(usage);
-      return 64;
-  }
-}
-
-main(process.argv[2]).then(
-  (code) => process.exit(code),
+// `npm run stack -- up|down|status` (scripts/worker-local.sh): the operator CLI's `stack` commands, kept as an entry of
+// its own for the scripts. Exit codes are the CLI's: `status` exits 69 when a service is down, a usage error 2.
+runCli(['stack', ...process.argv.slice(2)], processIo()).then(
+  (code) => {
+    process.exitCode = code;
+  },
   (error: unknown) => {
-    console.error(error instanceof StackError ? `stack: ${error.message}` : error);
-    process.exit(1);
+    console.error(error);
+    process.exitCode = 1;
   },
 );

@@ -40,7 +40,12 @@ export const ferretdbService: ServiceDefinition = {
   },
   command: (layout, ports) => ({
     command: binary(layout.root),
-    args: [`--sqlite-url=file:${path.join(layout.root, 'ferretdb', 'data')}/`, `--listen-addr=127.0.0.1:${ports.mongo}`],
+    args: [
+      // Immediate transactions: with SQLite's default deferred ones, concurrent writers to one database can deadlock
+      // on the read-to-write lock upgrade, and FerretDB 1.24 then hangs every later write to that database.
+      `--sqlite-url=file:${path.join(layout.root, 'ferretdb', 'data')}/?_txlock=immediate`,
+      `--listen-addr=127.0.0.1:${ports.mongo}`,
+    ],
   }),
   async probe(ports) {
     const connection = mongoose.createConnection(`mongodb://127.0.0.1:${ports.mongo}/admin`, {

@@ -1,6 +1,7 @@
 import type { Collection, Connection } from 'mongoose';
 
 import type { AuditRecord } from '../domain';
+import { ensureIndexes } from './indexes';
 
 export interface AuditDocument extends AuditRecord {
   readonly _id: string;
@@ -17,7 +18,7 @@ export class AuditRepository {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.collection.createIndexes([{ key: { subscriptionId: 1, recordedAt: 1 } }, { key: { eventId: 1 } }]);
+    await ensureIndexes(this.collection, [{ key: { subscriptionId: 1, recordedAt: 1 } }, { key: { eventId: 1 } }]);
   }
 
   async append(records: readonly AuditDocument[]): Promise<void> {
@@ -31,8 +32,10 @@ export class AuditRepository {
     }
   }
 
+  /** The newest `limit` records of a subscription, oldest first: what an operator looking at it now wants to read. */
   async trail(subscriptionId: string, limit = 1_000): Promise<AuditDocument[]> {
-    return await this.collection.find({ subscriptionId }).sort({ recordedAt: 1, _id: 1 }).limit(limit).toArray();
+    const newestFirst = await this.collection.find({ subscriptionId }).sort({ recordedAt: -1, _id: -1 }).limit(limit).toArray();
+    return newestFirst.reverse();
   }
 
   async byEventId(eventId: string): Promise<AuditDocument[]> {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Collection, Connection } from 'mongoose';
 
 import type { Millis, Status, Subscription } from '../domain';
+import { ensureIndexes } from './indexes';
 import type { OutboxEntry } from './outbox';
 
 /** What MongoDB stores: the domain state, a version for optimistic concurrency, and the effects not yet carried out. */
@@ -50,7 +51,7 @@ export class SubscriptionRepository {
   }
 
   async ensureIndexes(): Promise<void> {
-    await this.collection.createIndexes([
+    await ensureIndexes(this.collection, [
       { key: { status: 1 } },
       { key: { 'deletion.dueAt': 1 } },
       { key: { tenantId: 1, customerId: 1 } },
@@ -154,6 +155,22 @@ export class SubscriptionRepository {
     const counts: Record<Status, number> = { active: 0, suspended: 0, cancelled: 0, deleted: 0 };
     for (const row of rows) counts[row._id] = row.count;
     return counts;
+  }
+
+  /**
+   * Pending deletions due before `dueBefore`, counted per due instant, soonest first. FerretDB v1 has no arithmetic or
+   * date operators (`$subtract`, `$mod`, `$dateToString` are "not implemented"), so the server groups by the instant
+   * and the caller folds instants into days; a slice suspended together shares one instant, one row.
+   */
+  async countDeletionsByDueAt(dueBefore: Millis): Promise<{ dueAt: Millis; count: number }[]> {
+    const rows = await this.collection
+      .aggregate<{ _id: Millis; count: number }>([
+        { $match: { 'deletion.dueAt': { $lt: dueBefore } } },
+        { $group: { _id: '$deletion.dueAt', count: { $sum: 1 } } },
+        { $sort: { _id: 1 } },
+      ])
+      .toArray();
+    return rows.map((row) => ({ dueAt: row._id, count: row.count }));
   }
 }
 

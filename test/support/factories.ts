@@ -94,15 +94,15 @@ export function fraudCleared(o: CommandOverrides<'fraud-cleared'> = {}): Command
 }
 
 export function suspendRequested(o: CommandOverrides<'suspend-requested'> = {}): Command {
-  return build({ type: 'suspend-requested', requestedBy: o.requestedBy ?? 'customer', ticketId: o.ticketId }, o, OPERATOR_ACTOR);
+  return build({ type: 'suspend-requested', requestedBy: o.requestedBy ?? 'customer', ticketId: o.ticketId }, o, SYSTEM_ACTOR);
 }
 
 export function resumeRequested(o: CommandOverrides<'resume-requested'> = {}): Command {
-  return build({ type: 'resume-requested', requestedBy: o.requestedBy ?? 'customer', ticketId: o.ticketId }, o, OPERATOR_ACTOR);
+  return build({ type: 'resume-requested', requestedBy: o.requestedBy ?? 'customer', ticketId: o.ticketId }, o, SYSTEM_ACTOR);
 }
 
 export function cancelRequested(o: CommandOverrides<'cancel-requested'> = {}): Command {
-  return build({ type: 'cancel-requested', requestedBy: o.requestedBy ?? 'customer', ticketId: o.ticketId }, o, OPERATOR_ACTOR);
+  return build({ type: 'cancel-requested', requestedBy: o.requestedBy ?? 'customer', ticketId: o.ticketId }, o, SYSTEM_ACTOR);
 }
 
 export function legalHoldSet(o: CommandOverrides<'legal-hold-set'> = {}): Command {

@@ -1,9 +1,12 @@
 import type { Consumer, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 
+import { eventTypes } from '../../consumers/routes';
 import { createApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/logging/logger';
+import type { Metrics } from '../../src/metrics/metrics';
+import { PrometheusMetrics } from '../../src/metrics/prometheus';
 import { testKafka } from './kafka.helper';
 import { stackConnection } from './stack-env';
 import { uniqueName } from './unique-name';
@@ -56,6 +59,8 @@ export interface Harness {
 export async function startWorker(
   env: Record<string, string> = {},
   logger: Logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+  // As in production, so every integration test also runs the Prometheus metrics and serves GET /metrics.
+  metrics: Metrics = new PrometheusMetrics({ eventTypes, logger }),
 ): Promise<Harness> {
   const stack = stackConnection();
   const topics = {
@@ -83,7 +88,7 @@ export async function startWorker(
     RETRY_BACKOFF_MAX: 'PT2S',
     ...env,
   });
-  const app = await createApp(config, logger);
+  const app = await createApp(config, logger, Date.now, metrics);
   await app.start();
   const address = app.http.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;

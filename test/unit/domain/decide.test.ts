@@ -16,6 +16,7 @@ import {
   CUSTOMER_ID,
   DAY,
   HOUR,
+  OPERATOR_ACTOR,
   INSTRUCTION_TYPES,
   SUBSCRIPTION_ID,
   T0,
@@ -610,7 +611,6 @@ describe('decide: staleness is judged per hold entry', () => {
       /^stale: fraud\/case-1 /,
     ],
     ['customer hold', suspendRequested({ occurredAt: T0 + DAY }), resumeRequested({ occurredAt: T0 }), /^stale: customer_request /],
-    ['legal hold', legalHoldSet({ occurredAt: T0 + DAY }), legalHoldReleased({ occurredAt: T0 }), /^stale: legal_hold /],
   ] as const)('an older event for the same %s is stale', (_label, newer, older, reason) => {
     const state = replay([newer]);
 
@@ -619,6 +619,17 @@ describe('decide: staleness is judged per hold entry', () => {
     expect(decision.outcome).toBe('stale');
     expect(decision.state).toBe(state);
     expect(decision.audit.reason).toMatch(reason);
+  });
+
+  it('an operator acts now: a manual command behind a future-dated upstream event is applied, and the entry clock keeps the later time', () => {
+    const state = replay([suspendRequested({ occurredAt: T0 + DAY })]);
+
+    const decision = decide(state, resumeRequested({ occurredAt: T0, actor: OPERATOR_ACTOR }), policy, NOW);
+
+    expect(decision.outcome).toBe('applied');
+    expect(stateOf(decision).status).toBe('active');
+    expect(stateOf(decision).entryClocks).toContainEqual({ key: 'customer_request', at: T0 + DAY });
+    expect(decide(stateOf(decision), suspendRequested({ occurredAt: T0 + HOUR }), policy, NOW).outcome).toBe('stale');
   });
 
   it('cancellation is never stale', () => {
@@ -870,7 +881,7 @@ describe('decide: audit', () => {
   });
 
   it('an applied change lists what changed', () => {
-    const decision = decide(active, suspendRequested({ occurredAt: NOW }), policy, NOW);
+    const decision = decide(active, suspendRequested({ occurredAt: NOW, actor: OPERATOR_ACTOR }), policy, NOW);
 
     expect(decision.audit.reason).toBe('hold-added:customer_request; suspended; deletion-scheduled');
     expect(decision.audit.actor).toEqual({ kind: 'operator', id: 'ops-alice' });

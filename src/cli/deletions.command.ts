@@ -1,0 +1,92 @@
+import { Command as CommandClass, Option, type Command } from 'commander';
+
+import type { Subscription } from '../domain';
+import { upcomingDeletions } from '../ops/upcoming-deletions';
+import { SubscriptionRepository } from '../storage/subscription.repository';
+import { resolveWhen, when, wholeNumber, type When } from './arguments';
+import type { Cli, CommandContext } from './context';
+import { CliError } from './exit-codes';
+import { iso, table } from './output';
+
+interface UpcomingOptions {
+  readonly before: When;
+  readonly limit: number;
+  readonly after?: string;
+}
+
+const PAGE_SIZE = 500;
+
+function row(state: Subscription) {
+  return {
+    subscriptionId: state.subscriptionId,
+    tenantId: state.tenantId,
+    customerId: state.customerId,
+    status: state.status,
+    dueAt: state.deletion === null ? null : iso(state.deletion.dueAt),
+    inProgress: state.deletion?.claimedAt != null,
+    legalHold: state.legalHold !== null,
+  };
+}
+
+async function listUpcoming(context: CommandContext, options: UpcomingOptions): Promise<number> {
+  const settings = context.settings(['MONGODB_URI']);
+  const dueBefore = resolveWhen(options.before, context.io.clock());
+  const subscriptions = new SubscriptionRepository(await context.services.mongo(settings.MONGODB_URI));
+  const items: Subscription[] = [];
+  const shown = context.output.progress('deletions');
+  let after = options.after;
+  let next: string | null = null;
+  do {
+    const page = await upcomingDeletions(subscriptions, {
+      dueBefore,
+      limit: Math.min(PAGE_SIZE, options.limit - items.length),
+      after,
+    }).catch((error: unknown) => {
+      if (error instanceof RangeError) throw new CliError('usage', '--after: is not a cursor this command printed');
+      throw error;
+    });
+    items.push(...page.items);
+    next = page.next;
+    after = page.next ?? undefined;
+    shown.update(items.length);
+  } while (next !== null && items.length < options.limit);
+  shown.finish(`${items.length} listed`);
+  const rows = items.map(row);
+  context.output.result({ dueBefore: iso(dueBefore), count: rows.length, items: rows, next }, () => [
+    ...(rows.length === 0
+      ? []
+      : table(
+          ['DUE', 'SUBSCRIPTION', 'TENANT', 'CUSTOMER', 'STATUS', 'NOTE'],
+          rows.map((item) => [
+            item.dueAt ?? '-',
+            item.subscriptionId,
+            item.tenantId,
+            item.customerId,
+            item.status,
+            [item.legalHold ? 'legal hold (will not delete)' : '', item.inProgress ? 'deleting now' : ''].filter(Boolean).join(', '),
+          ]),
+        )),
+    `${rows.length} deletion${rows.length === 1 ? '' : 's'} due before ${iso(dueBefore)}`,
+    ...(next === null ? [] : [`more remain: continue with --after ${next}`]),
+  ]);
+  return 0;
+}
+
+/** `deletions upcoming`: pending deletions, soonest first, across as many pages as it takes. */
+export function registerDeletions(program: Command, cli: Cli): void {
+  const deletions = new CommandClass('deletions').description('pending data deletions');
+  deletions
+    .command('upcoming')
+    .description('list the subscriptions whose data deletion is due before a time, soonest first')
+    .addOption(
+      new Option('--before <time>', 'an RFC 3339 date-time, or a duration from now such as P7D')
+        .argParser(when)
+        .default(when('P60D'), 'P60D'),
+    )
+    .option('--limit <n>', 'list at most this many', wholeNumber(1, 1_000_000), 1_000)
+    .option('--after <cursor>', 'continue a listing where an earlier one stopped (the cursor it printed)')
+    .action(async (options: UpcomingOptions, command: Command) => {
+      await cli.run(command, (context) => listUpcoming(context, options));
+    });
+  program.addCommand(deletions);
+}

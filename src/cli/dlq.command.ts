@@ -1,0 +1,205 @@
+import { readFileSync } from 'node:fs';
+
+import { Command as CommandClass, InvalidArgumentError, Option, type Command } from 'commander';
+
+import { DEAD_LETTER_ID, DeadLetterStore, replayDeadLetters, type DeadLetterFilter, type DeadLetterView } from '../ops/dead-letter-store';
+import { operatorText, wholeNumber } from './arguments';
+import type { Cli, CommandContext } from './context';
+import { CliError } from './exit-codes';
+import { table } from './output';
+
+interface FilterOptions {
+  readonly code?: string;
+  readonly sourceTopic?: string;
+}
+
+interface ListOptions extends FilterOptions {
+  readonly status?: 'pending' | 'replayed';
+  readonly limit: number;
+  readonly after?: string;
+  readonly withValues?: boolean;
+}
+
+interface ReplayOptions extends FilterOptions {
+  readonly id?: string[];
+  readonly all?: boolean;
+  readonly force?: boolean;
+  readonly actor?: string;
+  readonly valueFile?: string;
+  readonly dryRun?: boolean;
+}
+
+const PAGE_SIZE = 200;
+
+function letterId(text: string, previous: string[] | undefined): string[] {
+  if (!DEAD_LETTER_ID.test(text)) throw new InvalidArgumentError('must be a dead letter id, <partition>-<offset> (as `dlq list` shows)');
+  return [...(previous ?? []), text];
+}
+
+function filterOf(options: FilterOptions & { status?: 'pending' | 'replayed'; id?: readonly string[] }): DeadLetterFilter {
+  return {
+    ...(options.code === undefined ? {} : { code: options.code }),
+    ...(options.sourceTopic === undefined ? {} : { sourceTopic: options.sourceTopic }),
+    ...(options.status === undefined ? {} : { status: options.status }),
+    ...(options.id === undefined ? {} : { ids: options.id }),
+  };
+}
+
+/** The listing leaves out whole values (up to 8 MiB each) unless asked: the preview is what a reader needs. */
+function listed(letter: DeadLetterView, withValues: boolean) {
+  if (withValues) return letter;
+  const { value: _value, correctedValue: _correctedValue, ...rest } = letter;
+  return rest;
+}
+
+const cut = (text: string | null, width: number): string =>
+  text === null ? '-' : text.length <= width ? text : `${text.slice(0, width - 1)}…`;
+
+async function list(context: CommandContext, options: ListOptions): Promise<number> {
+  const settings = context.settings(['MONGODB_URI']);
+  const store = new DeadLetterStore(await context.services.mongo(settings.MONGODB_URI));
+  const filter = filterOf(options);
+  const total = await store.count(filter);
+  const items: DeadLetterView[] = [];
+  const shown = context.output.progress('dead letters');
+  let after = options.after;
+  let next: string | null = null;
+  do {
+    const page = await store
+      .list(filter, { limit: Math.min(PAGE_SIZE, options.limit - items.length), ...(after === undefined ? {} : { after }) })
+      .catch((error: unknown) => {
+        if (error instanceof RangeError) throw new CliError('usage', '--after: is not a cursor this command printed');
+        throw error;
+      });
+    items.push(...page.items);
+    next = page.next;
+    after = page.next ?? undefined;
+    shown.update(items.length, Math.min(total, options.limit));
+  } while (next !== null && items.length < options.limit);
+  shown.finish(`${items.length} listed`);
+  context.output.result(
+    { total, count: items.length, items: items.map((letter) => listed(letter, options.withValues === true)), next },
+    () => [
+      ...(items.length === 0
+        ? []
+        : table(
+            ['ID', 'STATUS', 'CODE', 'SOURCE TOPIC', 'KEY', 'FAILED AT', 'REASON'],
+            items.map((letter) => [
+              letter.id,
+              letter.status === 'replayed' ? `replayed×${letter.replayCount}` : 'pending',
+              letter.code ?? '-',
+              letter.sourceTopic ?? '-',
+              cut(letter.key, 32),
+              letter.failedAt ?? '-',
+              cut(letter.reason, 80),
+            ]),
+          )),
+      `${items.length} of ${total} dead letter${total === 1 ? '' : 's'} matching`,
+      ...(next === null ? [] : [`more remain: continue with --after ${next}`]),
+    ],
+  );
+  return 0;
+}
+
+async function replay(context: CommandContext, options: ReplayOptions): Promise<number> {
+  const filters = options.id !== undefined || options.code !== undefined || options.sourceTopic !== undefined;
+  if (!filters && options.all !== true)
+    throw new CliError('usage', 'dlq replay: say what to replay: --id <id>..., --code, --source-topic, or --all for every dead letter');
+  if (filters && options.all === true)
+    throw new CliError('usage', 'dlq replay: --all replays every dead letter; it cannot be combined with a filter');
+  const value = options.valueFile === undefined ? undefined : readValue(options.valueFile);
+
+  const settings = context.settings([
+    'MONGODB_URI',
+    'KAFKA_BROKERS',
+    'KAFKA_CLIENT_ID',
+    'TOPIC_BILLING_PAYMENTS',
+    'TOPIC_FRAUD_SIGNALS',
+    'TOPIC_CUSTOMER_REQUESTS',
+  ]);
+  const store = new DeadLetterStore(await context.services.mongo(settings.MONGODB_URI));
+  const filter = filterOf(options);
+  if (options.id !== undefined) {
+    const found = new Set((await store.list({ ids: options.id }, { limit: options.id.length })).items.map((letter) => letter.id));
+    const missing = options.id.filter((id) => !found.has(id));
+    if (missing.length > 0) throw new CliError('notFound', `no dead letter ${missing.join(', ')}`);
+  }
+  const force = options.force === true;
+  if (options.dryRun === true) {
+    const selected = await store.count(filter);
+    const replayable = force ? selected : await store.count({ ...filter, status: 'pending' });
+    context.output.result({ dryRun: true, selected, wouldReplay: replayable, alreadyReplayed: selected - replayable }, () => [
+      `${selected} dead letter${selected === 1 ? '' : 's'} selected; ${replayable} would be replayed${force ? ' (--force)' : `, ${selected - replayable} already replayed`}`,
+    ]);
+    return 0;
+  }
+
+  const producer = await context.services.producer(settings);
+  const shown = context.output.progress('replay');
+  const actor = options.actor ?? context.io.env.USER ?? context.io.env.LOGNAME ?? 'cli';
+  const result = await replayDeadLetters(
+    {
+      store,
+      producer,
+      clock: context.io.clock,
+      // A replay only ever writes to the worker's own inbound topics.
+      sourceTopics: [settings.TOPIC_BILLING_PAYMENTS, settings.TOPIC_FRAUD_SIGNALS, settings.TOPIC_CUSTOMER_REQUESTS],
+    },
+    filter,
+    actor,
+    {
+      force,
+      ...(value === undefined ? {} : { value }),
+      onProgress: (done, total) => {
+        shown.update(done, total);
+      },
+    },
+  );
+  shown.finish(`${result.replayed} replayed, ${result.skipped} skipped`);
+  context.output.result({ ...result, actor }, () => [
+    `replayed ${result.replayed}, skipped ${result.skipped}${result.skipped > 0 && !force ? ' (already replayed ones are skipped unless --force; so are letters with no inbound source topic or no kept value)' : ''}`,
+  ]);
+  return 0;
+}
+
+function readValue(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new CliError('usage', `--value-file: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** `dlq list|replay`: the dead letters the worker indexed in MongoDB, and sending them back to their source topics. */
+export function registerDlq(program: Command, cli: Cli): void {
+  const group = new CommandClass('dlq').description('dead letters: list them, replay them to their source topics');
+  group
+    .command('list')
+    .description('list dead letters in dead-letter topic order')
+    .option('--code <code>', 'only this error code (SCHEMA_VIOLATION, INVALID_JSON, ...)')
+    .option('--source-topic <topic>', 'only letters from this topic')
+    .addOption(new Option('--status <status>', 'only pending or only replayed letters').choices(['pending', 'replayed']))
+    .option('--limit <n>', 'list at most this many', wholeNumber(1, 100_000), 50)
+    .option('--after <cursor>', 'continue a listing where an earlier one stopped (the cursor it printed)')
+    .option('--with-values', 'include whole values (base64) in --json output, not only the preview')
+    .action(async (options: ListOptions, command: Command) => {
+      await cli.run(command, (context) => list(context, options));
+    });
+  group
+    .command('replay')
+    .description(
+      'send dead letters back to their source topics (original key, value and headers); one of --id, a filter or --all is required',
+    )
+    .option('--id <id...>', 'these dead letters (ids as `dlq list` shows them)', letterId)
+    .option('--code <code>', 'letters with this error code')
+    .option('--source-topic <topic>', 'letters from this topic')
+    .option('--all', 'every dead letter (not combinable with a filter)')
+    .option('--force', 'replay letters already replayed too')
+    .option('--actor <name>', 'who replays (recorded on the letters and in the dlq.replayed-by header); default $USER', operatorText)
+    .option('--value-file <path>', 'replay exactly one letter with this corrected value instead of the original')
+    .option('--dry-run', 'only count what would be replayed')
+    .action(async (options: ReplayOptions, command: Command) => {
+      await cli.run(command, (context) => replay(context, options));
+    });
+  program.addCommand(group);
+}

@@ -1,0 +1,114 @@
+import { Argument, Command as CommandClass, type Command } from 'commander';
+
+import { policyOf, POLICY_SETTINGS } from '../config/config';
+import type { Decision } from '../domain';
+import { EffectDispatcher } from '../effects/effect-dispatcher';
+import { subscriptionView } from '../http/subscription-view';
+import { LifecyclePublisher } from '../kafka/lifecycle-publisher';
+import { runOperatorCommand, type OperatorAction } from '../ops/operator-commands';
+import { TimerQueue } from '../queue/timer-queue';
+import { AuditRepository } from '../storage/audit.repository';
+import { SubscriptionRepository } from '../storage/subscription.repository';
+import { operatorText, subscriptionId } from './arguments';
+import type { Cli, CommandContext } from './context';
+import { CliError } from './exit-codes';
+import { iso } from './output';
+
+interface LegalHoldOptions {
+  readonly reason: string;
+  readonly actor: string;
+}
+
+/** Why a request changed nothing, when the operator must hear about it (exit 4); null when it did what was asked. */
+function refusal(action: OperatorAction, decision: Decision, id: string): string | null {
+  if (decision.outcome !== 'applied') return `subscription ${id}: ${decision.outcome} (${decision.audit.reason}); nothing changed`;
+  if (decision.audit.reason !== 'no-change') return null;
+  const hold = decision.state?.legalHold ?? null;
+  if (action === 'legal-hold-set' && hold !== null)
+    return `subscription ${id} is already under legal hold (placed by ${hold.actor} at ${iso(hold.since)}: ${hold.reason}); that hold is kept unchanged`;
+  if (action === 'legal-hold-release' && hold === null) return `subscription ${id} has no legal hold to release`;
+  return null;
+}
+
+async function legalHold(context: CommandContext, action: OperatorAction, id: string, options: LegalHoldOptions): Promise<number> {
+  // Releasing reschedules the deletion timer (Redis) and announces it (Kafka): the command carries out its own effects.
+  const settings = context.settings([
+    'MONGODB_URI',
+    'REDIS_URL',
+    'QUEUE_PREFIX',
+    'TIMER_QUEUE',
+    'KAFKA_BROKERS',
+    'KAFKA_CLIENT_ID',
+    'TOPIC_LIFECYCLE',
+    ...POLICY_SETTINGS,
+  ]);
+  const connection = await context.services.mongo(settings.MONGODB_URI);
+  const subscriptions = new SubscriptionRepository(connection);
+  const audit = new AuditRepository(connection);
+  const stored = await subscriptions.get(id);
+  if (stored === null) throw new CliError('notFound', `no subscription ${id}`);
+  // Refused before anything is written when the state already says so; the decision below catches a concurrent change.
+  if (action === 'legal-hold-set' && stored.state.legalHold !== null) {
+    const hold = stored.state.legalHold;
+    throw new CliError(
+      'refused',
+      `subscription ${id} is already under legal hold (placed by ${hold.actor} at ${iso(hold.since)}: ${hold.reason})`,
+    );
+  }
+  if (action === 'legal-hold-release' && stored.state.legalHold === null)
+    throw new CliError('refused', `subscription ${id} has no legal hold to release`);
+
+  const queue = await context.services.queue(settings);
+  const producer = await context.services.producer(settings);
+  const clock = context.io.clock;
+  const dispatcher = new EffectDispatcher(
+    subscriptions,
+    audit,
+    new TimerQueue(queue, clock),
+    new LifecyclePublisher(producer, settings.TOPIC_LIFECYCLE),
+  );
+  const result = await runOperatorCommand(
+    { subscriptions, audit, dispatcher, policy: policyOf(settings), clock },
+    { subscriptionId: id, action, actor: options.actor, reason: options.reason },
+  );
+  if (!result.found) throw new CliError('notFound', `no subscription ${id}`);
+  const { decision } = result;
+  const refused = refusal(action, decision, id);
+  if (refused !== null) throw new CliError('refused', refused);
+  const view = decision.state === null ? null : subscriptionView(decision.state);
+  context.output.result({ action, outcome: decision.outcome, changes: decision.audit.reason, subscription: view }, () => [
+    `${id}: ${decision.audit.reason}`,
+    ...(view === null
+      ? []
+      : [
+          `status ${view.status}, legal hold ${view.legalHold === null ? 'none' : `since ${view.legalHold.since} by ${view.legalHold.actor}`}`,
+          `deletion ${view.deletion === null ? 'none' : `due ${view.deletion.dueAt}`}`,
+        ]),
+  ]);
+  return 0;
+}
+
+/** `legal-hold set|release`: block or unblock a subscription's data deletion, as an operator, with a reason. */
+export function registerLegalHold(program: Command, cli: Cli): void {
+  const group = new CommandClass('legal-hold').description('place or release a legal hold (blocks data deletion, not access)');
+  const verbs: readonly [string, OperatorAction, string][] = [
+    ['set', 'legal-hold-set', 'place a legal hold: the deletion will not run while it is held'],
+    [
+      'release',
+      'legal-hold-release',
+      'release the legal hold: deletion resumes at the later of its due date and now + LEGAL_HOLD_RELEASE_GRACE',
+    ],
+  ];
+  for (const [verb, action, description] of verbs) {
+    group
+      .command(verb)
+      .description(description)
+      .addArgument(new Argument('<subscriptionId>', 'the subscription').argParser(subscriptionId))
+      .requiredOption('--reason <text>', 'why (kept in the audit trail)', operatorText)
+      .requiredOption('--actor <name>', 'who asks (the audit trail records it as the operator)', operatorText)
+      .action(async (id: string, options: LegalHoldOptions, command: Command) => {
+        await cli.run(command, (context) => legalHold(context, action, id, options));
+      });
+  }
+  program.addCommand(group);
+}

@@ -1,0 +1,90 @@
+import { Queue } from 'bullmq';
+import { Partitioners, type Producer } from 'kafkajs';
+import type { Connection } from 'mongoose';
+
+import type { Settings } from '../config/config';
+import { createKafka } from '../kafka/kafka-client';
+import { redactUrl, type Logger } from '../logging/logger';
+import { connectRedisFailFast } from '../queue/redis';
+import { connectMongo } from '../storage/mongo';
+import { CliError } from './exit-codes';
+import { redactText } from './output';
+
+const reasonOf = (error: unknown): string => redactText(error instanceof Error ? error.message : String(error));
+
+/**
+ * The connections one command opens, each only when asked for, and all closed when the command ends, so the
+ * process exits on its own. A service that does not answer is reported as `unavailable` (exit 69), naming it.
+ */
+export class Services {
+  private readonly closers: { readonly name: string; readonly close: () => Promise<void> }[] = [];
+  private mongoConnection: Promise<Connection> | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  async mongo(uri: string): Promise<Connection> {
+    this.mongoConnection ??= connectMongo(uri).then(
+      (connection) => {
+        this.closers.push({ name: 'mongodb', close: () => connection.close() });
+        return connection;
+      },
+      (error: unknown) => {
+        const kind = error instanceof Error && error.name === 'MongoParseError' ? 'config' : 'unavailable';
+        throw new CliError(kind, `MongoDB at ${redactUrl(uri)} did not answer: ${reasonOf(error)}`, { cause: error });
+      },
+    );
+    return await this.mongoConnection;
+  }
+
+  /** The timer queue, on a Redis connection that fails fast instead of waiting for Redis to come back. */
+  async queue(settings: Pick<Settings, 'REDIS_URL' | 'QUEUE_PREFIX' | 'TIMER_QUEUE'>): Promise<Queue> {
+    const redis = await connectRedisFailFast(settings.REDIS_URL, 'billing-enforcer-cli').catch((error: unknown) => {
+      throw new CliError('unavailable', `Redis at ${redactUrl(settings.REDIS_URL)} did not answer: ${reasonOf(error)}`, { cause: error });
+    });
+    const queue = new Queue(settings.TIMER_QUEUE, { connection: redis, prefix: settings.QUEUE_PREFIX });
+    // Connection failures reach the command through the call that hit them; unheard, this event would crash the process.
+    queue.on('error', (error) => {
+      this.logger.debug({ err: error }, 'queue connection error');
+    });
+    this.closers.push({
+      name: 'redis',
+      close: async () => {
+        await queue.close();
+        redis.disconnect();
+      },
+    });
+    return queue;
+  }
+
+  /** A Kafka producer that gives up on an absent broker within seconds. */
+  async producer(settings: Pick<Settings, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>): Promise<Producer> {
+    const kafka = createKafka({
+      clientId: `${settings.KAFKA_CLIENT_ID}-cli`,
+      brokers: settings.KAFKA_BROKERS,
+      logger: this.logger,
+      retry: { initialRetryTime: 300, retries: 2, maxRetryTime: 2_000 },
+    });
+    const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    try {
+      await producer.connect();
+    } catch (error) {
+      throw new CliError('unavailable', `Kafka at ${settings.KAFKA_BROKERS.join(',')} did not answer: ${reasonOf(error)}`, {
+        cause: error,
+      });
+    }
+    this.closers.push({ name: 'kafka', close: () => producer.disconnect() });
+    return producer;
+  }
+
+  /** Closes what was opened, newest first; a failure to close is logged, never allowed to hide the command's own outcome. */
+  async close(): Promise<void> {
+    if (this.mongoConnection !== undefined) await this.mongoConnection.catch(() => undefined);
+    for (const { name, close } of this.closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        this.logger.warn({ err: error, service: name }, 'closing a connection failed');
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+import { Argument, type Command } from 'commander';
+
+import type { Actor } from '../domain';
+import { subscriptionView } from '../http/subscription-view';
+import { subscriptionTimeline, type ScheduledTimer } from '../ops/timeline';
+import type { AuditDocument } from '../storage/audit.repository';
+import { AuditRepository } from '../storage/audit.repository';
+import { SubscriptionRepository } from '../storage/subscription.repository';
+import { subscriptionId, wholeNumber } from './arguments';
+import type { Cli, CommandContext } from './context';
+import { CliError } from './exit-codes';
+import { iso, table } from './output';
+
+interface StatusOptions {
+  readonly audit: number;
+}
+
+const actorText = (actor: Actor): string => `${actor.kind}:${actor.id}`;
+
+function auditView(record: AuditDocument) {
+  return {
+    id: record._id,
+    eventId: record.eventId,
+    type: record.type,
+    occurredAt: iso(record.occurredAt),
+    recordedAt: iso(record.recordedAt),
+    actor: record.actor,
+    outcome: record.outcome,
+    reason: record.reason,
+    statusBefore: record.statusBefore,
+    statusAfter: record.statusAfter,
+    ...(record.note === undefined ? {} : { note: record.note }),
+  };
+}
+
+function timerView(timer: ScheduledTimer) {
+  return {
+    kind: timer.kind,
+    jobId: timer.jobId,
+    dueAt: iso(timer.dueAt),
+    ...(timer.offset === undefined ? {} : { offset: timer.offset }),
+    jobState: timer.jobState,
+  };
+}
+
+async function showStatus(context: CommandContext, id: string, options: StatusOptions): Promise<number> {
+  const settings = context.settings(['MONGODB_URI', 'REDIS_URL', 'QUEUE_PREFIX', 'TIMER_QUEUE']);
+  const connection = await context.services.mongo(settings.MONGODB_URI);
+  const queue = await context.services.queue(settings);
+  const timeline = await subscriptionTimeline(
+    { subscriptions: new SubscriptionRepository(connection), audit: new AuditRepository(connection), queue },
+    id,
+    options.audit,
+  );
+  if (timeline === null) throw new CliError('notFound', `no subscription ${id}`);
+  const view = subscriptionView(timeline.subscription);
+  const scheduled = timeline.scheduled.map(timerView);
+  const audit = timeline.audit.map(auditView);
+  context.output.result({ subscription: view, scheduled, audit }, () => [
+    `${view.subscriptionId}  ${view.status} (access: ${view.accessLevel})  tenant ${view.tenantId}  customer ${view.customerId}`,
+    `holds:       ${view.holds.length === 0 ? 'none' : view.holds.map((hold) => `${hold.reason} since ${hold.since}${hold.refs.length === 0 ? '' : ` [${hold.refs.join(', ')}]`}`).join('; ')}`,
+    `deletion:    ${view.deletion === null ? 'none' : `due ${view.deletion.dueAt}${view.deletion.inProgress ? ' (in progress)' : ''}`}`,
+    `legal hold:  ${view.legalHold === null ? 'none' : `since ${view.legalHold.since} by ${view.legalHold.actor}: ${view.legalHold.reason}`}`,
+    ...(view.cancelledAt === null ? [] : [`cancelled:   ${view.cancelledAt}`]),
+    ...(view.receipt === null
+      ? []
+      : [
+          `deleted:     ${view.receipt.deletedAt} (${view.receipt.collections.map((entry) => `${entry.collection}: ${entry.deleted}`).join(', ') || 'tombstone only'})`,
+        ]),
+    `updated:     ${view.updatedAt}`,
+    '',
+    ...(scheduled.length === 0
+      ? ['timers:      none scheduled']
+      : [
+          'timers:',
+          ...table(
+            ['  KIND', 'DUE', 'JOB STATE', 'JOB ID'],
+            scheduled.map((timer) => [
+              `  ${timer.kind}${timer.offset === undefined ? '' : ` ${timer.offset}`}`,
+              timer.dueAt,
+              timer.jobState,
+              timer.jobId,
+            ]),
+          ),
+        ]),
+    '',
+    `audit (latest ${audit.length}, oldest first):`,
+    ...table(
+      ['  RECORDED', 'TYPE', 'OUTCOME', 'ACTOR', 'STATUS', 'REASON'],
+      timeline.audit.map((record) => [
+        `  ${iso(record.recordedAt)}`,
+        record.type,
+        record.outcome,
+        actorText(record.actor),
+        `${record.statusBefore ?? '-'}→${record.statusAfter ?? '-'}`,
+        record.note === undefined ? record.reason : `${record.reason} (note: ${record.note})`,
+      ]),
+    ),
+  ]);
+  return 0;
+}
+
+/** `status <subscriptionId>`: the subscription, its timers as Redis has them, and its latest audit lines. */
+export function registerStatus(program: Command, cli: Cli): void {
+  program
+    .command('status')
+    .description('show a subscription, its scheduled timers (with their BullMQ job state) and its latest audit lines')
+    .addArgument(new Argument('<subscriptionId>', 'the subscription').argParser(subscriptionId))
+    .option('--audit <n>', 'how many of the latest audit lines to show', wholeNumber(1, 1_000), 10)
+    .action(async (id: string, options: StatusOptions, command: Command) => {
+      await cli.run(command, (context) => showStatus(context, id, options));
+    });
+}

@@ -1,0 +1,194 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+import type { PartitionLag } from '../kafka/offsets';
+import type { Logger } from '../logging/logger';
+import type { ConsumeOutcome, Metrics } from './metrics';
+
+const PREFIX = 'billing_enforcer_';
+
+/** A BullMQ queue as far as metrics care (BullMQ's `Queue` fits). */
+export interface CountableQueue {
+  readonly name: string;
+  getJobCounts(): Promise<Record<string, number>>;
+}
+
+/** What is read when Prometheus scrapes, not counted as it happens. */
+export interface ScrapeSources {
+  readonly consumerLag: () => Promise<readonly PartitionLag[]>;
+  readonly queues: readonly CountableQueue[];
+}
+
+export interface PrometheusOptions {
+  /** The event types the worker knows; any other type is counted as `other`, so bad input cannot add series without bound. */
+  readonly eventTypes: readonly string[];
+  readonly logger?: Logger;
+  /** How long a consumer-lag reading is reused: each reading costs the brokers an offset fetch per topic. */
+  readonly lagCacheMs?: number;
+  readonly clock?: () => number;
+  /** Node.js process metrics (`process_*`, `nodejs_*`, without our prefix, as dashboards expect them). */
+  readonly defaultMetrics?: boolean;
+}
+
+/** Reuses a successful load for `ttlMs`; concurrent callers share one load; a failure is not kept. */
+function cached<T>(load: () => Promise<T>, ttlMs: number, clock: () => number): () => Promise<T> {
+  let entry: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    const now = clock();
+    if (entry === undefined || now - entry.at >= ttlMs) {
+      const value = load();
+      entry = { at: now, value };
+      void value.catch(() => {
+        if (entry?.value === value) entry = undefined;
+      });
+    }
+    return entry.value;
+  };
+}
+
+/** The worker's metrics in the Prometheus text format, on a registry of its own (several apps may share a process in tests). */
+export class PrometheusMetrics implements Metrics {
+  readonly registry = new Registry();
+  private readonly eventTypes: ReadonlySet<string>;
+  private readonly logger: Logger | undefined;
+  private readonly lagCacheMs: number;
+  private readonly clock: () => number;
+  private sources: ScrapeSources | undefined;
+
+  private readonly consumed: Counter<'topic' | 'type' | 'outcome'>;
+  private readonly latency: Histogram<'topic'>;
+  private readonly deletions: Counter;
+  private readonly documentsDeleted: Counter<'collection'>;
+  private readonly reminders: Counter;
+  private readonly drift: Counter<'kind'>;
+  private readonly scrapeErrors: Counter<'source'>;
+
+  constructor(options: PrometheusOptions) {
+    this.eventTypes = new Set(options.eventTypes);
+    this.logger = options.logger;
+    this.lagCacheMs = options.lagCacheMs ?? 5_000;
+    this.clock = options.clock ?? Date.now;
+    const registers = [this.registry];
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+
+    this.consumed = new Counter({
+      name: `${PREFIX}events_consumed_total`,
+      help: 'Inbound messages by topic, envelope type and outcome (applied, duplicate, stale, ignored, dead-lettered).',
+      labelNames: ['topic', 'type', 'outcome'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: `${PREFIX}event_latency_seconds`,
+      help: "Seconds from a message's Kafka timestamp (when it was produced) to its outcome being durable.",
+      labelNames: ['topic'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    });
+    this.deletions = new Counter({
+      name: `${PREFIX}deletions_executed_total`,
+      help: 'Subscriptions whose data a deletion job deleted (the tombstone was written).',
+      registers,
+    });
+    this.documentsDeleted = new Counter({
+      name: `${PREFIX}documents_deleted_total`,
+      help: 'Documents removed by deletion jobs, by data collection.',
+      labelNames: ['collection'],
+      registers,
+    });
+    this.reminders = new Counter({
+      name: `${PREFIX}reminders_sent_total`,
+      help: 'Deletion reminders published.',
+      registers,
+    });
+    this.drift = new Counter({
+      name: `${PREFIX}reconciliation_drift_total`,
+      help: "Disagreements between MongoDB's timers and Redis's jobs that reconciliation found (and repaired), by kind.",
+      labelNames: ['kind'],
+      registers,
+    });
+    this.scrapeErrors = new Counter({
+      name: `${PREFIX}scrape_errors_total`,
+      help: 'Scrape-time readings that failed (their series are left out of that scrape), by source.',
+      labelNames: ['source'],
+      registers,
+    });
+
+    const lag = new Gauge({
+      name: `${PREFIX}consumer_lag`,
+      help: "Messages not yet committed by the worker's consumer group, by inbound topic and partition.",
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect: async () => {
+        if (this.sources === undefined) return;
+        const rows = await this.reading('kafka', this.sources.consumerLag);
+        // Reset and set with no await between them, so a concurrent scrape never sees half a reading.
+        lag.reset();
+        for (const row of rows ?? []) lag.set({ topic: row.topic, partition: String(row.partition) }, row.lag);
+      },
+    });
+    const jobs = new Gauge({
+      name: `${PREFIX}queue_jobs`,
+      help: 'BullMQ jobs by queue and state (waiting, delayed, active, failed, ...).',
+      labelNames: ['queue', 'state'],
+      registers,
+      collect: async () => {
+        if (this.sources === undefined) return;
+        const readings = await Promise.all(
+          this.sources.queues.map(async (queue) => ({
+            queue: queue.name,
+            counts: await this.reading('redis', () => queue.getJobCounts()),
+          })),
+        );
+        jobs.reset();
+        for (const { queue, counts } of readings)
+          for (const [state, count] of Object.entries(counts ?? {})) jobs.set({ queue, state }, count);
+      },
+    });
+  }
+
+  /** Binds what is read at scrape time; the app calls it once its Kafka and BullMQ clients exist. */
+  watch(sources: ScrapeSources): void {
+    this.sources = { consumerLag: cached(sources.consumerLag, this.lagCacheMs, this.clock), queues: sources.queues };
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The text exposition for `GET /metrics`. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  eventConsumed(topic: string, type: string, outcome: ConsumeOutcome): void {
+    const label = type === 'unknown' || this.eventTypes.has(type) ? type : 'other';
+    this.consumed.inc({ topic, type: label, outcome });
+  }
+
+  eventLatency(topic: string, seconds: number): void {
+    this.latency.observe({ topic }, seconds);
+  }
+
+  deletionExecuted(collections: readonly { collection: string; deleted: number }[]): void {
+    this.deletions.inc();
+    for (const { collection, deleted } of collections) this.documentsDeleted.inc({ collection }, deleted);
+  }
+
+  reminderSent(): void {
+    this.reminders.inc();
+  }
+
+  /** Counts drift of one kind (`missing`, `orphan`, ...) that a reconciliation pass found; a pass reports only kinds it found. */
+  reconciliationDrift(kind: string, count: number): void {
+    this.drift.inc({ kind }, count);
+  }
+
+  private async reading<T>(source: string, read: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (error) {
+      this.scrapeErrors.inc({ source });
+      this.logger?.warn({ err: error, source }, 'metrics reading failed');
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,293 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+import type { Config } from '../../src/config/config';
+import { DeadLetterStore } from '../../src/ops/dead-letter-store';
+import { deletionJobId } from '../../src/queue/timer-jobs';
+import { newIds, paymentOverdue, type Ids } from '../support/events';
+import { eventually, startWorker, type Harness } from '../support/worker-harness';
+
+const repoRoot = path.resolve(__dirname, '..', '..');
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout parsed: the one JSON document a --json run prints. */
+  json(): unknown;
+}
+
+/** Runs the real CLI in a child process, as an operator would, with exactly `env` (plus PATH and HOME for npx). */
+async function cli(
+  args: readonly string[],
+  env: Record<string, string>,
+  command: readonly string[] = ['npx', 'tsx', 'src/cli/main.ts'],
+): Promise<Run> {
+  const [file = 'npx', ...rest] = command;
+  const child = spawn(file, [...rest, ...args], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // A CLI that leaves a connection open never exits: fail with what it printed rather than at jest's timeout.
+  const hang = setTimeout(() => child.kill('SIGKILL'), 90_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
+  clearTimeout(hang);
+  return {
+    code,
+    stdout,
+    stderr,
+    json() {
+      try {
+        return JSON.parse(stdout) as unknown;
+      } catch {
+        throw new Error(`stdout is not one JSON document (exit ${code}):\n${stdout}\nstderr:\n${stderr}`);
+      }
+    },
+  };
+}
+
+/** The worker's settings as environment variables: the CLI reads the same ones. */
+function envOf(config: Readonly<Config>): Record<string, string> {
+  return {
+    KAFKA_BROKERS: config.KAFKA_BROKERS.join(','),
+    MONGODB_URI: config.MONGODB_URI,
+    REDIS_URL: config.REDIS_URL,
+    QUEUE_PREFIX: config.QUEUE_PREFIX,
+    TIMER_QUEUE: config.TIMER_QUEUE,
+    TOPIC_BILLING_PAYMENTS: config.TOPIC_BILLING_PAYMENTS,
+    TOPIC_FRAUD_SIGNALS: config.TOPIC_FRAUD_SIGNALS,
+    TOPIC_CUSTOMER_REQUESTS: config.TOPIC_CUSTOMER_REQUESTS,
+    TOPIC_LIFECYCLE: config.TOPIC_LIFECYCLE,
+    TOPIC_DLQ: config.TOPIC_DLQ,
+  };
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The operator CLI as a child process against a worker on the real stack, with a database, queue and topics of its own. */
+describe('billing-enforcer CLI', () => {
+  let h: Harness;
+  let env: Record<string, string>;
+  const suspended: Ids[] = [newIds('cli-a'), newIds('cli-b'), newIds('cli-c')];
+  const [first] = suspended as [Ids, ...Ids[]];
+
+  beforeAll(async () => {
+    // The scheduled reconciler stays off: the test runs it through the CLI and counts what it repairs.
+    h = await startWorker({ RECONCILE_ENABLED: 'false' });
+    env = envOf(h.app.config);
+    await h.produce(
+      h.topics.payments,
+      suspended.map((ids) => paymentOverdue(ids, 'inv-1')),
+    );
+    await eventually(async () => {
+      for (const ids of suspended) {
+        expect(await (await h.app.queue.getJob(deletionJobId(ids.subscriptionId, 1)))?.getState()).toBe('delayed');
+      }
+    });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it('status --json: the subscription, its scheduled timers with their job state, its audit trail', async () => {
+    const run = await cli(['status', first.subscriptionId, '--json'], env);
+    expect(run.code).toBe(0);
+    const body = run.json() as {
+      subscription: { status: string; accessLevel: string; deletion: { dueAt: string } | null };
+      scheduled: { kind: string; jobId: string; jobState: string }[];
+      audit: { type: string; outcome: string }[];
+    };
+    expect(body.subscription).toMatchObject({ status: 'suspended', accessLevel: 'admins-only' });
+    expect(body.scheduled).toContainEqual(
+      expect.objectContaining({ kind: 'deletion', jobId: deletionJobId(first.subscriptionId, 1), jobState: 'delayed' }),
+    );
+    expect(body.scheduled.filter((timer) => timer.kind === 'reminder')).toHaveLength(3);
+    expect(body.audit).toContainEqual(expect.objectContaining({ type: 'invoice-overdue', outcome: 'applied' }));
+  });
+
+  it('status prints text without --json', async () => {
+    const run = await cli(['status', first.subscriptionId], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('suspended');
+    expect(run.stdout).toContain(deletionJobId(first.subscriptionId, 1));
+  });
+
+  it('status of an unknown subscription exits 3', async () => {
+    const run = await cli(['status', 'no-such-subscription', '--json'], env);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('no subscription no-such-subscription');
+    expect(run.json()).toEqual({ error: { kind: 'notFound', exitCode: 3, message: 'no subscription no-such-subscription' } });
+  });
+
+  it('deletions upcoming lists the suspended subscriptions soonest first, following cursors', async () => {
+    const all = await cli(['deletions', 'upcoming', '--before', 'P61D', '--json'], env);
+    expect(all.code).toBe(0);
+    const body = all.json() as { count: number; items: { subscriptionId: string; dueAt: string }[]; next: string | null };
+    expect(body.items.map((item) => item.subscriptionId).sort()).toEqual(suspended.map((ids) => ids.subscriptionId).sort());
+    expect(body.next).toBeNull();
+
+    const firstTwo = await cli(['deletions', 'upcoming', '--before', 'P61D', '--limit', '2', '--json'], env);
+    const page = firstTwo.json() as { items: { subscriptionId: string }[]; next: string | null };
+    expect(page.items).toHaveLength(2);
+    expect(page.next).not.toBeNull();
+    const rest = await cli(['deletions', 'upcoming', '--before', 'P61D', '--after', page.next ?? '', '--json'], env);
+    expect([...page.items, ...(rest.json() as { items: { subscriptionId: string }[] }).items].map((item) => item.subscriptionId)).toEqual(
+      body.items.map((item) => item.subscriptionId),
+    );
+
+    const none = await cli(['deletions', 'upcoming', '--before', '2000-01-01T00:00:00Z', '--json'], env);
+    expect(none.json()).toMatchObject({ count: 0, items: [] });
+  });
+
+  it('legal-hold set, set again (refused: 4), release, release again (refused: 4)', async () => {
+    const id = first.subscriptionId;
+    const hold = ['--reason', 'litigation L-7', '--actor', 'alice'];
+    const set = await cli(['legal-hold', 'set', id, ...hold, '--json'], env);
+    expect(set.code).toBe(0);
+    expect(set.json()).toMatchObject({ action: 'legal-hold-set', outcome: 'applied', subscription: { legalHold: { actor: 'alice' } } });
+
+    const again = await cli(['legal-hold', 'set', id, ...hold], env);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain('already under legal hold');
+
+    const release = await cli(['legal-hold', 'release', id, '--reason', 'case closed', '--actor', 'bob', '--json'], env);
+    expect(release.code).toBe(0);
+    expect(release.json()).toMatchObject({ action: 'legal-hold-release', subscription: { legalHold: null, status: 'suspended' } });
+    // Release rescheduled the deletion under a new timer generation, through the CLI's own Redis connection.
+    expect(await (await h.app.queue.getJob(deletionJobId(id, 2)))?.getState()).toBe('delayed');
+
+    const releaseAgain = await cli(['legal-hold', 'release', id, '--reason', 'case closed', '--actor', 'bob'], env);
+    expect(releaseAgain.code).toBe(4);
+    expect(releaseAgain.stderr).toContain('no legal hold to release');
+
+    const unknown = await cli(['legal-hold', 'set', 'no-such-subscription', ...hold], env);
+    expect(unknown.code).toBe(3);
+  });
+
+  it('reconcile --json reports what it scanned and repaired', async () => {
+    const [, lost] = suspended as [Ids, Ids];
+    await h.app.queue.remove(deletionJobId(lost.subscriptionId, 1));
+    const run = await cli(['reconcile', '--json'], env);
+    expect(run.code).toBe(0);
+    const report = run.json() as Record<string, number>;
+    expect(report).toMatchObject({ subscriptionsScanned: 3, missing: 1, overdueMissing: 0, wrongTime: 0, orphans: 0, failed: 0 });
+    expect(report.jobsScanned).toBeGreaterThanOrEqual(12);
+    expect(await (await h.app.queue.getJob(deletionJobId(lost.subscriptionId, 1)))?.getState()).toBe('delayed');
+  });
+
+  it('reconcile refuses a database with no subscriptions (4), which would make every job an orphan', async () => {
+    const wrong = new URL(env.MONGODB_URI ?? '');
+    wrong.pathname = '/no-such-database';
+    const run = await cli(['reconcile'], { ...env, MONGODB_URI: wrong.toString() });
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('no subscriptions collection');
+  });
+
+  it('dlq list and replay: refuses no selection (2), replays what a filter selects to its source topic', async () => {
+    const store = new DeadLetterStore(h.app.connection);
+    const replayed = newIds('cli-dlq');
+    const event = paymentOverdue(replayed, 'inv-9');
+    const letter = (offset: string, code: string) => ({
+      dlqPartition: 0,
+      dlqOffset: offset,
+      sourceTopic: h.topics.payments,
+      sourcePartition: 0,
+      sourceOffset: offset,
+      code,
+      reason: `${code} for the test`,
+      failedAt: Date.now(),
+      key: replayed.subscriptionId,
+      value: Buffer.from(event.value),
+      headers: [],
+      replayOf: null,
+    });
+    await store.index([letter('1', 'PROCESSING_FAILED'), letter('2', 'SCHEMA_VIOLATION')], Date.now());
+
+    const listed = await cli(['dlq', 'list', '--code', 'PROCESSING_FAILED', '--json'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.json()).toMatchObject({ total: 1, count: 1, items: [{ id: '0-1', status: 'pending', code: 'PROCESSING_FAILED' }] });
+
+    const unselected = await cli(['dlq', 'replay'], env);
+    expect(unselected.code).toBe(2);
+    expect(unselected.stderr).toContain('--all');
+
+    const replay = await cli(['dlq', 'replay', '--code', 'PROCESSING_FAILED', '--actor', 'carol', '--json'], env);
+    expect(replay.code).toBe(0);
+    expect(replay.json()).toEqual({ replayed: 1, skipped: 0, actor: 'carol' });
+    // The replayed event reached the worker through its inbound topic.
+    await eventually(async () => expect((await h.app.subscriptions.get(replayed.subscriptionId))?.state.status).toBe('suspended'));
+
+    const again = await cli(['dlq', 'replay', '--id', '0-1', '--json'], env);
+    expect(again.json()).toMatchObject({ replayed: 0, skipped: 1 });
+    const missing = await cli(['dlq', 'replay', '--id', '0-99'], env);
+    expect(missing.code).toBe(3);
+  });
+
+  it('usage errors exit 2, through the bin shim too', async () => {
+    expect((await cli(['status'], env)).code).toBe(2);
+    expect((await cli(['no-such-command'], env)).code).toBe(2);
+    const shim = await cli(['deletions', 'upcoming', '--limit', 'many'], env, ['bin/billing-enforcer']);
+    expect(shim.code).toBe(2);
+    expect(shim.stderr).toContain('--limit');
+    expect((await cli(['--help'], {}, ['bin/billing-enforcer'])).code).toBe(0);
+  });
+
+  it('missing configuration exits 78 naming the variable; only the settings a command uses are required', async () => {
+    const { MONGODB_URI: _unset, ...withoutMongo } = env;
+    const run = await cli(['status', first.subscriptionId], withoutMongo);
+    expect(run.code).toBe(78);
+    expect(run.stderr).toContain('MONGODB_URI');
+    // `deletions` reads MongoDB only: no Kafka or Redis settings needed.
+    const { KAFKA_BROKERS: _kafka, REDIS_URL: _redis, ...mongoOnly } = env;
+    expect((await cli(['deletions', 'upcoming', '--json'], mongoOnly)).code).toBe(0);
+  });
+
+  it('an unavailable service exits 69, with no credentials in the message', async () => {
+    const run = await cli(['reconcile'], { ...env, REDIS_URL: `redis://:s3cret-pass@127.0.0.1:${await freePort()}` });
+    expect(run.code).toBe(69);
+    expect(run.stderr).toContain('Redis');
+    expect(run.stderr).not.toContain('s3cret-pass');
+  });
+
+  it('stack status --json on a stack that is not running exits non-zero and says down; stack down stops nothing there', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-stack-'));
+    try {
+      const ports = {
+        STACK_KAFKA_PORT: String(await freePort()),
+        STACK_KAFKA_CONTROLLER_PORT: String(await freePort()),
+        STACK_MONGO_PORT: String(await freePort()),
+        STACK_REDIS_PORT: String(await freePort()),
+      };
+      const run = await cli(['stack', 'status', '--json'], { STACK_DIR: dir, ...ports });
+      expect(run.code).toBe(69);
+      const body = run.json() as { state: string; services: { name: string; state: string }[] };
+      expect(body.state).toBe('down');
+      expect(body.services.map((service) => service.state)).toEqual(['down', 'down', 'down']);
+
+      // `down` on that stack finds nothing of its own to stop (it stops only pids it recorded) and says so.
+      const down = await cli(['stack', 'down', '--json'], { STACK_DIR: dir, ...ports });
+      expect(down.code).toBe(0);
+      expect(down.json()).toMatchObject({ state: 'down', services: [{ stopped: false }, { stopped: false }, { stopped: false }] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,36 @@
+import path from 'node:path';
+
+import { connectionFor, stackLayout, type StackPorts } from '../../../src/stack/layout';
+import type { ServiceDefinition } from '../../../src/stack/service';
+import { stackServices, startService, stopService, type Stack } from '../../../src/stack/stack';
+
+/**
+ * The fault-injection suite stops and restarts servers, so it gets a stack of its own (own directory, own ports):
+ * the integration tests' stack is never disturbed, even when both run at once.
+ */
+const PORTS: StackPorts = { kafka: 39192, kafkaController: 39193, mongo: 37117, redis: 36479 };
+
+export function reliabilityStack(): Stack {
+  const root = process.env.RELIABILITY_STACK_DIR ?? path.resolve(__dirname, '..', '..', '..', '.stack', 'reliability');
+  return { layout: stackLayout(root), ports: PORTS, connection: connectionFor(PORTS) };
+}
+
+export type ServiceName = 'redis' | 'ferretdb' | 'kafka';
+
+function service(name: ServiceName): ServiceDefinition {
+  const found = stackServices.find((candidate) => candidate.name === name);
+  if (found === undefined) throw new Error(`no service ${name}`);
+  return found;
+}
+
+/** Stops one server of the reliability stack (SIGTERM, then SIGKILL after its grace). */
+export async function stopServer(name: ServiceName): Promise<void> {
+  const stack = reliabilityStack();
+  await stopService(service(name), stack.layout);
+}
+
+/** Starts it again and waits until it answers. */
+export async function startServer(name: ServiceName): Promise<void> {
+  const stack = reliabilityStack();
+  await startService(service(name), stack.layout, stack.ports);
+}

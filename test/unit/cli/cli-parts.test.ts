@@ -1,0 +1,88 @@
+import { InvalidArgumentError } from 'commander';
+
+import { operatorText, resolveWhen, when, wholeNumber } from '../../../src/cli/arguments';
+import { CliError, EXIT, failureOf } from '../../../src/cli/exit-codes';
+import { redactText, table } from '../../../src/cli/output';
+import { progress } from '../../../src/cli/progress';
+import { AppError } from '../../../src/errors';
+import { ReplayRefusedError } from '../../../src/ops/dead-letter-store';
+import { StackError } from '../../../src/stack/processes';
+
+function sink(isTTY: boolean) {
+  const written: string[] = [];
+  return { isTTY, written, write: (text: string) => written.push(text) > 0 };
+}
+
+describe('CLI arguments', () => {
+  it('takes a time as RFC 3339 or as a duration from now', () => {
+    expect(resolveWhen(when('2026-03-01T00:00:00Z'), 0)).toBe(Date.parse('2026-03-01T00:00:00Z'));
+    expect(resolveWhen(when('2026-03-01T01:00:00+01:00'), 0)).toBe(Date.parse('2026-03-01T00:00:00Z'));
+    expect(resolveWhen(when('P7D'), 1_000)).toBe(1_000 + 7 * 86_400_000);
+    for (const bad of ['tomorrow', 'P1M', '2026-03-01', '2026-13-01T00:00:00Z']) expect(() => when(bad)).toThrow(InvalidArgumentError);
+  });
+
+  it('bounds whole numbers and operator text', () => {
+    expect(wholeNumber(1, 10)('10')).toBe(10);
+    for (const bad of ['0', '11', '1.5', '-1', 'ten', '']) expect(() => wholeNumber(1, 10)(bad)).toThrow(InvalidArgumentError);
+    expect(operatorText('litigation L-7')).toBe('litigation L-7');
+    for (const bad of ['', '   ', 'a\nb', 'x'.repeat(501)]) expect(() => operatorText(bad)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('CLI exit codes', () => {
+  it('maps what commands throw to the documented codes', () => {
+    const code = (error: unknown) => EXIT[failureOf(error)];
+    expect(code(new CliError('notFound', 'x'))).toBe(3);
+    expect(code(new CliError('refused', 'x'))).toBe(4);
+    expect(code(new AppError('CONFIG_INVALID', 'x'))).toBe(78);
+    expect(code(new AppError('DEPENDENCY_UNAVAILABLE', 'x'))).toBe(69);
+    expect(code(new ReplayRefusedError('x'))).toBe(4);
+    expect(code(new StackError('x'))).toBe(69);
+    expect(code(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(69);
+    expect(code(Object.assign(new Error('x'), { name: 'MongoServerSelectionError' }))).toBe(69);
+    expect(code(new TypeError('bug'))).toBe(1);
+  });
+});
+
+describe('CLI output', () => {
+  it('takes credentials out of every URL in a text', () => {
+    expect(redactText('a mongodb://u:p@h1/db and redis://:pw@h2:1 here')).toBe(
+      'a mongodb://[redacted]@h1/db and redis://[redacted]@h2:1 here',
+    );
+    expect(redactText('redis://h:6379 has none')).toBe('redis://h:6379 has none');
+  });
+
+  it('lays out columns', () => {
+    expect(table(['A', 'BB'], [['xxx', 'y']])).toEqual(['A    BB', 'xxx  y']);
+  });
+});
+
+describe('progress', () => {
+  it('writes plain lines at most once a second off a terminal (the first after a second), then the summary', () => {
+    let now = 0;
+    const stream = sink(false);
+    const shown = progress(stream, 'replay', () => now);
+    shown.update(1, 10);
+    now = 1_000;
+    shown.update(5, 10);
+    now = 1_500;
+    shown.update(8, 10);
+    now = 2_000;
+    shown.update(10, 10);
+    shown.finish('10 replayed');
+    expect(stream.written).toEqual(['replay: 5/10 (50%)\n', 'replay: 10/10 (100%)\n', 'replay: 10 replayed\n']);
+  });
+
+  it('redraws one bar in place on a terminal', () => {
+    let now = 0;
+    const stream = sink(true);
+    const shown = progress(stream, 'scan', () => now);
+    shown.update(12);
+    now = 200;
+    shown.update(6, 24);
+    shown.finish('done');
+    expect(stream.written[0]).toBe('\r\x1b[2Kscan: 12');
+    expect(stream.written[1]).toBe(`\r\x1b[2Kscan [${'#'.repeat(6)}${'-'.repeat(18)}]  25% 6/24`);
+    expect(stream.written[2]).toBe('\r\x1b[2Kscan: done\n');
+  });
+});

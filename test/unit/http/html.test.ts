@@ -1,0 +1,14 @@
+import { html } from '../../../src/http/html';
+
+describe('html template tag', () => {
+  it('escapes interpolated text and keeps nested html', () => {
+    const name = `<script>alert("x")</script>&'`;
+    expect(html`<td title="${name}">${name}</td>`.text).toBe(
+      '<td title="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;</td>',
+    );
+    const items = ['a<', 'b'].map((item) => html`<li>${item}</li>`);
+    // prettier-ignore
+    expect(html`<ul>${items}</ul>`.text).toBe('<ul><li>a&lt;</li><li>b</li></ul>');
+    expect(html`${null}${undefined}${0}`.text).toBe('0');
+  });
+});
