@@ -83,7 +83,7 @@ export async function createApp(
   metrics: Metrics = noMetrics,
 ): Promise<App> {
   const connection = await connectMongo(config.MONGODB_URI);
-  const subscriptions = new SubscriptionRepository(connection);
+  const subscriptions = new SubscriptionRepository(connection, config.MONGO_BULK_CHUNK);
   const audit = new AuditRepository(connection);
   await Promise.all([subscriptions.ensureIndexes(), audit.ensureIndexes()]);
   const deadLetterStore = new DeadLetterStore(connection);
@@ -194,7 +194,9 @@ export async function createApp(
         return { mongodb, redis, kafka: consuming };
       },
     },
-    [subscriptionRoutes, opsRoutes, dlqRoutes, adminRoutes, metricsRoutes],
+    config.OPS_ROUTES_ENABLED
+      ? [subscriptionRoutes, opsRoutes, dlqRoutes, adminRoutes, metricsRoutes]
+      : [subscriptionRoutes, metricsRoutes],
   );
 
   return {

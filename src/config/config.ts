@@ -51,6 +51,7 @@ export const configSchema = z.object({
   MAX_CLOCK_SKEW: duration.default('PT1H'),
   RETRY_BACKOFF_MAX: duration.default('PT30S'),
 
+  MONGO_BULK_CHUNK: z.coerce.number().int().min(1).max(10_000).default(20),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
   DATA_COLLECTIONS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$/, 'must be a collection name'))).default([]),
 
@@ -76,6 +77,8 @@ export const configSchema = z.object({
   FRAUD_SCORE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
   DEDUPE_WINDOW: z.coerce.number().int().min(16).max(10_000).default(256),
 
+  /** The operator API, DLQ routes and /admin pages. Off: not registered at all. */
+  OPS_ROUTES_ENABLED: bool.default(true),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ACCESS_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
@@ -125,6 +128,13 @@ export function policyOf(settings: Pick<Settings, (typeof POLICY_SETTINGS)[numbe
 /** Parses the environment once at start-up; a bad value stops the process with every problem named. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
   const settings = parseVariables(configSchema, presentVariables(env));
+  if (settings.NODE_ENV === 'production' && settings.OPS_ROUTES_ENABLED && settings.ADMIN_TOKEN === undefined) {
+    // Off-without-a-token is safe, but in production it is almost surely a forgotten secret: say so at start-up.
+    throw new AppError(
+      'CONFIG_INVALID',
+      'invalid configuration:\n  ADMIN_TOKEN: required in production while OPS_ROUTES_ENABLED is true (set it, or set OPS_ROUTES_ENABLED=false)',
+    );
+  }
   return Object.freeze({ ...settings, policy: policyOf(settings) });
 }
 

@@ -27,6 +27,28 @@ function fail(code: AppError['code'], message: string): Decoded {
   return { ok: false, error: new AppError(code, message) };
 }
 
+const MAX_DEPTH = 16;
+
+/**
+ * Field names with a dot or a leading `$` are never part of the contract and are how operator injection reaches a
+ * database; nesting past any real message's depth is a parser attack. Either makes the message bad input.
+ */
+function unsafeKey(json: unknown): string | null {
+  const stack: { value: unknown; path: string; depth: number }[] = [{ value: json, path: '', depth: 0 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path, depth } = item;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_DEPTH) return `${path || '(root)'}: nested deeper than ${MAX_DEPTH} levels`;
+    for (const [key, child] of Object.entries(value)) {
+      const childPath = path === '' ? key : `${path}.${key}`;
+      if (key.includes('.') || key.startsWith('$'))
+        return `${JSON.stringify(childPath.slice(0, 200))}: field names must not contain "." or start with "$"`;
+      stack.push({ value: child, path: childPath, depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
 /** Bytes to a validated command, or the reason it cannot be one. Never throws. */
 export function decodeMessage(message: InboundMessage, options: DecoderOptions, now: number): Decoded {
   const consumer = options.routes.get(message.topic);
@@ -44,6 +66,8 @@ export function decodeMessage(message: InboundMessage, options: DecoderOptions, 
   } catch (error) {
     return fail('INVALID_JSON', `value is not JSON: ${(error as Error).message}`);
   }
+  const unsafe = unsafeKey(json);
+  if (unsafe !== null) return fail('SCHEMA_VIOLATION', unsafe);
   const envelope = envelopeSchema.safeParse(json);
   if (!envelope.success) return fail('SCHEMA_VIOLATION', describeIssues(envelope.error.issues));
   const { type, data } = envelope.data;

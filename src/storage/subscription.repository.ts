@@ -46,7 +46,15 @@ function toDocument(write: PendingWrite, token: string): SubscriptionDocument {
 export class SubscriptionRepository {
   private readonly collection: Collection<SubscriptionDocument>;
 
-  constructor(connection: Connection) {
+  /**
+   * @param bulkChunk statements per bulk write. FerretDB 1.24 holds one SQLite connection per statement until the whole
+   * command ends, from a pool of 100 per database: a few large bulks at once exhaust it and every later write waits
+   * forever. Real MongoDB takes far larger chunks (MONGO_BULK_CHUNK).
+   */
+  constructor(
+    connection: Connection,
+    private readonly bulkChunk = 20,
+  ) {
     this.collection = connection.collection<SubscriptionDocument>(SUBSCRIPTIONS);
   }
 
@@ -64,7 +72,8 @@ export class SubscriptionRepository {
   }
 
   async load(subscriptionIds: readonly string[]): Promise<Map<string, Stored>> {
-    const docs = await this.collection.find({ _id: { $in: [...subscriptionIds] } }).toArray();
+    // One batch: no server cursor is left open if this process dies between batches.
+    const docs = await this.collection.find({ _id: { $in: [...subscriptionIds] } }, { batchSize: subscriptionIds.length + 1 }).toArray();
     return new Map(docs.map((doc) => [doc._id, toStored(doc)]));
   }
 
@@ -87,9 +96,9 @@ export class SubscriptionRepository {
         }
       }
     }
-    if (replaces.length > 0) {
+    for (const chunk of chunks(replaces, this.bulkChunk)) {
       const result = await this.collection.bulkWrite(
-        replaces.map((write) => ({
+        chunk.map((write) => ({
           replaceOne: {
             filter: { _id: write.state.subscriptionId, version: write.expectedVersion },
             replacement: toDocument(write, token),
@@ -97,9 +106,11 @@ export class SubscriptionRepository {
         })),
         { ordered: false },
       );
-      if (result.matchedCount < replaces.length) {
-        const ids = replaces.map((write) => write.state.subscriptionId);
-        const winners = await this.collection.find({ _id: { $in: ids }, writeToken: token }, { projection: { _id: 1 } }).toArray();
+      if (result.matchedCount < chunk.length) {
+        const ids = chunk.map((write) => write.state.subscriptionId);
+        const winners = await this.collection
+          .find({ _id: { $in: ids }, writeToken: token }, { projection: { _id: 1 }, batchSize: ids.length + 1 })
+          .toArray();
         const won = new Set(winners.map((doc) => doc._id));
         for (const id of ids) if (!won.has(id)) conflicts.add(id);
       }
@@ -109,13 +120,14 @@ export class SubscriptionRepository {
 
   /** Drops carried-out effects, unless someone wrote since (they carry the outbox on and will clear it). */
   async clearOutboxes(written: readonly { subscriptionId: string; version: number }[]): Promise<void> {
-    if (written.length === 0) return;
-    await this.collection.bulkWrite(
-      written.map(({ subscriptionId, version }) => ({
-        updateOne: { filter: { _id: subscriptionId, version }, update: { $set: { outbox: [] } } },
-      })),
-      { ordered: false },
-    );
+    for (const chunk of chunks(written, this.bulkChunk)) {
+      await this.collection.bulkWrite(
+        chunk.map(({ subscriptionId, version }) => ({
+          updateOne: { filter: { _id: subscriptionId, version }, update: { $set: { outbox: [] } } },
+        })),
+        { ordered: false },
+      );
+    }
   }
 
   /** Subscriptions whose effects were written but maybe not carried out (a crash between the two). */
@@ -172,6 +184,12 @@ export class SubscriptionRepository {
       .toArray();
     return rows.map((row) => ({ dueAt: row._id, count: row.count }));
   }
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
+  return out;
 }
 
 function duplicateKeyIndexes(error: unknown): number[] {

@@ -98,10 +98,10 @@ export async function startWorker(
   const kafka = testKafka();
   const listener: Consumer = kafka.consumer({ groupId: uniqueName('listener'), maxWaitTimeInMs: 100 });
   await listener.connect();
-  await listener.subscribe({ topics: [topics.lifecycle, topics.dlq], fromBeginning: true });
+  await listener.subscribe({ topics: [config.TOPIC_LIFECYCLE, config.TOPIC_DLQ], fromBeginning: true });
   await listener.run({
     eachMessage: async ({ topic, message }) => {
-      (topic === topics.lifecycle ? lifecycle : deadLetters).push(collected(message));
+      (topic === config.TOPIC_LIFECYCLE ? lifecycle : deadLetters).push(collected(message));
       await Promise.resolve();
     },
   });
@@ -110,7 +110,14 @@ export async function startWorker(
 
   return {
     app,
-    topics,
+    // As configured: a test may override a topic name through `env`.
+    topics: {
+      payments: config.TOPIC_BILLING_PAYMENTS,
+      fraud: config.TOPIC_FRAUD_SIGNALS,
+      customer: config.TOPIC_CUSTOMER_REQUESTS,
+      lifecycle: config.TOPIC_LIFECYCLE,
+      dlq: config.TOPIC_DLQ,
+    },
     lifecycle,
     deadLetters,
     baseUrl: `http://127.0.0.1:${port}`,

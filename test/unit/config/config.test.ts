@@ -61,3 +61,16 @@ describe('loadConfig', () => {
     }
   });
 });
+
+describe('loadConfig in production', () => {
+  const production = { ...required, NODE_ENV: 'production' };
+
+  it('refuses to start with the ops routes enabled and no ADMIN_TOKEN', () => {
+    expect(() => loadConfig(production)).toThrow(/ADMIN_TOKEN: required in production/);
+  });
+
+  it('starts with a token, or with the ops routes turned off', () => {
+    expect(loadConfig({ ...production, ADMIN_TOKEN: 'a-long-enough-admin-token' }).NODE_ENV).toBe('production');
+    expect(loadConfig({ ...production, OPS_ROUTES_ENABLED: 'false' }).OPS_ROUTES_ENABLED).toBe(false);
+  });
+});

@@ -101,3 +101,17 @@ describe('decodeMessage', () => {
     expect(codeOf(envelope({ occurredAt: '2026-06-01T12:30:00Z', extra: 'kept out' }))).toBe('ok');
   });
 });
+
+describe('decodeMessage against injection', () => {
+  it.each([
+    [
+      'a $-operator field in data',
+      envelope({ data: { invoiceId: 'i', amountDue: 1, currency: 'EUR', daysOverdue: 1, $where: 'sleep(1)' } }),
+    ],
+    ['a dotted field name', envelope({ data: { invoiceId: 'i', amountDue: 1, currency: 'EUR', daysOverdue: 1, 'a.b': 1 } })],
+    ['an operator at the top level', { ...envelope(), $set: { status: 'active' } }],
+    ['absurd nesting', envelope({ data: JSON.parse(`${'{"x":'.repeat(40)}1${'}'.repeat(40)}`) as unknown })],
+  ])('dead-letters %s', (_name, value) => {
+    expect(codeOf(value)).toBe('SCHEMA_VIOLATION');
+  });
+});

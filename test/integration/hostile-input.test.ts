@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+import fc from 'fast-check';
+
+import { newIds, paymentOverdue, paymentSettled, type Ids } from '../support/events';
+import { testKafka } from '../support/kafka.helper';
+import { uniqueName } from '../support/unique-name';
+import { eventually, startWorker, type Harness } from '../support/worker-harness';
+
+const SEED = 1124;
+const HOSTILE = 2_000;
+
+const valid = (ids: Ids) => JSON.parse(paymentOverdue(ids, 'inv-1').value) as Record<string, unknown>;
+const withField = (base: Record<string, unknown>, field: string, value: unknown) => ({ ...base, [field]: value });
+
+/** One family of bad input each, all for the payments topic; every message must be dead-lettered. */
+function hostileMessages(ids: Ids): fc.Arbitrary<{ family: string; key: string | null; value: string }> {
+  const base = valid(ids);
+  const key = ids.subscriptionId;
+  const text = (family: string, value: fc.Arbitrary<string>) => value.map((v) => ({ family, key, value: v }));
+  const json = (family: string, value: fc.Arbitrary<unknown>) => value.map((v) => ({ family, key, value: JSON.stringify(v) }));
+  const envelopeField = fc.constantFrom('eventId', 'type', 'occurredAt', 'subscriptionId', 'customerId', 'tenantId', 'data');
+  // No numbers: a number is right for amountDue and daysOverdue, and the family must be wrong for every field.
+  const wrongType = fc.oneof(fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+  return fc.oneof(
+    text(
+      'invalid-json',
+      fc.string().filter((s) => {
+        try {
+          JSON.parse(s);
+          return false;
+        } catch {
+          return true;
+        }
+      }),
+    ),
+    text(
+      'truncated-json',
+      fc.integer({ min: 1, max: 80 }).map((n) => JSON.stringify(base).slice(0, n)),
+    ),
+    json('not-an-object', fc.oneof(fc.integer(), fc.string(), fc.array(fc.integer()), fc.constant(null))),
+    json(
+      'missing-field',
+      envelopeField.map((field) => ({ ...base, [field]: undefined })),
+    ),
+    json(
+      'wrong-type',
+      fc.tuple(envelopeField, wrongType).map(([field, value]) => withField(base, field, value)),
+    ),
+    json(
+      'wrong-data-type',
+      fc
+        .tuple(fc.constantFrom('invoiceId', 'amountDue', 'currency', 'daysOverdue'), wrongType)
+        .map(([field, value]) => ({ ...base, data: withField(base.data as Record<string, unknown>, field, value) })),
+    ),
+    json(
+      'operator-in-id',
+      fc
+        .constantFrom({ $gt: '' }, { $where: 'sleep(100)' }, { $ne: null })
+        .chain((op) => fc.constantFrom('subscriptionId', 'tenantId', 'customerId', 'eventId').map((field) => withField(base, field, op))),
+    ),
+    json(
+      'operator-key-in-data',
+      fc.constantFrom('$where', '$set', '$gt').map((op) => ({ ...base, data: { ...(base.data as object), [op]: 1 } })),
+    ),
+    json(
+      'dotted-key',
+      fc.constantFrom('a.b', 'data.status', '.x').map((k) => ({ ...base, data: { ...(base.data as object), [k]: 'x' } })),
+    ),
+    json(
+      'dotted-id',
+      fc.constantFrom('.lead', 'a/b', 'a:b', 'x$y', ' sp').map((id) => withField(base, 'subscriptionId', id)),
+    ),
+    json(
+      'control-characters',
+      fc
+        .constantFrom('\u0000', '\u0007', '\u001b[2J', '\r\n')
+        .map((c) => ({ ...base, data: { ...(base.data as object), invoiceId: `inv${c}1` } })),
+    ),
+    json(
+      'absurd-date',
+      fc
+        .constantFrom(
+          '9999-12-31T23:59:59Z',
+          '0001-01-01T00:00:00Z',
+          '2026-13-45T00:00:00Z',
+          '2026-02-30T10:00:00Z',
+          'yesterday',
+          '1970-01-01T00:00:00Z',
+        )
+        .map((d) => withField(base, 'occurredAt', d)),
+    ),
+    json(
+      'unknown-type',
+      fc
+        .string({ minLength: 1, maxLength: 40 })
+        .filter((t) => t !== 'payment.overdue' && t !== 'payment.settled')
+        .map((t) => withField(base, 'type', t)),
+    ),
+    json('missing-key', fc.constant(base)).map((m) => ({ ...m, key: null })),
+  );
+}
+
+describe('hostile input on the message path', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    // The inbound topic takes values over 1 MB, so oversized messages reach the worker rather than the producer's error.
+    const payments = uniqueName('payments');
+    const admin = testKafka().admin();
+    await admin.connect();
+    await admin.createTopics({
+      topics: [{ topic: payments, numPartitions: 3, configEntries: [{ name: 'max.message.bytes', value: '4194304' }] }],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+    h = await startWorker({ TOPIC_BILLING_PAYMENTS: payments, DELETION_DELAY: 'PT1H' });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it(`dead-letters ${HOSTILE} generated bad messages with a reason, writes nothing for them, and keeps good traffic flowing`, async () => {
+    const hostileIds = newIds('hostile');
+    const hostile = fc.sample(hostileMessages(hostileIds), { numRuns: HOSTILE, seed: SEED });
+    // A few values over 1 MB.
+    const huge = Array.from({ length: 5 }, () => ({
+      family: 'over-1mb',
+      key: hostileIds.subscriptionId,
+      value: JSON.stringify({ ...valid(hostileIds), data: { invoiceId: 'x'.repeat(1_200_000) } }),
+    }));
+    const bad = [...hostile, ...huge];
+    const good = Array.from({ length: 100 }, () => newIds('good'));
+
+    // Interleave: good events are queued behind bad ones on the same partitions.
+    const messages: { key: string | null; value: string }[] = [];
+    for (const [n, letter] of bad.entries()) {
+      messages.push({ key: letter.key, value: letter.value });
+      const ids = good[(n / 20) % good.length];
+      if (n % 20 === 0 && ids !== undefined) messages.push(paymentOverdue(ids, 'inv-1'), paymentSettled(ids, 'inv-1'));
+    }
+    // Oversized values one per request: a partition batch holds at most the topic's max.message.bytes.
+    const small = messages.filter((message) => message.value.length < 100_000);
+    for (let start = 0; start < small.length; start += 200) await h.produce(h.topics.payments, small.slice(start, start + 200));
+    for (const message of messages.filter((m) => m.value.length >= 100_000)) await h.produce(h.topics.payments, [message]);
+
+    await eventually(() => expect(h.deadLetters.length).toBe(bad.length), 180_000);
+    const codes = new Map<string, number>();
+    for (const letter of h.deadLetters) {
+      const code = letter.headers['dlq.error.code'] ?? 'none';
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+      expect(letter.headers['dlq.error.reason']?.length).toBeGreaterThan(0);
+    }
+    expect(codes.has('none')).toBe(false);
+
+    const goodIds = good.map((ids) => ids.subscriptionId);
+    await eventually(async () => {
+      const stored = await h.app.subscriptions.load(goodIds);
+      expect([...stored.values()].filter((s) => s.state.status === 'active' && s.outbox.length === 0)).toHaveLength(good.length);
+    }, 60_000);
+    // Nothing of the bad input was written: the only subscriptions are the good ones.
+    expect(await h.app.connection.collection('subscriptions').countDocuments({})).toBe(good.length);
+    expect((await fetch(`${h.baseUrl}/readyz`)).status).toBe(200);
+
+    const families = new Map<string, number>();
+    for (const letter of bad) families.set(letter.family, (families.get(letter.family) ?? 0) + 1);
+    const out = path.resolve(__dirname, '..', '..', 'test-output');
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(
+      path.join(out, 'hostile-input.json'),
+      `${JSON.stringify({ seed: SEED, fuzzed: bad.length, goodEvents: good.length * 2, families: Object.fromEntries(families), codes: Object.fromEntries(codes) }, null, 2)}\n`,
+    );
+  }, 300_000);
+});
