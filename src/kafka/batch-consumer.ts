@@ -126,7 +126,7 @@ export class BatchConsumer {
         if (hardFailures >= isolateAfter && slice.length > 1) {
           await this.oneByOne(slice, payload);
         } else {
-          await this.handle(slice);
+          await this.whileHeartbeating(payload, () => this.handle(slice));
         }
         if (failures > 0)
           this.logger.info({ topic: slice[0]?.topic, partition: slice[0]?.partition, failures }, 'slice applied after retries');
@@ -157,6 +157,18 @@ export class BatchConsumer {
         );
         if (!(await this.wait(wait, payload))) return false;
       }
+    }
+  }
+
+  /** Keeps the group membership alive while a slice takes longer than the session timeout (a slow database, say). */
+  private async whileHeartbeating(payload: EachBatchPayload, work: () => Promise<void>): Promise<void> {
+    const timer = setInterval(() => {
+      void this.heartbeat(payload);
+    }, 1_000);
+    try {
+      await work();
+    } finally {
+      clearInterval(timer);
     }
   }
 

@@ -44,7 +44,7 @@ export function scenarioEnv(name: string, overrides: Record<string, string> = {}
     RECONCILE_ENABLED: 'false',
     DELETION_REMINDERS: 'none',
     LOG_LEVEL: 'info',
-    KAFKA_SESSION_TIMEOUT: 'PT6S',
+    KAFKA_SESSION_TIMEOUT: 'PT10S',
     ...overrides,
   };
   return { env, topics, database, queueName };
@@ -103,7 +103,7 @@ export class Observer {
   }
 
   /** Waits until every event id has a decision in the audit trail and no subscription has effects pending. */
-  async waitUntilSettled(eventIds: ReadonlySet<string>, timeoutMs = 180_000): Promise<void> {
+  async waitUntilSettled(eventIds: ReadonlySet<string>, timeoutMs = 300_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
@@ -116,7 +116,7 @@ export class Observer {
       } catch (error) {
         if (Date.now() > deadline) throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
   }
 
@@ -144,14 +144,21 @@ export class Observer {
   async differencesFromModel(result: ModelResult): Promise<string[]> {
     const problems: string[] = [];
     const states = await this.states();
+    const records = await this.auditRecords();
     for (const [id, expected] of result.projections) {
       const state = states.get(id);
       const actual: Projection | undefined = state === undefined ? undefined : project(state);
-      if (JSON.stringify(actual) !== JSON.stringify(expected))
-        problems.push(`${id}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+      if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+        // The subscription's trail in recorded order, so a failure can be read without the database.
+        const trail = records
+          .filter((record) => record.subscriptionId === id)
+          .sort((a, b) => a.recordedAt - b.recordedAt)
+          .map((record) => `${record.eventId}:${record.type}:${record.outcome}:${record.reason}`);
+        problems.push(`${id}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}; trail ${trail.join(' | ')}`);
+      }
     }
     const appliedCounts = new Map<string, number>();
-    for (const record of await this.auditRecords()) {
+    for (const record of records) {
       if (record.outcome === 'applied') appliedCounts.set(record.eventId, (appliedCounts.get(record.eventId) ?? 0) + 1);
     }
     for (const [eventId, count] of appliedCounts) if (count > 1) problems.push(`${eventId} applied ${count} times`);
