@@ -1,9 +1,8 @@
 import { Argument, type Command } from 'commander';
 
 import type { Actor } from '../domain';
-import { subscriptionView } from '../http/subscription-view';
+import { auditView, subscriptionView } from '../http/subscription-view';
 import { subscriptionTimeline, type ScheduledTimer } from '../ops/timeline';
-import type { AuditDocument } from '../storage/audit.repository';
 import { AuditRepository } from '../storage/audit.repository';
 import { SubscriptionRepository } from '../storage/subscription.repository';
 import { subscriptionId, wholeNumber } from './arguments';
@@ -16,22 +15,6 @@ interface StatusOptions {
 }
 
 const actorText = (actor: Actor): string => `${actor.kind}:${actor.id}`;
-
-function auditView(record: AuditDocument) {
-  return {
-    id: record._id,
-    eventId: record.eventId,
-    type: record.type,
-    occurredAt: iso(record.occurredAt),
-    recordedAt: iso(record.recordedAt),
-    actor: record.actor,
-    outcome: record.outcome,
-    reason: record.reason,
-    statusBefore: record.statusBefore,
-    statusAfter: record.statusAfter,
-    ...(record.note === undefined ? {} : { note: record.note }),
-  };
-}
 
 function timerView(timer: ScheduledTimer) {
   return {

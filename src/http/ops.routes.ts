@@ -6,10 +6,9 @@ import type { Decision } from '../domain';
 import { runOperatorCommand, type OperatorAction } from '../ops/operator-commands';
 import { subscriptionTimeline } from '../ops/timeline';
 import { upcomingDeletions } from '../ops/upcoming-deletions';
-import type { AuditDocument } from '../storage/audit.repository';
 import { requireToken } from './auth';
 import type { HttpDeps, RouteModule } from './server';
-import { subscriptionView } from './subscription-view';
+import { auditView, subscriptionView } from './subscription-view';
 import { badRequest, idempotencyHeaders, notFound, operatorText, wholeNumber } from './validation';
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -35,22 +34,6 @@ const commandRequest = z.object({
     { error: (issue) => (issue.code === 'invalid_type' ? 'must be a JSON object {reason, actor}' : undefined) },
   ),
 });
-
-function auditView(record: AuditDocument) {
-  return {
-    id: record._id,
-    eventId: record.eventId,
-    type: record.type,
-    occurredAt: iso(record.occurredAt),
-    recordedAt: iso(record.recordedAt),
-    actor: record.actor,
-    outcome: record.outcome,
-    reason: record.reason,
-    statusBefore: record.statusBefore,
-    statusAfter: record.statusAfter,
-    ...(record.note === undefined ? {} : { note: record.note }),
-  };
-}
 
 /** Why a legal-hold request changed nothing, when that is a conflict the operator must hear about; otherwise null. */
 function legalHoldConflict(action: OperatorAction, decision: Decision, subscriptionId: string): string | null {

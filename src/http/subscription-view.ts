@@ -1,4 +1,5 @@
 import { accessLevelOf, type Subscription } from '../domain';
+import type { AuditDocument } from '../storage/audit.repository';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
@@ -32,5 +33,22 @@ export function subscriptionView(state: Subscription) {
             collections: state.receipt.collections.map((entry) => ({ ...entry })),
           },
     updatedAt: iso(state.updatedAt),
+  };
+}
+
+/** One audit line as the API and the CLI show it. */
+export function auditView(record: AuditDocument) {
+  return {
+    id: record._id,
+    eventId: record.eventId,
+    type: record.type,
+    occurredAt: iso(record.occurredAt),
+    recordedAt: iso(record.recordedAt),
+    actor: record.actor,
+    outcome: record.outcome,
+    reason: record.reason,
+    statusBefore: record.statusBefore,
+    statusAfter: record.statusAfter,
+    ...(record.note === undefined ? {} : { note: record.note }),
   };
 }
