@@ -3,7 +3,7 @@ import { AppError } from '../src/errors';
 import { DATA_DELETION, dataDeletionPayload } from '../src/queue/timer-jobs';
 import { stableId } from '../src/storage/ids';
 import type { OutboxEntry } from '../src/storage/outbox';
-import { defineJob, type JobDeps } from './job';
+import { defineJob, type JobDeps, type JobResult } from './job';
 
 interface Held {
   state: Subscription;
@@ -31,60 +31,62 @@ export const dataDeletionJob = defineJob({
   name: DATA_DELETION,
   payload: dataDeletionPayload,
   async process({ subscriptionId, generation }, jobId, deps) {
-    const stored = await deps.subscriptions.get(subscriptionId);
-    const now = deps.clock();
-    const claim = claimDeletion(stored?.state ?? null, generation, now);
-    if (!claim.ok) {
-      if (claim.reason === 'not-due' && claim.dueAt !== undefined) return { kind: 'delay-until', at: claim.dueAt };
-      const record = timerAudit(
-        stored?.state ?? null,
-        subscriptionId,
-        'deletion-job',
-        jobId,
-        now,
-        'ignored',
-        `deletion skipped: ${claim.reason}`,
-      );
-      await deps.audit.append([
-        { _id: stableId('audit', subscriptionId, jobId, 'skipped', claim.reason, stored?.version ?? 0), ...record },
-      ]);
-      return { kind: 'done', outcome: `skipped: ${claim.reason}` };
-    }
-    if (stored === null) throw new Error('unreachable: a claim needs a stored subscription');
-    let held: Held = { state: claim.state, version: stored.version, outbox: stored.outbox };
-    if (!claim.alreadyClaimed) held = await save(held, deps);
-
-    const filter = { subscriptionId, tenantId: held.state.tenantId };
-    for (const collection of deps.dataCollections) {
-      const recorded = held.state.deletion?.progress.find((entry) => entry.collection === collection);
-      if (recorded?.deleted != null) continue;
-      const target = deps.connection.collection(collection);
-      const matched = recorded?.matched ?? (await target.countDocuments(filter));
-      if (recorded === undefined)
-        held = await save({ ...held, state: recordProgress(held.state, { collection, matched, deleted: null }, deps.clock()) }, deps);
-      const { deletedCount } = await target.deleteMany(filter);
-      // After a crash mid-delete, the count taken before it is what this subscription lost.
-      const deleted = recorded === undefined ? deletedCount : Math.max(recorded.matched, deletedCount);
-      held = await save({ ...held, state: recordProgress(held.state, { collection, matched, deleted }, deps.clock()) }, deps);
-      deps.logger.info({ subscriptionId, jobId, collection, deleted }, 'subscription data deleted from collection');
-      deps.failpoint('deletion.after-collection');
-    }
-
-    const doneAt = deps.clock();
-    const completed = completeDeletion(held.state, jobId, doneAt);
-    const record = timerAudit(held.state, subscriptionId, 'deletion-job', jobId, doneAt, 'applied', 'data-deleted', completed.state);
-    const outbox: OutboxEntry[] = [
-      ...held.outbox,
-      ...completed.effects.map((effect, index): OutboxEntry => ({
-        id: stableId(subscriptionId, jobId, 'deleted', index),
-        kind: 'effect',
-        effect,
-      })),
-      { id: stableId('audit', subscriptionId, jobId, 'applied'), kind: 'audit', record },
-    ];
-    held = await save({ ...held, state: completed.state }, deps, outbox);
-    await deps.dispatcher.dispatch([{ subscriptionId, version: held.version, outbox }]);
-    deps.metrics.deletionExecuted(completed.state.receipt?.collections ?? []);
-    return { kind: 'done', outcome: 'data-deleted' };
+    return await deps.locks.withLocks([subscriptionId], () => deleteSubscriptionData(subscriptionId, generation, jobId, deps));
   },
 });
+
+async function deleteSubscriptionData(subscriptionId: string, generation: number, jobId: string, deps: JobDeps): Promise<JobResult> {
+  const stored = await deps.subscriptions.get(subscriptionId);
+  const now = deps.clock();
+  const claim = claimDeletion(stored?.state ?? null, generation, now);
+  if (!claim.ok) {
+    if (claim.reason === 'not-due' && claim.dueAt !== undefined) return { kind: 'delay-until', at: claim.dueAt };
+    const record = timerAudit(
+      stored?.state ?? null,
+      subscriptionId,
+      'deletion-job',
+      jobId,
+      now,
+      'ignored',
+      `deletion skipped: ${claim.reason}`,
+    );
+    await deps.audit.append([{ _id: stableId('audit', subscriptionId, jobId, 'skipped', claim.reason, stored?.version ?? 0), ...record }]);
+    return { kind: 'done', outcome: `skipped: ${claim.reason}` };
+  }
+  if (stored === null) throw new Error('unreachable: a claim needs a stored subscription');
+  let held: Held = { state: claim.state, version: stored.version, outbox: stored.outbox };
+  if (!claim.alreadyClaimed) held = await save(held, deps);
+
+  const filter = { subscriptionId, tenantId: held.state.tenantId };
+  for (const collection of deps.dataCollections) {
+    const recorded = held.state.deletion?.progress.find((entry) => entry.collection === collection);
+    if (recorded?.deleted != null) continue;
+    const target = deps.connection.collection(collection);
+    const matched = recorded?.matched ?? (await target.countDocuments(filter));
+    if (recorded === undefined)
+      held = await save({ ...held, state: recordProgress(held.state, { collection, matched, deleted: null }, deps.clock()) }, deps);
+    const { deletedCount } = await target.deleteMany(filter);
+    // After a crash mid-delete, the count taken before it is what this subscription lost.
+    const deleted = recorded === undefined ? deletedCount : Math.max(recorded.matched, deletedCount);
+    held = await save({ ...held, state: recordProgress(held.state, { collection, matched, deleted }, deps.clock()) }, deps);
+    deps.logger.info({ subscriptionId, jobId, collection, deleted }, 'subscription data deleted from collection');
+    deps.failpoint('deletion.after-collection');
+  }
+
+  const doneAt = deps.clock();
+  const completed = completeDeletion(held.state, jobId, doneAt);
+  const record = timerAudit(held.state, subscriptionId, 'deletion-job', jobId, doneAt, 'applied', 'data-deleted', completed.state);
+  const outbox: OutboxEntry[] = [
+    ...held.outbox,
+    ...completed.effects.map((effect, index): OutboxEntry => ({
+      id: stableId(subscriptionId, jobId, 'deleted', index),
+      kind: 'effect',
+      effect,
+    })),
+    { id: stableId('audit', subscriptionId, jobId, 'applied'), kind: 'audit', record },
+  ];
+  held = await save({ ...held, state: completed.state }, deps, outbox);
+  await deps.dispatcher.dispatch([{ subscriptionId, version: held.version, outbox }]);
+  deps.metrics.deletionExecuted(completed.state.receipt?.collections ?? []);
+  return { kind: 'done', outcome: 'data-deleted' };
+}

@@ -8,6 +8,7 @@ import type { LifecyclePublisher } from '../src/kafka/lifecycle-publisher';
 import type { Logger } from '../src/logging/logger';
 import type { Metrics } from '../src/metrics/metrics';
 import type { DriftKind } from '../src/ops/reconcile';
+import type { KeyedLock } from '../src/processing/keyed-lock';
 import type { TimerJobName } from '../src/queue/timer-jobs';
 import type { AuditRepository } from '../src/storage/audit.repository';
 import type { SubscriptionRepository } from '../src/storage/subscription.repository';
@@ -26,6 +27,8 @@ export interface JobDeps {
   readonly queue: Queue;
   /** A named crash point for the fault-injection suite; does nothing unless FAILPOINT names it. */
   readonly failpoint: (name: string) => void;
+  /** The process's per-subscription lock table, shared with the consumer. */
+  readonly locks: KeyedLock;
   readonly onDrift?: (kind: DriftKind, count: number) => void;
 }
 

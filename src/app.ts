@@ -27,6 +27,7 @@ import { OutboxSweeper } from './processing/outbox-sweeper';
 import { processMessages, type ProcessDeps } from './processing/process-messages';
 import { connectRedis } from './queue/redis';
 import { failpoints } from './failpoints';
+import { KeyedLock } from './processing/keyed-lock';
 import { RECONCILE } from './queue/timer-jobs';
 import { TimerQueue } from './queue/timer-queue';
 import { startTimerWorker } from './queue/timer-worker';
@@ -120,7 +121,10 @@ export async function createApp(
   const timers = new TimerQueue(queue, clock);
   const dispatcher = new EffectDispatcher(subscriptions, audit, timers, publisher);
   const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock, 2 * config.MAX_MESSAGE_BYTES);
+  // One lock table for every writer in this process: the consumer, operators' commands, timer jobs and the sweeper.
+  const locks = new KeyedLock();
   const processDeps: ProcessDeps = {
+    locks,
     subscriptions,
     audit,
     dispatcher,
@@ -165,7 +169,7 @@ export async function createApp(
   // Consumer lag and job counts are read when Prometheus scrapes, from this app's own clients.
   const exporter = metrics instanceof PrometheusMetrics ? metrics : undefined;
   exporter?.watch({ consumerLag: () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]), queues });
-  const sweeper = new OutboxSweeper(subscriptions, dispatcher, clock, logger.child({ component: 'outbox' }));
+  const sweeper = new OutboxSweeper(subscriptions, dispatcher, locks, clock, logger.child({ component: 'outbox' }));
 
   let worker: Worker | undefined;
   let consuming = false;
@@ -233,6 +237,7 @@ export async function createApp(
             metrics,
             queue,
             failpoint: failpoints(config.FAILPOINT),
+            locks,
             onDrift: (kind, count) => {
               metrics.reconciliationDrift(kind, count);
             },

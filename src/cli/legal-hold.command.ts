@@ -13,6 +13,7 @@ import { operatorText, subscriptionId } from './arguments';
 import type { Cli, CommandContext } from './context';
 import { CliError } from './exit-codes';
 import { iso } from './output';
+import { KeyedLock } from '../processing/keyed-lock';
 
 interface LegalHoldOptions {
   readonly reason: string;
@@ -68,7 +69,7 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
     new LifecyclePublisher(producer, settings.TOPIC_LIFECYCLE),
   );
   const result = await runOperatorCommand(
-    { subscriptions, audit, dispatcher, policy: policyOf(settings), clock },
+    { subscriptions, audit, dispatcher, policy: policyOf(settings), clock, locks: new KeyedLock() },
     { subscriptionId: id, action, actor: options.actor, reason: options.reason },
   );
   if (!result.found) throw new CliError('notFound', `no subscription ${id}`);

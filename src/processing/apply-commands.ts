@@ -5,6 +5,7 @@ import type { AuditDocument, AuditRepository } from '../storage/audit.repository
 import { stableId } from '../storage/ids';
 import type { OutboxEntry } from '../storage/outbox';
 import type { PendingWrite, SubscriptionRepository } from '../storage/subscription.repository';
+import type { KeyedLock } from './keyed-lock';
 
 /** A command and where it came from: a Kafka offset or an operator's request id. Names the audit line of a non-applied decision. */
 export interface Delivery {
@@ -23,6 +24,8 @@ export interface ApplyDeps {
   readonly dispatcher: EffectDispatcher;
   readonly policy: Policy;
   readonly clock: () => number;
+  /** Serialises this process's writers per subscription (see keyed-lock.ts). */
+  readonly locks: KeyedLock;
   /** Optimistic-concurrency retries before giving up on a batch (the caller then retries it as a transient fault). */
   readonly maxConflictRetries?: number;
 }
@@ -91,23 +94,27 @@ export async function applyCommands(deliveries: readonly Delivery[], deps: Apply
         context: { subscriptionIds: [...pending.keys()] },
       });
     }
-    const now = deps.clock();
-    const stored = await deps.subscriptions.load([...pending.keys()]);
-    const folded = new Map([...pending].map(([id, items]) => [id, fold(items, stored.get(id), deps.policy, now)]));
-    const writes = [...folded.values()].flatMap((item) => (item.write === null ? [] : [item.write]));
-    const conflicts = await deps.subscriptions.write(writes);
+    const conflicts = await deps.locks.withLocks(pending.keys(), async () => {
+      const now = deps.clock();
+      const stored = await deps.subscriptions.load([...pending.keys()]);
+      const folded = new Map([...pending].map(([id, items]) => [id, fold(items, stored.get(id), deps.policy, now)]));
+      const writes = [...folded.values()].flatMap((item) => (item.write === null ? [] : [item.write]));
+      const lost = await deps.subscriptions.write(writes);
 
-    const toDispatch: Written[] = [];
-    const directAudit: AuditDocument[] = [];
-    for (const [id, item] of folded) {
-      if (conflicts.has(id)) continue;
-      results.push(...item.decided);
-      directAudit.push(...item.directAudit);
-      if (item.write !== null) toDispatch.push({ subscriptionId: id, version: item.write.expectedVersion + 1, outbox: item.write.outbox });
-      if (item.leftover !== null) toDispatch.push(item.leftover);
-    }
-    await deps.audit.append(directAudit);
-    await deps.dispatcher.dispatch(toDispatch);
+      const toDispatch: Written[] = [];
+      const directAudit: AuditDocument[] = [];
+      for (const [id, item] of folded) {
+        if (lost.has(id)) continue;
+        results.push(...item.decided);
+        directAudit.push(...item.directAudit);
+        if (item.write !== null)
+          toDispatch.push({ subscriptionId: id, version: item.write.expectedVersion + 1, outbox: item.write.outbox });
+        if (item.leftover !== null) toDispatch.push(item.leftover);
+      }
+      await deps.audit.append(directAudit);
+      await deps.dispatcher.dispatch(toDispatch);
+      return lost;
+    });
     pending = new Map([...pending].filter(([id]) => conflicts.has(id)));
   }
   return results;

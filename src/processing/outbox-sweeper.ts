@@ -1,6 +1,7 @@
 import type { EffectDispatcher } from '../effects/effect-dispatcher';
 import type { Logger } from '../logging/logger';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
+import type { KeyedLock } from './keyed-lock';
 
 /**
  * Finishes effects left behind by a crash between a state write and its effects, for subscriptions
@@ -12,6 +13,7 @@ export class OutboxSweeper {
   constructor(
     private readonly subscriptions: SubscriptionRepository,
     private readonly dispatcher: EffectDispatcher,
+    private readonly locks: KeyedLock,
     private readonly clock: () => number,
     private readonly logger: Logger,
     private readonly options = { intervalMs: 30_000, minAgeMs: 30_000, pageSize: 500 },
@@ -22,9 +24,15 @@ export class OutboxSweeper {
     for (;;) {
       const page = await this.subscriptions.withPendingOutbox(this.clock() - this.options.minAgeMs, this.options.pageSize);
       if (page.length === 0) break;
-      await this.dispatcher.dispatch(
-        page.map((stored) => ({ subscriptionId: stored.state.subscriptionId, version: stored.version, outbox: stored.outbox })),
-      );
+      // Under the subscriptions' locks, re-read: a writer may have carried the outbox out (and moved on) meanwhile.
+      const ids = page.map((stored) => stored.state.subscriptionId);
+      await this.locks.withLocks(ids, async () => {
+        const fresh = await this.subscriptions.load(ids);
+        const pending = [...fresh.values()].filter((stored) => stored.outbox.length > 0);
+        await this.dispatcher.dispatch(
+          pending.map((stored) => ({ subscriptionId: stored.state.subscriptionId, version: stored.version, outbox: stored.outbox })),
+        );
+      });
       total += page.length;
       if (page.length < this.options.pageSize) break;
     }
