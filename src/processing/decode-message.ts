@@ -6,7 +6,10 @@ import type { Command } from '../domain';
 import { AppError } from '../errors';
 import type { InboundMessage } from './inbound-message';
 
-export type Decoded = { readonly ok: true; readonly command: Command } | { readonly ok: false; readonly error: AppError };
+/** `type` is the envelope's type as sent (for metrics), or `unknown` when it could not be read: the message may be bad input. */
+export type Decoded = ({ readonly ok: true; readonly command: Command } | { readonly ok: false; readonly error: AppError }) & {
+  readonly type: string;
+};
 
 export interface DecoderOptions {
   /** Topic name to the consumer that owns it. */
@@ -23,8 +26,13 @@ function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly Pr
   return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON)}…` : text;
 }
 
-function fail(code: AppError['code'], message: string): Decoded {
-  return { ok: false, error: new AppError(code, message) };
+function fail(code: AppError['code'], message: string, type = 'unknown'): Decoded {
+  return { ok: false, error: new AppError(code, message), type };
+}
+
+function typeOf(json: unknown): string {
+  const type = typeof json === 'object' && json !== null ? (json as { type?: unknown }).type : undefined;
+  return typeof type === 'string' && type.length <= 64 ? type : 'unknown';
 }
 
 const MAX_DEPTH = 16;
@@ -66,36 +74,40 @@ export function decodeMessage(message: InboundMessage, options: DecoderOptions, 
   } catch (error) {
     return fail('INVALID_JSON', `value is not JSON: ${(error as Error).message}`);
   }
+  const rawType = typeOf(json);
   const unsafe = unsafeKey(json);
-  if (unsafe !== null) return fail('SCHEMA_VIOLATION', unsafe);
+  if (unsafe !== null) return fail('SCHEMA_VIOLATION', unsafe, rawType);
   const envelope = envelopeSchema.safeParse(json);
-  if (!envelope.success) return fail('SCHEMA_VIOLATION', describeIssues(envelope.error.issues));
+  if (!envelope.success) return fail('SCHEMA_VIOLATION', describeIssues(envelope.error.issues), rawType);
   const { type, data } = envelope.data;
   if (!Object.hasOwn(consumer.events, type)) {
     return fail(
       'UNKNOWN_EVENT_TYPE',
       `type ${JSON.stringify(type)} is not one of ${Object.keys(consumer.events).join(', ')} (topic ${message.topic})`,
+      rawType,
     );
   }
   const handler = consumer.events[type];
-  if (handler === undefined) return fail('UNKNOWN_EVENT_TYPE', `type ${JSON.stringify(type)} has no handler`);
+  if (handler === undefined) return fail('UNKNOWN_EVENT_TYPE', `type ${JSON.stringify(type)} has no handler`, rawType);
   const parsedData = handler.data.safeParse(data);
-  if (!parsedData.success) return fail('SCHEMA_VIOLATION', describeIssues(parsedData.error.issues, ['data']));
+  if (!parsedData.success) return fail('SCHEMA_VIOLATION', describeIssues(parsedData.error.issues, ['data']), rawType);
 
   const key = message.key?.toString('utf8');
-  if (key === undefined || key === '') return fail('MISSING_KEY', 'message has no key; the key must be the subscriptionId');
+  if (key === undefined || key === '') return fail('MISSING_KEY', 'message has no key; the key must be the subscriptionId', rawType);
   if (key !== envelope.data.subscriptionId)
-    return fail('KEY_MISMATCH', `key ${JSON.stringify(key.slice(0, 200))} is not the subscriptionId`);
+    return fail('KEY_MISMATCH', `key ${JSON.stringify(key.slice(0, 200))} is not the subscriptionId`, rawType);
 
   const occurredAt = Date.parse(envelope.data.occurredAt);
   if (!Number.isFinite(occurredAt) || occurredAt < EARLIEST || occurredAt > now + options.maxClockSkewMs) {
     return fail(
       'OCCURRED_AT_OUT_OF_RANGE',
       `occurredAt ${envelope.data.occurredAt} is before 2000 or further in the future than MAX_CLOCK_SKEW allows`,
+      rawType,
     );
   }
   return {
     ok: true,
+    type: rawType,
     command: {
       eventId: envelope.data.eventId,
       occurredAt,

@@ -12,16 +12,6 @@ export interface ProcessDeps extends ApplyDeps {
   readonly metrics: Metrics;
 }
 
-/** The envelope's type for metrics, read leniently: the message may be the bad input being counted. */
-function typeOf(message: InboundMessage): string {
-  try {
-    const type = (JSON.parse(message.value?.toString('utf8') ?? 'null') as { type?: unknown } | null)?.type;
-    return typeof type === 'string' && type.length <= 64 ? type : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 export type Tally = Record<Outcome | 'dead-lettered', number>;
 
 /**
@@ -32,15 +22,15 @@ export async function processMessages(messages: readonly InboundMessage[], deps:
   const now = deps.clock();
   const byRef = new Map<string, { message: InboundMessage; type: string }>();
   const deliveries: Delivery[] = [];
-  const letters: DeadLetter[] = [];
+  const letters: (DeadLetter & { readonly type: string })[] = [];
   for (const message of messages) {
     const decoded = decodeMessage(message, deps.decoder, now);
     if (!decoded.ok) {
-      letters.push({ message, error: decoded.error });
+      letters.push({ message, error: decoded.error, type: decoded.type });
       continue;
     }
     const ref = deliveryRef(message);
-    byRef.set(ref, { message, type: typeOf(message) });
+    byRef.set(ref, { message, type: decoded.type });
     deliveries.push({ command: decoded.command, deliveryRef: ref });
   }
   const decided = await applyCommands(deliveries, deps);
@@ -49,7 +39,7 @@ export async function processMessages(messages: readonly InboundMessage[], deps:
     const source = byRef.get(delivery.deliveryRef);
     if (source === undefined) continue;
     if (decision.outcome === 'rejected') {
-      letters.push({ message: source.message, error: new AppError('IDENTITY_MISMATCH', decision.audit.reason) });
+      letters.push({ message: source.message, error: new AppError('IDENTITY_MISMATCH', decision.audit.reason), type: source.type });
       continue;
     }
     tally[decision.outcome]++;
@@ -58,7 +48,7 @@ export async function processMessages(messages: readonly InboundMessage[], deps:
   await deps.deadLetters.send(letters);
   tally['dead-lettered'] = letters.length;
   const done = deps.clock();
-  for (const { message } of letters) deps.metrics.eventConsumed(message.topic, typeOf(message), 'dead-lettered');
+  for (const { message, type } of letters) deps.metrics.eventConsumed(message.topic, type, 'dead-lettered');
   for (const message of messages) {
     const produced = Number(message.timestamp);
     if (Number.isFinite(produced) && produced > 0) deps.metrics.eventLatency(message.topic, Math.max(0, done - produced) / 1000);

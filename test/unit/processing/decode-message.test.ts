@@ -36,6 +36,7 @@ describe('decodeMessage', () => {
     const decoded = decodeMessage(message(envelope()), options, NOW);
     expect(decoded).toEqual({
       ok: true,
+      type: 'payment.overdue',
       command: {
         eventId: 'evt-1',
         occurredAt: Date.parse('2026-06-01T09:00:00Z'),
@@ -78,6 +79,11 @@ describe('decodeMessage', () => {
     ['a type of another topic', envelope({ type: 'fraud.detected' }), 'UNKNOWN_EVENT_TYPE'],
   ])('dead-letters %s', (_name, value, code) => {
     expect(codeOf(value)).toBe(code);
+  });
+
+  it('reports the envelope type as sent, or unknown when it cannot be read, for metrics', () => {
+    expect(decodeMessage(message(envelope({ type: 'payment.refunded' })), options, NOW).type).toBe('payment.refunded');
+    expect(decodeMessage(message('{"eventId":'), options, NOW).type).toBe('unknown');
   });
 
   it('dead-letters a missing key and a key other than the subscriptionId', () => {
