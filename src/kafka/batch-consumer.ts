@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger';
 import type { InboundMessage } from '../processing/inbound-message';
 import { isTransient } from '../transient';
 import type { DeadLetterSink } from './dead-letters';
+import { groupConsumer } from './kafka-client';
 
 export interface BatchConsumerOptions {
   readonly groupId: string;
@@ -50,13 +51,7 @@ export class BatchConsumer {
     private readonly deadLetters: DeadLetterSink,
     private readonly logger: Logger,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
-      maxWaitTimeInMs: 100,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
-    });
+    this.consumer = groupConsumer(kafka, { groupId: options.groupId, sessionTimeoutMs: options.sessionTimeoutMs, maxWaitTimeInMs: 100 });
   }
 
   get kafkaConsumer(): Consumer {

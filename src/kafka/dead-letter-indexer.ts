@@ -11,6 +11,7 @@ import {
   type NewDeadLetter,
 } from '../ops/dead-letter-store';
 import { DLQ_HEADERS } from './dead-letters';
+import { groupConsumer } from './kafka-client';
 
 export interface DeadLetterIndexerOptions {
   /** Its own consumer group (`<KAFKA_GROUP_ID>.dlq-index`), so indexing never holds up the inbound consumer. */
@@ -90,13 +91,7 @@ export class DeadLetterIndexer {
     private readonly clock: () => number,
     private readonly logger: Logger,
   ) {
-    this.consumer = kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
-      maxWaitTimeInMs: 500,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
-    });
+    this.consumer = groupConsumer(kafka, { groupId: options.groupId, sessionTimeoutMs: options.sessionTimeoutMs, maxWaitTimeInMs: 500 });
   }
 
   async start(): Promise<void> {

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type ITopicConfig, type LogEntry, type RetryOptions } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type ITopicConfig, type LogEntry, type RetryOptions } from 'kafkajs';
 
 import type { Logger } from '../logging/logger';
 
@@ -42,4 +42,18 @@ export async function ensureTopics(kafka: Kafka, topics: readonly ITopicConfig[]
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * A consumer-group member as every consumer of the worker runs one: heartbeats a third of the session timeout apart
+ * (at most 3 s), and reconnection retried for as long as the process lives (the caller's loop owns giving up).
+ */
+export function groupConsumer(kafka: Kafka, options: { groupId: string; sessionTimeoutMs: number; maxWaitTimeInMs: number }): Consumer {
+  return kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: options.sessionTimeoutMs,
+    heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
+    maxWaitTimeInMs: options.maxWaitTimeInMs,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
 }

@@ -35,26 +35,16 @@ export interface NewDeadLetter {
   readonly replayOf: string | null;
 }
 
-interface DeadLetterDocument {
+/** A stored letter: what was read off the topic (its value as base64), plus where it sorts and its replay status. */
+interface DeadLetterDocument extends Omit<NewDeadLetter, 'value'> {
   /** `<dlqPartition>-<dlqOffset>`: a letter indexed twice is stored once. */
   readonly _id: string;
   /** Zero-padded partition and offset: sorts in dead-letter topic order, and is the pagination cursor. */
   readonly position: string;
-  readonly dlqPartition: number;
-  readonly dlqOffset: string;
-  readonly sourceTopic: string | null;
-  readonly sourcePartition: number | null;
-  readonly sourceOffset: string | null;
-  readonly code: string | null;
-  readonly reason: string | null;
-  readonly failedAt: number | null;
-  readonly key: string | null;
   /** base64; null when the record had no value or it was too large to keep (then `valueBytes` is not null). */
   readonly value: string | null;
   readonly valueBytes: number | null;
   readonly valuePreview: string | null;
-  readonly headers: readonly DeadLetterHeader[];
-  readonly replayOf: string | null;
   readonly indexedAt: number;
   readonly replayedAt: number | null;
   readonly replayedBy: string | null;
@@ -64,27 +54,11 @@ interface DeadLetterDocument {
 }
 
 /** What the API and the CLI show of a dead letter. Times are ISO 8601; `value` and `correctedValue` are base64. */
-export interface DeadLetterView {
+export interface DeadLetterView extends Omit<DeadLetterDocument, '_id' | 'position' | 'indexedAt' | 'failedAt' | 'replayedAt'> {
   readonly id: string;
   readonly status: 'pending' | 'replayed';
-  readonly dlqPartition: number;
-  readonly dlqOffset: string;
-  readonly sourceTopic: string | null;
-  readonly sourcePartition: number | null;
-  readonly sourceOffset: string | null;
-  readonly code: string | null;
-  readonly reason: string | null;
   readonly failedAt: string | null;
-  readonly key: string | null;
-  readonly value: string | null;
-  readonly valueBytes: number | null;
-  readonly valuePreview: string | null;
-  readonly headers: readonly DeadLetterHeader[];
-  readonly replayOf: string | null;
   readonly replayedAt: string | null;
-  readonly replayedBy: string | null;
-  readonly replayCount: number;
-  readonly correctedValue: string | null;
 }
 
 export interface DeadLetterFilter {

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -9,6 +8,7 @@ import { DeadLetterStore } from '../../src/ops/dead-letter-store';
 import { deletionJobId } from '../../src/queue/timer-jobs';
 import { newIds, paymentOverdue, type Ids } from '../support/events';
 import { eventually, startWorker, type Harness } from '../support/worker-harness';
+import { freePort } from '../support/free-port';
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
@@ -68,18 +68,6 @@ function envOf(config: Readonly<Config>): Record<string, string> {
     TOPIC_LIFECYCLE: config.TOPIC_LIFECYCLE,
     TOPIC_DLQ: config.TOPIC_DLQ,
   };
-}
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The operator CLI as a child process against a worker on the real stack, with a database, queue and topics of its own. */

@@ -1,22 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { freePort } from '../../support/free-port';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export const outputDir = path.join(repoRoot, 'test-output', 'reliability');
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The real worker (`src/main.ts`) in a child process, so it can be killed the way production processes die. */
 export class WorkerProcess {
