@@ -1,6 +1,7 @@
 import { claimDeletion, completeDeletion, recordProgress, timerAudit, type Subscription } from '../src/domain';
 import { AppError } from '../src/errors';
 import { DATA_DELETION, dataDeletionPayload } from '../src/queue/timer-jobs';
+import { remindAndSleep } from './deletion-reminder';
 import { stableId } from '../src/storage/ids';
 import type { OutboxEntry } from '../src/storage/outbox';
 import { defineJob, type JobDeps, type JobResult } from './job';
@@ -23,7 +24,8 @@ async function save(held: Held, deps: JobDeps, outbox: readonly OutboxEntry[] = 
 }
 
 /**
- * Deletes one subscription's data when its timer comes due: claim in MongoDB (still not active, due, no legal hold),
+ * A subscription's deletion timer, one job: before the deletion is due it wakes for each reminder (deletion-reminder.ts).
+ * When due, it deletes the subscription's data: claim in MongoDB (still not active, due, no legal hold),
  * delete from each data collection within the subscription's tenant, then leave a tombstone with the receipt.
  * Every step is recorded, so a retry after a crash finishes the job and reports the right counts.
  */
@@ -40,7 +42,7 @@ async function deleteSubscriptionData(subscriptionId: string, generation: number
   const now = deps.clock();
   const claim = claimDeletion(stored?.state ?? null, generation, now);
   if (!claim.ok) {
-    if (claim.reason === 'not-due' && claim.dueAt !== undefined) return { kind: 'delay-until', at: claim.dueAt };
+    if (claim.reason === 'not-due' && stored !== null) return await remindAndSleep(stored.state, jobId, deps);
     const record = timerAudit(
       stored?.state ?? null,
       subscriptionId,

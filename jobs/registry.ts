@@ -1,14 +1,13 @@
-import { DATA_DELETION, DELETION_REMINDER, RECONCILE, type TimerJobName } from '../src/queue/timer-jobs';
+import { DATA_DELETION, RECONCILE, type TimerJobName } from '../src/queue/timer-jobs';
 import { dataDeletionJob } from './data-deletion.job';
-import { deletionReminderJob } from './deletion-reminder.job';
 import type { JobDefinition } from './job';
 import { reconcileJob } from './reconcile.job';
 
-const JOB_NAMES: readonly TimerJobName[] = [DATA_DELETION, DELETION_REMINDER, RECONCILE];
+const JOB_NAMES: readonly TimerJobName[] = [DATA_DELETION, RECONCILE];
 
 /** One processor per job name, checked at start-up: a name with none, or with two, stops the worker. */
 export function jobRegistry(
-  definitions: readonly JobDefinition[] = [dataDeletionJob, deletionReminderJob, reconcileJob],
+  definitions: readonly JobDefinition[] = [dataDeletionJob, reconcileJob],
 ): ReadonlyMap<TimerJobName, JobDefinition> {
   const registry = new Map<TimerJobName, JobDefinition>();
   for (const definition of definitions) {

@@ -1,6 +1,7 @@
 import type { AuditRecord } from './decision';
 import { lifecycleEvent, type Effect } from './effect';
-import type { DeletionProgress, Millis, Subscription } from './subscription';
+import type { DeletionProgress, DeletionTimer, Millis, Subscription } from './subscription';
+import { nextWake, reminderAt } from './timer';
 
 /** Why a deletion or reminder job that fired does nothing. */
 export type TimerSkipReason = 'not-found' | 'deleted' | 'stale-timer' | 'active' | 'not-due' | 'legal-hold' | 'claimed';
@@ -59,15 +60,24 @@ export function completeDeletion(state: Subscription, jobId: string, now: Millis
   return { state: deleted, effects: [lifecycleEvent('subscription.data-deleted', deleted, jobId, now, { deleted: collections })] };
 }
 
-export type ReminderResult = { readonly send: true; readonly effect: Effect } | { readonly send: false; readonly reason: TimerSkipReason };
+export interface EarlyWake {
+  /** The reminder whose moment has come, and the lifecycle event that tells downstream systems; null when none is due. */
+  readonly reminder: { readonly offset: string; readonly effect: Effect } | null;
+  /** When the job should wake next. */
+  readonly nextAt: Millis;
+}
 
-/** A reminder is sent only while its timer is still the subscription's, no legal hold stops the deletion, and it has not been claimed. */
-export function reminderDue(state: Subscription | null, generation: number, offset: string, jobId: string, now: Millis): ReminderResult {
-  const skip = timerSkipReason(state, generation);
-  if (skip !== null || state === null) return { send: false, reason: skip ?? 'not-found' };
-  if (state.legalHold !== null) return { send: false, reason: 'legal-hold' };
-  if (state.deletion?.claimedAt != null) return { send: false, reason: 'claimed' };
-  return { send: true, effect: lifecycleEvent('subscription.deletion-reminder', state, jobId, now, { reminderOffset: offset }) };
+/**
+ * A timer job that wakes before its deletion is due (claimDeletion said not-due, so the timer is current, unclaimed and
+ * free of legal hold) sends the reminder whose moment has come, then sleeps until the next reminder or the deletion.
+ */
+export function wakeBeforeDue(state: Subscription, timer: DeletionTimer, jobId: string, now: Millis): EarlyWake {
+  const due = reminderAt(timer, now);
+  const reminder =
+    due === null
+      ? null
+      : { offset: due.offset, effect: lifecycleEvent('subscription.deletion-reminder', state, jobId, now, { reminderOffset: due.offset }) };
+  return { reminder, nextAt: nextWake(timer, now) };
 }
 
 /** An audit line for what a timer job did. */

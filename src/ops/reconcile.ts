@@ -1,8 +1,10 @@
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 
-import { expectedTimers, type ExpectedTimer, type Subscription } from '../domain';
+import { expectedTimer } from '../domain';
 import type { Logger } from '../logging/logger';
-import { DATA_DELETION, DELETION_REMINDER, deletionJobId, reminderJobId, timerJobOptions } from '../queue/timer-jobs';
+import { DATA_DELETION, deletionJobId, parseDeletionJobId, TIMER_JOB_DATA, timerJobOptions } from '../queue/timer-jobs';
+import { pendingJobIds, sightTimerJobs } from '../queue/timer-inspection';
+import { JobIdSet } from './job-id-set';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
 
 export type DriftKind = 'missing' | 'overdue-missing' | 'wrong-time' | 'orphan';
@@ -38,22 +40,14 @@ export interface ReconcileOptions {
   readonly onProgress?: (phase: 'subscriptions' | 'jobs', scanned: number) => void;
 }
 
-const PENDING_STATES = ['delayed', 'waiting', 'prioritized'] as const;
-
-function jobIdOf(subscriptionId: string, timer: ExpectedTimer): string {
-  return timer.kind === 'deletion'
-    ? deletionJobId(subscriptionId, timer.generation)
-    : reminderJobId(subscriptionId, timer.generation, timer.offset ?? '');
-}
-
-/** When a delayed job will run, as BullMQ computes it. */
-function runAtOf(job: Job): number {
-  return job.timestamp + (job.opts.delay ?? 0);
-}
+/** A delayed job due within this much of now is left alone: it is about to run and will set its own next wake. */
+const TIME_TOLERANCE_MS = 1_000;
 
 /**
- * Makes Redis agree with MongoDB: every subscription with a deletion due has exactly its deletion job (and pending
- * reminders) at the right time, and no job exists that MongoDB does not expect. Works in pages, so it runs over millions.
+ * Makes Redis agree with MongoDB: every subscription with a deletion pending has exactly its one timer job, set for its
+ * next wake (a reminder or the deletion), and no job exists that MongoDB does not expect. One pass over MongoDB and one
+ * over Redis, in pages, each page of Redis read in one round trip, with 8 bytes of memory per expected job: it runs
+ * over millions of subscriptions.
  */
 export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions = {}): Promise<ReconcileReport> {
   const pageSize = options.pageSize ?? 1_000;
@@ -68,72 +62,63 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     failed: 0,
   };
 
-  // Pass 1, MongoDB → Redis: schedule what is missing, re-time what is wrong.
-  for (let after: string | null = null; ;) {
-    const page: Subscription[] = await deps.subscriptions.pageWithTimers(after, pageSize);
-    if (page.length === 0) break;
+  // Pass 1, MongoDB → Redis: schedule what is missing, re-time what is wrong, remember what is expected.
+  const expectedJobs = new JobIdSet();
+  for await (const page of deps.subscriptions.scanWithTimers(pageSize)) {
     const now = deps.clock();
-    const wanted = page.flatMap((state) =>
-      expectedTimers(state, now).map((timer) => ({ state, timer, jobId: jobIdOf(state.subscriptionId, timer) })),
+    const wanted = page.flatMap((state) => {
+      const timer = expectedTimer(state, now);
+      return timer === null ? [] : [{ timer, jobId: deletionJobId(state.subscriptionId, timer.generation) }];
+    });
+    for (const { jobId } of wanted) expectedJobs.add(jobId);
+    const sightings = await sightTimerJobs(
+      deps.queue,
+      wanted.map(({ jobId }) => jobId),
     );
-    const jobs = await Promise.all(wanted.map(({ jobId }) => deps.queue.getJob(jobId)));
     const toAdd: typeof wanted = [];
     for (const [index, item] of wanted.entries()) {
-      const job = jobs[index];
-      if (job === undefined) {
+      const job = sightings[index];
+      if (job === undefined || !job.exists) {
         toAdd.push(item);
         counts.missing++;
-        if (item.timer.kind === 'deletion' && item.timer.runAt <= now) counts.overdueMissing++;
+        if (item.timer.dueAt <= now) counts.overdueMissing++;
         continue;
       }
-      const state = await job.getState();
-      if (state === 'failed') counts.failed++;
-      if (state === 'delayed' && Math.abs(runAtOf(job) - item.timer.runAt) > 1_000) {
-        await job.remove();
+      if (job.failed) counts.failed++;
+      const until = job.delayedUntil;
+      if (until !== null && !job.retrying && until > now + TIME_TOLERANCE_MS && Math.abs(until - item.timer.runAt) > TIME_TOLERANCE_MS) {
+        await deps.queue.remove(item.jobId);
         toAdd.push(item);
         counts.wrongTime++;
       }
     }
     if (toAdd.length > 0) {
       await deps.queue.addBulk(
-        toAdd.map(({ state, timer, jobId }) => ({
-          name: timer.kind === 'deletion' ? DATA_DELETION : DELETION_REMINDER,
-          data:
-            timer.kind === 'deletion'
-              ? { subscriptionId: state.subscriptionId, generation: timer.generation }
-              : { subscriptionId: state.subscriptionId, generation: timer.generation, offset: timer.offset ?? '' },
-          opts: timerJobOptions(jobId, timer.runAt, now),
-        })),
+        toAdd.map(({ timer, jobId }) => ({ name: DATA_DELETION, data: TIMER_JOB_DATA, opts: timerJobOptions(jobId, timer.runAt, now) })),
       );
     }
     counts.subscriptionsScanned += page.length;
     options.onProgress?.('subscriptions', counts.subscriptionsScanned);
-    after = page.at(-1)?.subscriptionId ?? null;
   }
 
-  // Pass 2, Redis → MongoDB: remove jobs no subscription expects. Collected first, removed after, so paging is stable.
+  // Pass 2, Redis → MongoDB: a job pass 1 did not expect is an orphan, unless its subscription, loaded now, expects it
+  // (it was suspended during the pass). Collected first, removed after, so paging is stable.
   const orphans: string[] = [];
-  for (let start = 0; ; start += pageSize) {
-    const jobs = (await deps.queue.getJobs([...PENDING_STATES], start, start + pageSize - 1, true)).filter(
-      (job): job is Job => job.name === DATA_DELETION || job.name === DELETION_REMINDER,
-    );
-    if (jobs.length === 0) break;
-    const ids = [
-      ...new Set(
-        jobs.map((job) => (job.data as { subscriptionId?: unknown }).subscriptionId).filter((id): id is string => typeof id === 'string'),
-      ),
-    ];
-    const states = await deps.subscriptions.load(ids);
-    const now = deps.clock();
-    for (const job of jobs) {
-      const subscriptionId = (job.data as { subscriptionId?: unknown }).subscriptionId;
-      const state = typeof subscriptionId === 'string' ? states.get(subscriptionId)?.state : undefined;
-      const expected = state === undefined ? [] : expectedTimers(state, now).map((timer) => jobIdOf(state.subscriptionId, timer));
-      // A reminder whose time has just come is on its way out, not an orphan.
-      const justDue = job.name === DELETION_REMINDER && state?.deletion?.generation === (job.data as { generation?: unknown }).generation;
-      if (job.id !== undefined && !expected.includes(job.id) && !justDue) orphans.push(job.id);
+  for await (const ids of pendingJobIds(deps.queue, pageSize)) {
+    const candidates = ids.flatMap((jobId) => {
+      const parsed = parseDeletionJobId(jobId);
+      return parsed === null || expectedJobs.has(jobId) ? [] : [{ jobId, ...parsed }];
+    });
+    if (candidates.length > 0) {
+      const states = await deps.subscriptions.load([...new Set(candidates.map(({ subscriptionId }) => subscriptionId))]);
+      const now = deps.clock();
+      for (const { jobId, subscriptionId, generation } of candidates) {
+        const state = states.get(subscriptionId)?.state;
+        const expected = state === undefined ? null : expectedTimer(state, now);
+        if (expected?.generation !== generation) orphans.push(jobId);
+      }
     }
-    counts.jobsScanned += jobs.length;
+    counts.jobsScanned += ids.length;
     options.onProgress?.('jobs', counts.jobsScanned);
   }
   // An empty database beside a queue full of timers is a wrong MONGODB_URI or a queue shared with another

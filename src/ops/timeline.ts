@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 
 import type { Subscription } from '../domain';
-import { deletionJobId, reminderJobId } from '../queue/timer-jobs';
+import { deletionJobId } from '../queue/timer-jobs';
 import type { AuditDocument, AuditRepository } from '../storage/audit.repository';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
 
@@ -33,23 +33,14 @@ export async function subscriptionTimeline(
   if (stored === null) return null;
   const { state } = stored;
   const timer = state.deletion;
-  const planned =
-    timer === null
-      ? []
-      : [
-          { kind: 'deletion' as const, jobId: deletionJobId(subscriptionId, timer.generation), dueAt: timer.dueAt },
-          ...timer.reminders.map((reminder) => ({
-            kind: 'reminder' as const,
-            jobId: reminderJobId(subscriptionId, timer.generation, reminder.offset),
-            dueAt: reminder.at,
-            offset: reminder.offset,
-          })),
-        ];
-  const scheduled = await Promise.all(
-    planned.map(async (item) => {
-      const job = await deps.queue.getJob(item.jobId);
-      return { ...item, jobState: job === undefined ? 'missing' : await job.getState() };
-    }),
-  );
+  if (timer === null) return { subscription: state, audit: await deps.audit.trail(subscriptionId, limit), scheduled: [] };
+  // One job carries the timer: it wakes for each reminder, then for the deletion.
+  const jobId = deletionJobId(subscriptionId, timer.generation);
+  const job = await deps.queue.getJob(jobId);
+  const jobState = job === undefined ? 'missing' : await job.getState();
+  const scheduled = [
+    { kind: 'deletion' as const, jobId, dueAt: timer.dueAt, jobState },
+    ...timer.reminders.map((reminder) => ({ kind: 'reminder' as const, jobId, dueAt: reminder.at, offset: reminder.offset, jobState })),
+  ];
   return { subscription: state, audit: await deps.audit.trail(subscriptionId, limit), scheduled };
 }

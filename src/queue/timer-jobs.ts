@@ -4,37 +4,51 @@ import type { JobsOptions } from 'bullmq';
 
 /** Job names on the timer queue. */
 export const DATA_DELETION = 'data-deletion';
-export const DELETION_REMINDER = 'deletion-reminder';
 /** The repeatable job that makes Redis agree with MongoDB. */
 export const RECONCILE = 'reconcile';
-export type TimerJobName = typeof DATA_DELETION | typeof DELETION_REMINDER | typeof RECONCILE;
+export type TimerJobName = typeof DATA_DELETION | typeof RECONCILE;
 
-export const reconcilePayload = z.object({}).loose();
+/** What a processor is given: the job's id and its data, checked by the job's payload schema. */
+export interface JobInput {
+  readonly jobId: string;
+  readonly data: unknown;
+}
 
-export const dataDeletionPayload = z.object({ subscriptionId: z.string().min(1), generation: z.number().int().positive() });
-export const deletionReminderPayload = dataDeletionPayload.extend({ offset: z.string().min(1) });
-export type DataDeletionPayload = z.infer<typeof dataDeletionPayload>;
-export type DeletionReminderPayload = z.infer<typeof deletionReminderPayload>;
+export const reconcilePayload = z.object({ jobId: z.string(), data: z.unknown() });
 
 // Job ids are deterministic per timer generation (BullMQ ids may not contain ':'; subscription ids cannot).
+const DELETION_JOB_ID = /^d\.([1-9][0-9]{0,14})\.([A-Za-z0-9][A-Za-z0-9._-]{0,127})$/;
+
 export function deletionJobId(subscriptionId: string, generation: number): string {
   return `d.${generation}.${subscriptionId}`;
 }
 
-export function reminderJobId(subscriptionId: string, generation: number, offset: string): string {
-  return `r.${generation}.${offset}.${subscriptionId}`;
+/** The subscription and timer generation a deletion job id names, or null for any other id. */
+export function parseDeletionJobId(jobId: string): { subscriptionId: string; generation: number } | null {
+  const match = DELETION_JOB_ID.exec(jobId);
+  if (match === null) return null;
+  return { generation: Number(match[1]), subscriptionId: match[2] ?? '' };
 }
 
-/** Every BullMQ option the service uses, decided here. */
+/** The job id carries everything the deletion job needs, so its data stays empty (docs/PERFORMANCE.md). */
+export const dataDeletionPayload = z.object({ jobId: z.string(), data: z.unknown() }).transform((input, context) => {
+  const parsed = parseDeletionJobId(input.jobId);
+  if (parsed === null) {
+    context.addIssue({ code: 'custom', message: `not a deletion job id: ${input.jobId}` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+export type DataDeletionPayload = z.infer<typeof dataDeletionPayload>;
+
+/**
+ * A timer job's options: its id and delay, nothing else. Every other option BullMQ would copy into each job's `opts`
+ * field; past 64 bytes a field turns Redis's compact listpack hash into a real hash table, which more than doubles the
+ * job's memory. Retention and retries are the worker's settings instead (timer-worker.ts).
+ */
 export function timerJobOptions(jobId: string, runAt: number, now: number): JobsOptions {
-  return {
-    jobId,
-    delay: Math.max(0, runAt - now),
-    // A completed timer is gone for good; its outcome lives in the audit trail.
-    removeOnComplete: true,
-    // Failed timers stay a month for operators to inspect and retry from Bull Board.
-    removeOnFail: { age: 30 * 24 * 3600 },
-    attempts: 12,
-    backoff: { type: 'exponential', delay: 2_000 },
-  };
+  return { jobId, delay: Math.max(0, runAt - now) };
 }
+
+/** The data every timer job is added with; the id names the subscription. */
+export const TIMER_JOB_DATA = {};

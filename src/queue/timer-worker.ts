@@ -4,7 +4,27 @@ import type { Redis } from 'ioredis';
 import type { JobDefinition, JobDeps } from '../../jobs/job';
 import type { TimerJobName } from './timer-jobs';
 
-/** Runs timer jobs through their registered processors; BullMQ specifics stay here. */
+/** A failed run is retried this many times, backing off exponentially from RETRY_BASE_MS, then kept as failed. */
+export const TIMER_RETRIES = 12;
+const RETRY_BASE_MS = 2_000;
+const RETRY_MAX_MS = 30 * 60_000;
+/** Failed timers stay a month for operators to inspect and retry from Bull Board; completed ones are gone for good. */
+const KEEP_FAILED_SECONDS = 30 * 24 * 3600;
+
+/** Retries so far, kept in the job's data only once a run has failed (a healthy timer's data stays empty). */
+function failuresOf(job: Job): number {
+  const failures = (job.data as { failures?: unknown } | null)?.failures;
+  return typeof failures === 'number' ? failures : 0;
+}
+
+export function retryDelayMs(failures: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
+}
+
+/**
+ * Runs timer jobs through their registered processors; BullMQ specifics stay here. Retries are ours rather than BullMQ's
+ * `attempts`/`backoff` job options, which would be stored in every delayed job (see timerJobOptions).
+ */
 export function startTimerWorker(options: {
   queueName: string;
   prefix: string;
@@ -15,32 +35,49 @@ export function startTimerWorker(options: {
   deps: JobDeps;
 }): Worker {
   const { registry, deps } = options;
+  const run = async (job: Job, token: string | undefined): Promise<string> => {
+    const definition = registry.get(job.name as TimerJobName);
+    if (definition === undefined) throw new UnrecoverableError(`no processor for job ${job.name}`);
+    const jobId = job.id ?? '';
+    const data: unknown = job.data;
+    const payload = definition.payload.safeParse({ jobId, data });
+    if (!payload.success) throw new UnrecoverableError(`bad payload for ${job.name}: ${payload.error.message}`);
+    const result = await definition.process(payload.data, jobId, deps);
+    if (result.kind === 'delay-until') {
+      await job.moveToDelayed(result.at, token);
+      throw new DelayedError();
+    }
+    deps.logger.info({ jobId, job: job.name, outcome: result.outcome }, 'timer job done');
+    return result.outcome;
+  };
   const worker = new Worker(
     options.queueName,
     async (job: Job, token?: string) => {
-      const definition = registry.get(job.name as TimerJobName);
-      if (definition === undefined) throw new UnrecoverableError(`no processor for job ${job.name}`);
-      const payload = definition.payload.safeParse(job.data);
-      if (!payload.success) throw new UnrecoverableError(`bad payload for ${job.name}: ${payload.error.message}`);
-      const jobId = job.id ?? '';
-      const result = await definition.process(payload.data, jobId, deps);
-      if (result.kind === 'delay-until') {
-        await job.moveToDelayed(result.at, token);
+      try {
+        return await run(job, token);
+      } catch (error) {
+        if (error instanceof DelayedError || error instanceof UnrecoverableError) throw error;
+        const failures = failuresOf(job) + 1;
+        if (failures > TIMER_RETRIES) throw error;
+        const retryInMs = retryDelayMs(failures);
+        deps.logger.warn({ jobId: job.id, job: job.name, err: error, failures, retryInMs }, 'timer job failed; retrying');
+        await job.updateData({ failures });
+        await job.moveToDelayed(Date.now() + retryInMs, token);
         throw new DelayedError();
       }
-      deps.logger.info({ jobId, job: job.name, outcome: result.outcome }, 'timer job done');
-      return result.outcome;
     },
     {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs,
+      removeOnComplete: { count: 0 },
+      removeOnFail: { age: KEEP_FAILED_SECONDS },
       autorun: true,
     },
   );
   worker.on('failed', (job, error) => {
-    deps.logger.warn({ jobId: job?.id, job: job?.name, err: error, attemptsMade: job?.attemptsMade }, 'timer job failed');
+    deps.logger.error({ jobId: job?.id, job: job?.name, err: error }, 'timer job failed for good');
   });
   worker.on('error', (error) => {
     deps.logger.error({ err: error }, 'timer worker error');

@@ -38,6 +38,9 @@ export const redisService: ServiceDefinition = {
       'everysec',
       '--maxmemory-policy',
       'noeviction',
+      // Keeps a timer job's hash compact (listpack) when its opts, which repeat the job id, exceed the default 64 bytes.
+      '--hash-max-listpack-value',
+      '256',
       '--save',
       '',
       '--daemonize',

@@ -1,4 +1,4 @@
-import { deletionJobId, reminderJobId } from '../../src/queue/timer-jobs';
+import { deletionJobId } from '../../src/queue/timer-jobs';
 import {
   cancelRequested,
   fraudCleared,
@@ -44,9 +44,14 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
     await eventually(async () => expect(await statusOf(ids)).toBe('suspended'));
     const current = await state(ids);
     expect(current?.holds.map((hold) => hold.reason)).toEqual([reason]);
-    expect(await jobState(deletionJobId(ids.subscriptionId, 1))).toBe('delayed');
-    expect(await jobState(reminderJobId(ids.subscriptionId, 1, 'PT30M'))).toBe('delayed');
-    expect(await jobState(reminderJobId(ids.subscriptionId, 1, 'PT1M'))).toBe('delayed');
+    // One job per timer: it first wakes for the earliest reminder, then for the next, then for the deletion.
+    const job = await h.app.queue.getJob(deletionJobId(ids.subscriptionId, 1));
+    expect(await job?.getState()).toBe('delayed');
+    const firstWake = (current?.deletion?.dueAt ?? 0) - 30 * 60_000;
+    expect(Math.abs((job?.timestamp ?? 0) + (job?.delay ?? 0) - firstWake)).toBeLessThan(1_000);
+    expect(job?.data).toEqual({});
+    const jobIds = await h.app.queue.getRanges(['delayed', 'wait', 'active'], 0, -1);
+    expect(jobIds.filter((id) => id.endsWith(`.${ids.subscriptionId}`))).toEqual([deletionJobId(ids.subscriptionId, 1)]);
 
     const user = await api(`/v1/subscriptions/${ids.subscriptionId}/access?role=user`, ACCESS_TOKEN);
     const admin = await api(`/v1/subscriptions/${ids.subscriptionId}/access?role=admin`, ACCESS_TOKEN);
@@ -78,8 +83,6 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
     await h.produce(h.topics.fraud, [fraudCleared(ids, 'case-9')]);
     await eventually(async () => expect(await statusOf(ids)).toBe('active'));
     await eventually(async () => expect(await jobState(deletionJobId(ids.subscriptionId, 1))).toBe('absent'));
-    expect(await jobState(reminderJobId(ids.subscriptionId, 1, 'PT30M'))).toBe('absent');
-    expect(await jobState(reminderJobId(ids.subscriptionId, 1, 'PT1M'))).toBe('absent');
     await eventually(() => expect(lifecycleTypes(ids)).toContain('subscription.deletion-cancelled'));
     expect(lifecycleTypes(ids)).toContain('subscription.reactivated');
     const user = await api(`/v1/subscriptions/${ids.subscriptionId}/access?role=user`);

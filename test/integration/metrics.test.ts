@@ -108,9 +108,9 @@ describe('GET /metrics (events, jobs, lag)', () => {
     const queue = h.app.queue.name;
     const before = (await scrape(h)).sum('billing_enforcer_queue_jobs', { queue, state: 'delayed' });
     await h.produce(h.topics.customer, [suspendRequested(newIds('jobs'))]);
-    // The deletion job and its one reminder.
+    // One timer job per suspended subscription, its reminders included.
     await eventually(async () =>
-      expect((await scrape(h)).sum('billing_enforcer_queue_jobs', { queue, state: 'delayed' })).toBe(before + 2),
+      expect((await scrape(h)).sum('billing_enforcer_queue_jobs', { queue, state: 'delayed' })).toBe(before + 1),
     );
     const { delayed } = await h.app.queue.getJobCounts('delayed');
     const after = await scrape(h);

@@ -131,14 +131,14 @@ describe('operator API', () => {
         { kind: 'deletion', jobId: deletionJobId(ids.subscriptionId, 1), dueAt, jobState: 'delayed' },
         {
           kind: 'reminder',
-          jobId: expect.stringContaining('.P7D.'),
+          jobId: deletionJobId(ids.subscriptionId, 1),
           dueAt: expect.stringMatching(ISO),
           offset: 'P7D',
           jobState: 'delayed',
         },
         {
           kind: 'reminder',
-          jobId: expect.stringContaining('.P1D.'),
+          jobId: deletionJobId(ids.subscriptionId, 1),
           dueAt: expect.stringMatching(ISO),
           offset: 'P1D',
           jobState: 'delayed',

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { decide } from '../../src/domain';
 import { reconcile } from '../../src/ops/reconcile';
-import { DATA_DELETION, deletionJobId, reminderJobId, timerJobOptions } from '../../src/queue/timer-jobs';
+import { DATA_DELETION, deletionJobId, timerJobOptions } from '../../src/queue/timer-jobs';
 import { createLogger } from '../../src/logging/logger';
 import { newIds, paymentOverdue, type Ids } from '../support/events';
 import { eventually, startWorker, type Harness } from '../support/worker-harness';
@@ -31,29 +31,34 @@ describe('reconciler', () => {
     await eventually(async () => expect(await (await job(deletionJobId(ids.subscriptionId, 1)))?.getState()).toBe('delayed'));
   };
 
-  it('schedules missing jobs, re-times wrong ones, removes orphans, runs overdue deletions, and then finds nothing to do', async () => {
+  it('schedules missing jobs, re-times wrong ones (not those backing off), removes orphans, runs overdue deletions, then finds nothing', async () => {
     const lost = newIds('lost');
     const retimed = newIds('retimed');
     const orphaned = newIds('orphan');
     const overdue = newIds('overdue');
+    const retrying = newIds('retrying');
     await suspend(lost);
     await suspend(retimed);
 
-    // Redis lost two of `lost`'s jobs.
+    await suspend(retrying);
+
+    // Redis lost `lost`'s timer job.
     await h.app.queue.remove(deletionJobId(lost.subscriptionId, 1));
-    await h.app.queue.remove(reminderJobId(lost.subscriptionId, 1, 'PT30M'));
-    // `retimed`'s deletion job is set for the wrong time.
+    // `retimed`'s job is set for the wrong time: it should wake for its reminder, 30 minutes before the deletion.
     const dueAt = (await h.app.subscriptions.get(retimed.subscriptionId))?.state.deletion?.dueAt ?? 0;
     await h.app.queue.remove(deletionJobId(retimed.subscriptionId, 1));
+    await h.app.queue.add(DATA_DELETION, {}, timerJobOptions(deletionJobId(retimed.subscriptionId, 1), dueAt + 3_600_000, Date.now()));
+    // `retrying`'s job waits out a retry backoff: its time is the backoff's, and the reconciler leaves it alone.
+    await h.app.queue.remove(deletionJobId(retrying.subscriptionId, 1));
     await h.app.queue.add(
       DATA_DELETION,
-      { subscriptionId: retimed.subscriptionId, generation: 1 },
-      timerJobOptions(deletionJobId(retimed.subscriptionId, 1), dueAt + 3_600_000, Date.now()),
+      { failures: 2 },
+      timerJobOptions(deletionJobId(retrying.subscriptionId, 1), Date.now() + 60_000, Date.now()),
     );
     // A job for a subscription MongoDB has never suspended.
     await h.app.queue.add(
       DATA_DELETION,
-      { subscriptionId: orphaned.subscriptionId, generation: 1 },
+      {},
       timerJobOptions(deletionJobId(orphaned.subscriptionId, 1), Date.now() + 3_600_000, Date.now()),
     );
     // A suspension whose deletion came due while its job was lost: written straight to MongoDB, no job at all.
@@ -76,12 +81,15 @@ describe('reconciler', () => {
       .insertOne({ _id: randomUUID() as never, subscriptionId: overdue.subscriptionId, tenantId: overdue.tenantId });
 
     const report = await run();
-    expect(report).toMatchObject({ missing: 3, overdueMissing: 1, wrongTime: 1, orphans: 1, failed: 0 });
-    expect(await (await job(deletionJobId(lost.subscriptionId, 1)))?.getState()).toBe('delayed');
-    expect(await (await job(reminderJobId(lost.subscriptionId, 1, 'PT30M')))?.getState()).toBe('delayed');
+    expect(report).toMatchObject({ missing: 2, overdueMissing: 1, wrongTime: 1, orphans: 1, failed: 0 });
+    const restored = await job(deletionJobId(lost.subscriptionId, 1));
+    expect(await restored?.getState()).toBe('delayed');
+    expect(restored?.data).toEqual({});
     const fixed = await job(deletionJobId(retimed.subscriptionId, 1));
-    expect(fixed!.timestamp + (fixed!.opts.delay ?? 0)).toBeGreaterThan(dueAt - 1_000);
-    expect(fixed!.timestamp + (fixed!.opts.delay ?? 0)).toBeLessThan(dueAt + 1_000);
+    const reminderAt = dueAt - 30 * 60_000;
+    expect(fixed!.timestamp + (fixed!.opts.delay ?? 0)).toBeGreaterThan(reminderAt - 1_000);
+    expect(fixed!.timestamp + (fixed!.opts.delay ?? 0)).toBeLessThan(reminderAt + 1_000);
+    expect((await job(deletionJobId(retrying.subscriptionId, 1)))?.data).toEqual({ failures: 2 });
     expect(await job(deletionJobId(orphaned.subscriptionId, 1))).toBeUndefined();
 
     await eventually(async () => expect((await h.app.subscriptions.get(overdue.subscriptionId))?.state.status).toBe('deleted'));

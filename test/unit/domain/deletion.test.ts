@@ -3,7 +3,9 @@ import {
   completeDeletion,
   decide,
   recordProgress,
-  reminderDue,
+  expectedTimer,
+  nextWake,
+  wakeBeforeDue,
   timerAudit,
   type Millis,
   type Subscription,
@@ -274,59 +276,86 @@ describe('completeDeletion', () => {
   });
 });
 
-describe('reminderDue', () => {
-  it('sends a reminder for the current timer', () => {
-    const result = reminderDue(suspended, 1, 'P7D', 'job-r', DUE - 7 * DAY);
+describe('wakeBeforeDue', () => {
+  const timer = suspended.deletion;
+  if (timer === null) throw new Error('fixture has a timer');
+
+  it('sends the reminder whose moment has come and sleeps until the next one', () => {
+    const result = wakeBeforeDue(suspended, timer, 'job-r', DUE - 7 * DAY);
 
     expect(result).toEqual({
-      send: true,
-      effect: {
-        kind: 'publish',
-        event: {
-          type: 'subscription.deletion-reminder',
-          occurredAt: DUE - 7 * DAY,
-          subscriptionId: SUBSCRIPTION_ID,
-          customerId: CUSTOMER_ID,
-          tenantId: TENANT_ID,
-          causationId: 'job-r',
-          status: 'suspended',
-          accessLevel: 'admins-only',
-          holds: suspended.holds,
-          deletionDueAt: DUE,
-          reminderOffset: 'P7D',
+      reminder: {
+        offset: 'P7D',
+        effect: {
+          kind: 'publish',
+          event: {
+            type: 'subscription.deletion-reminder',
+            occurredAt: DUE - 7 * DAY,
+            subscriptionId: SUBSCRIPTION_ID,
+            customerId: CUSTOMER_ID,
+            tenantId: TENANT_ID,
+            causationId: 'job-r',
+            status: 'suspended',
+            accessLevel: 'admins-only',
+            holds: suspended.holds,
+            deletionDueAt: DUE,
+            reminderOffset: 'P7D',
+          },
         },
       },
+      nextAt: DUE - DAY,
     });
+  });
+
+  it('after the last reminder, sleeps until the deletion', () => {
+    expect(wakeBeforeDue(suspended, timer, 'job-r', DUE - DAY)).toMatchObject({ reminder: { offset: 'P1D' }, nextAt: DUE });
+  });
+
+  it('woken late past two reminder moments, sends only the nearer one', () => {
+    expect(wakeBeforeDue(suspended, timer, 'job-r', DUE - 2 * DAY)).toMatchObject({ reminder: { offset: 'P7D' }, nextAt: DUE - DAY });
+  });
+
+  it('woken before any reminder (a retry, a clock step), sends nothing', () => {
+    expect(wakeBeforeDue(suspended, timer, 'job-r', T0 + DAY)).toEqual({ reminder: null, nextAt: DUE - 30 * DAY });
   });
 
   it('sends for a cancelled subscription', () => {
     const cancelled = replay([cancelRequested({ occurredAt: T0 })]);
+    if (cancelled.deletion === null) throw new Error('fixture has a timer');
 
-    expect(reminderDue(cancelled, 1, 'P1D', 'job-r', DUE - DAY)).toMatchObject({ send: true });
+    expect(wakeBeforeDue(cancelled, cancelled.deletion, 'job-r', DUE - DAY).reminder).toMatchObject({ offset: 'P1D' });
+  });
+});
+
+describe('nextWake and expectedTimer', () => {
+  const timer = suspended.deletion;
+  if (timer === null) throw new Error('fixture has a timer');
+
+  it.each([
+    ['at suspension', T0, DUE - 30 * DAY],
+    ['at the first reminder', DUE - 30 * DAY, DUE - 7 * DAY],
+    ['between reminders', DUE - 3 * DAY, DUE - DAY],
+    ['after the last reminder', DUE - HOUR, DUE],
+    ['past the deletion', DUE + HOUR, DUE],
+  ])('%s', (_, now, expected) => {
+    expect(nextWake(timer, now)).toBe(expected);
+    expect(expectedTimer(suspended, now)).toEqual({ generation: 1, runAt: expected, dueAt: DUE });
+  });
+
+  it('never wakes for a reminder set at or after the deletion', () => {
+    expect(nextWake({ dueAt: DUE, reminders: [{ offset: 'PT0S', at: DUE }] }, T0)).toBe(DUE);
+  });
+
+  it('a claimed deletion runs at its due time, reminders or not', () => {
+    expect(expectedTimer(claimed(suspended, 1, DUE), DUE - DAY)).toEqual({ generation: 1, runAt: DUE, dueAt: DUE });
   });
 
   it.each([
-    ['not-found', null, 1],
-    ['stale-timer', replay([invoiceSettled({ invoiceId: 'inv-1', occurredAt: T0 + DAY })], { from: suspended }), 1],
-    [
-      'stale-timer',
-      replay([invoiceSettled({ invoiceId: 'inv-1', occurredAt: T0 + DAY }), invoiceOverdue({ occurredAt: T0 + 2 * DAY })], {
-        from: suspended,
-      }),
-      1,
-    ],
-    ['deleted', completeDeletion(claimed(suspended, 1, DUE), 'job-1', DUE).state, 1],
-    ['active', aSubscription({ timerGeneration: 1, deletion: suspended.deletion }), 1],
-    ['legal-hold', replay([legalHoldSet({ occurredAt: T0 + DAY })], { from: suspended }), 1],
-  ] as const)('does not send: %s', (reason, state, generation) => {
-    expect(reminderDue(state, generation, 'P7D', 'job-r', DUE - 7 * DAY)).toEqual({ send: false, reason });
-  });
-
-  it('does not send once the deletion has been claimed', () => {
-    // A reminder job that runs late (after the deletion job claimed the data) must not announce a deletion already under way.
-    const state = claimed(suspended, 1, DUE);
-
-    expect(reminderDue(state, 1, 'P1D', 'job-r', DUE + HOUR)).toMatchObject({ send: false });
+    ['active', replay([invoiceSettled({ invoiceId: 'inv-1', occurredAt: T0 + DAY })], { from: suspended })],
+    ['deleted', completeDeletion(claimed(suspended, 1, DUE), 'job-1', DUE).state],
+    ['under legal hold', replay([legalHoldSet({ occurredAt: T0 + DAY })], { from: suspended })],
+  ])('none when %s', (_, state) => {
+    expect(expectedTimer(state, T0 + 2 * DAY)).toBeNull();
   });
 });
 
