@@ -29,6 +29,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     maxRetriesPerRequest: null,
     retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
   });
+  // Refused connections until the server listens are expected; the client retries and ping() waits for it.
+  client.on('error', () => undefined);
   await client.ping();
   return {
     url: `redis://127.0.0.1:${port}`,

@@ -110,10 +110,13 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
       return parsed === null || expectedJobs.has(jobId) ? [] : [{ jobId, ...parsed }];
     });
     if (candidates.length > 0) {
-      const states = await deps.subscriptions.load([...new Set(candidates.map(({ subscriptionId }) => subscriptionId))]);
+      // By exact id, one query each: FerretDB serves only an `{_id}` filter from its key, and scans everything for `$in`.
+      const ids = [...new Set(candidates.map(({ subscriptionId }) => subscriptionId))];
+      const loaded = await Promise.all(ids.map((id) => deps.subscriptions.get(id)));
+      const states = new Map(ids.map((id, index) => [id, loaded[index]?.state]));
       const now = deps.clock();
       for (const { jobId, subscriptionId, generation } of candidates) {
-        const state = states.get(subscriptionId)?.state;
+        const state = states.get(subscriptionId);
         const expected = state === undefined ? null : expectedTimer(state, now);
         if (expected?.generation !== generation) orphans.push(jobId);
       }
@@ -123,8 +126,9 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
   }
   // An empty database beside a queue full of timers is a wrong MONGODB_URI or a queue shared with another
   // deployment, not a million orphans: removing them would cancel someone else's deletions.
-  const statuses = orphans.length > 0 ? await deps.subscriptions.countByStatus() : null;
-  if (statuses !== null && Object.values(statuses).every((count) => count === 0)) {
+  // Pass 1 seeing a timer proves the database is the right one, without counting a million documents.
+  const databaseEmpty = orphans.length > 0 && counts.subscriptionsScanned === 0 && (await deps.subscriptions.isEmpty());
+  if (databaseEmpty) {
     deps.logger.error(
       { orphans: orphans.length },
       'refusing to remove timer jobs: the database has no subscriptions (wrong MONGODB_URI, or a queue shared with another deployment?)',

@@ -181,6 +181,10 @@ export class SubscriptionRepository {
     return docs.map((doc) => toStored(doc).state);
   }
 
+  async isEmpty(): Promise<boolean> {
+    return (await this.collection.findOne({}, { projection: { _id: 1 } })) === null;
+  }
+
   async countByStatus(): Promise<Record<Status, number>> {
     const rows = await this.collection
       .aggregate<{ _id: Status; count: number }>([{ $group: { _id: '$status', count: { $sum: 1 } } }])
