@@ -4,10 +4,14 @@ import type { Redis } from 'ioredis';
 import type { JobDefinition, JobDeps } from '../../jobs/job';
 import type { TimerJobName } from './timer-jobs';
 
-/** A failed run is retried this many times, backing off exponentially from RETRY_BASE_MS, then kept as failed. */
-export const TIMER_RETRIES = 12;
-const RETRY_BASE_MS = 2_000;
-const RETRY_MAX_MS = 30 * 60_000;
+/** How a failed run is retried: `retries` times, backing off exponentially from `baseMs` up to `maxMs`, then kept as failed. */
+export interface RetryPolicy {
+  readonly retries: number;
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
+export const TIMER_RETRY: RetryPolicy = { retries: 12, baseMs: 2_000, maxMs: 30 * 60_000 };
 /** Failed timers stay a month for operators to inspect and retry from Bull Board; completed ones are gone for good. */
 const KEEP_FAILED_SECONDS = 30 * 24 * 3600;
 
@@ -17,8 +21,8 @@ function failuresOf(job: Job): number {
   return typeof failures === 'number' ? failures : 0;
 }
 
-export function retryDelayMs(failures: number): number {
-  return Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, failures - 1));
+export function retryDelayMs(failures: number, policy: RetryPolicy = TIMER_RETRY): number {
+  return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, failures - 1));
 }
 
 /**
@@ -33,8 +37,10 @@ export function startTimerWorker(options: {
   lockDurationMs: number;
   registry: ReadonlyMap<TimerJobName, JobDefinition>;
   deps: JobDeps;
+  retry?: RetryPolicy;
 }): Worker {
   const { registry, deps } = options;
+  const retry = options.retry ?? TIMER_RETRY;
   const run = async (job: Job, token: string | undefined): Promise<string> => {
     const definition = registry.get(job.name as TimerJobName);
     if (definition === undefined) throw new UnrecoverableError(`no processor for job ${job.name}`);
@@ -58,8 +64,8 @@ export function startTimerWorker(options: {
       } catch (error) {
         if (error instanceof DelayedError || error instanceof UnrecoverableError) throw error;
         const failures = failuresOf(job) + 1;
-        if (failures > TIMER_RETRIES) throw error;
-        const retryInMs = retryDelayMs(failures);
+        if (failures > retry.retries) throw error;
+        const retryInMs = retryDelayMs(failures, retry);
         deps.logger.warn({ jobId: job.id, job: job.name, err: error, failures, retryInMs }, 'timer job failed; retrying');
         await job.updateData({ failures });
         await job.moveToDelayed(Date.now() + retryInMs, token);

@@ -1,5 +1,5 @@
 import { dataDeletionPayload, deletionJobId, parseDeletionJobId, timerJobOptions } from '../../../src/queue/timer-jobs';
-import { retryDelayMs, TIMER_RETRIES } from '../../../src/queue/timer-worker';
+import { retryDelayMs, TIMER_RETRY } from '../../../src/queue/timer-worker';
 
 describe('deletion job ids', () => {
   it.each(['sub-1', 'a', 'A.b_c-9', 'x'.repeat(128)])('round-trip %s', (subscriptionId) => {
@@ -31,7 +31,8 @@ describe('timerJobOptions', () => {
 
 describe('retryDelayMs', () => {
   it('backs off exponentially from 2 s and is capped at 30 min', () => {
-    expect([1, 2, 3, 4].map(retryDelayMs)).toEqual([2_000, 4_000, 8_000, 16_000]);
-    expect(retryDelayMs(TIMER_RETRIES)).toBe(30 * 60_000);
+    expect([1, 2, 3, 4].map((failures) => retryDelayMs(failures))).toEqual([2_000, 4_000, 8_000, 16_000]);
+    expect(retryDelayMs(TIMER_RETRY.retries)).toBe(30 * 60_000);
+    expect(retryDelayMs(3, { retries: 5, baseMs: 10, maxMs: 25 })).toBe(25);
   });
 });
