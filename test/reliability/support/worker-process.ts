@@ -29,7 +29,13 @@ export class WorkerProcess {
     });
     fs.closeSync(log);
     const worker = new WorkerProcess(name, child, port);
-    await worker.waitUntilReady();
+    try {
+      await worker.waitUntilReady();
+    } catch (error) {
+      // A worker that never got ready is still a process: left running, it would hold the test run open.
+      await worker.kill('SIGKILL');
+      throw error;
+    }
     return worker;
   }
 
@@ -37,7 +43,8 @@ export class WorkerProcess {
     return this.child.pid;
   }
 
-  private async waitUntilReady(timeoutMs = 60_000): Promise<void> {
+  /** Generous: joining a group that is rebalancing around a SIGKILLed member takes a session timeout or more on a busy machine. */
+  private async waitUntilReady(timeoutMs = 180_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null)
