@@ -44,7 +44,8 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
     await eventually(async () => expect(await statusOf(ids)).toBe('suspended'));
     const current = await state(ids);
     expect(current?.holds.map((hold) => hold.reason)).toEqual([reason]);
-    expect(await jobState(deletionJobId(ids.subscriptionId, 1))).toBe('delayed');
+    // Timers are effects, carried out just after the state is written (one addBulk: all of them or none yet).
+    await eventually(async () => expect(await jobState(deletionJobId(ids.subscriptionId, 1))).toBe('delayed'));
     expect(await jobState(reminderJobId(ids.subscriptionId, 1, 'PT30M'))).toBe('delayed');
     expect(await jobState(reminderJobId(ids.subscriptionId, 1, 'PT1M'))).toBe('delayed');
 
