@@ -68,7 +68,12 @@ describe('worker processes die and restart while events flow', () => {
       await observer.waitUntilSettled(expected.uniqueEventIds);
       expect(await observer.differencesFromModel(expected)).toEqual([]);
       expect(await observer.deadLetterCount()).toBe(0);
+      // Counted by the three workers alive at the end only (a killed worker's counts die with it): a lower bound.
+      const leaseWaits = await Promise.all(
+        workers.map((worker) => worker.metric('billing_enforcer_subscription_lease_wait_seconds_count')),
+      );
       recordFigures('consumer-group', {
+        leaseWaitsSeenByLiveWorkers: leaseWaits.reduce((sum, count) => sum + count, 0),
         eventsProduced: events.length,
         uniqueEvents: expected.uniqueEventIds.size,
         workers: 3,

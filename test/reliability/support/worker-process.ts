@@ -60,6 +60,19 @@ export class WorkerProcess {
     throw new Error(`worker ${this.name} not ready within ${timeoutMs} ms`);
   }
 
+  /** The sum of a Prometheus series (all its labels) on the worker's GET /metrics; 0 when the worker does not answer. */
+  async metric(name: string): Promise<number> {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    } catch {
+      return 0;
+    }
+  }
+
   /** Sends the signal and waits for the process to be gone. */
   async kill(signal: NodeJS.Signals): Promise<number | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
