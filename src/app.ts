@@ -28,6 +28,7 @@ import { processMessages, type ProcessDeps } from './processing/process-messages
 import { connectRedis } from './queue/redis';
 import { failpoints } from './failpoints';
 import { KeyedLock } from './processing/keyed-lock';
+import { connectLeaseRedis, leasePrefix, SubscriptionLeases } from './processing/subscription-leases';
 import { RECONCILE } from './queue/timer-jobs';
 import { TimerQueue } from './queue/timer-queue';
 import { startTimerWorker } from './queue/timer-worker';
@@ -121,8 +122,16 @@ export async function createApp(
   const timers = new TimerQueue(queue, clock);
   const dispatcher = new EffectDispatcher(subscriptions, audit, timers, publisher);
   const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock, 2 * config.MAX_MESSAGE_BYTES);
-  // One lock table for every writer in this process: the consumer, operators' commands, timer jobs and the sweeper.
-  const locks = new KeyedLock();
+  // One lock table for every writer in this process: the consumer, operators' commands, timer jobs and the sweeper;
+  // each holder also takes the subscriptions' leases in Redis, which other processes writing this database respect.
+  const leaseRedis = connectLeaseRedis(config.REDIS_URL, logger);
+  const leases = new SubscriptionLeases(leaseRedis, {
+    prefix: leasePrefix(config.QUEUE_PREFIX, connection.name),
+    ttlMs: parseDuration(config.SUBSCRIPTION_LEASE_TTL),
+    metrics,
+    logger: logger.child({ component: 'leases' }),
+  });
+  const locks = new KeyedLock(leases);
   const processDeps: ProcessDeps = {
     locks,
     subscriptions,
@@ -272,6 +281,7 @@ export async function createApp(
       await queue.close();
       queueRedis.disconnect();
       workerRedis.disconnect();
+      leaseRedis.disconnect();
       await connection.close();
     },
   };

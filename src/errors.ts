@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   // Faults of the services we depend on: retried with backoff.
   DEPENDENCY_UNAVAILABLE: true,
   VERSION_CONFLICT: true,
+  // Another worker process held the subscription's lease for longer than we wait (subscription-leases.ts).
+  SUBSCRIPTION_BUSY: true,
 } as const satisfies Record<string, boolean>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -52,7 +52,7 @@ export function failureOf(error: unknown): Failure {
   if (error instanceof CliError) return error.kind;
   if (isAppError(error)) {
     if (error.code === 'CONFIG_INVALID') return 'config';
-    if (error.code === 'DEPENDENCY_UNAVAILABLE') return 'unavailable';
+    if (error.code === 'DEPENDENCY_UNAVAILABLE' || error.code === 'SUBSCRIPTION_BUSY') return 'unavailable';
     return 'failure';
   }
   if (error instanceof ReplayRefusedError) return 'refused';

@@ -14,6 +14,8 @@ import type { Cli, CommandContext } from './context';
 import { CliError } from './exit-codes';
 import { iso } from './output';
 import { KeyedLock } from '../processing/keyed-lock';
+import { leasePrefix, SubscriptionLeases } from '../processing/subscription-leases';
+import { parseDuration } from '../domain';
 
 interface LegalHoldOptions {
   readonly reason: string;
@@ -41,6 +43,7 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
     'KAFKA_BROKERS',
     'KAFKA_CLIENT_ID',
     'TOPIC_LIFECYCLE',
+    'SUBSCRIPTION_LEASE_TTL',
     ...POLICY_SETTINGS,
   ]);
   const connection = await context.services.mongo(settings.MONGODB_URI);
@@ -68,8 +71,13 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
     new TimerQueue(queue, clock),
     new LifecyclePublisher(producer, settings.TOPIC_LIFECYCLE),
   );
+  // This process writes the subscription beside the workers: it takes the same lease they do.
+  const leases = new SubscriptionLeases(await context.services.redis(settings.REDIS_URL), {
+    prefix: leasePrefix(settings.QUEUE_PREFIX, connection.name),
+    ttlMs: parseDuration(settings.SUBSCRIPTION_LEASE_TTL),
+  });
   const result = await runOperatorCommand(
-    { subscriptions, audit, dispatcher, policy: policyOf(settings), clock, locks: new KeyedLock() },
+    { subscriptions, audit, dispatcher, policy: policyOf(settings), clock, locks: new KeyedLock(leases) },
     { subscriptionId: id, action, actor: options.actor, reason: options.reason },
   );
   if (!result.found) throw new CliError('notFound', `no subscription ${id}`);

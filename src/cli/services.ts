@@ -1,4 +1,5 @@
 import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { Partitioners, type Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
 
@@ -19,6 +20,7 @@ const reasonOf = (error: unknown): string => redactText(error instanceof Error ?
 export class Services {
   private readonly closers: { readonly name: string; readonly close: () => Promise<void> }[] = [];
   private mongoConnection: Promise<Connection> | undefined;
+  private redisClient: Promise<Redis> | undefined;
 
   constructor(private readonly logger: Logger) {}
 
@@ -36,23 +38,34 @@ export class Services {
     return await this.mongoConnection;
   }
 
-  /** The timer queue, on a Redis connection that fails fast instead of waiting for Redis to come back. */
+  /** One Redis connection for the command, failing fast instead of waiting for Redis to come back. */
+  async redis(url: string): Promise<Redis> {
+    this.redisClient ??= connectRedisFailFast(url, 'billing-enforcer-cli').then(
+      (client) => {
+        this.closers.push({
+          name: 'redis',
+          close: () => {
+            client.disconnect();
+            return Promise.resolve();
+          },
+        });
+        return client;
+      },
+      (error: unknown) => {
+        throw new CliError('unavailable', `Redis at ${redactUrl(url)} did not answer: ${reasonOf(error)}`, { cause: error });
+      },
+    );
+    return await this.redisClient;
+  }
+
+  /** The timer queue, on the command's Redis connection. */
   async queue(settings: Pick<Settings, 'REDIS_URL' | 'QUEUE_PREFIX' | 'TIMER_QUEUE'>): Promise<Queue> {
-    const redis = await connectRedisFailFast(settings.REDIS_URL, 'billing-enforcer-cli').catch((error: unknown) => {
-      throw new CliError('unavailable', `Redis at ${redactUrl(settings.REDIS_URL)} did not answer: ${reasonOf(error)}`, { cause: error });
-    });
-    const queue = new Queue(settings.TIMER_QUEUE, { connection: redis, prefix: settings.QUEUE_PREFIX });
+    const queue = new Queue(settings.TIMER_QUEUE, { connection: await this.redis(settings.REDIS_URL), prefix: settings.QUEUE_PREFIX });
     // Connection failures reach the command through the call that hit them; unheard, this event would crash the process.
     queue.on('error', (error) => {
       this.logger.debug({ err: error }, 'queue connection error');
     });
-    this.closers.push({
-      name: 'redis',
-      close: async () => {
-        await queue.close();
-        redis.disconnect();
-      },
-    });
+    this.closers.push({ name: 'queue', close: () => queue.close() });
     return queue;
   }
 
@@ -79,6 +92,7 @@ export class Services {
   /** Closes what was opened, newest first; a failure to close is logged, never allowed to hide the command's own outcome. */
   async close(): Promise<void> {
     if (this.mongoConnection !== undefined) await this.mongoConnection.catch(() => undefined);
+    if (this.redisClient !== undefined) await this.redisClient.catch(() => undefined);
     for (const { name, close } of this.closers.splice(0).reverse()) {
       try {
         await close();

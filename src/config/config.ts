@@ -66,6 +66,10 @@ export const configSchema = z.object({
     .default('timers'),
   TIMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   TIMER_LOCK_DURATION: duration.default('PT30S'),
+  /** How long a crashed process's per-subscription lease in Redis blocks the others; renewed while held. */
+  SUBSCRIPTION_LEASE_TTL: duration
+    .refine((text) => parseDuration(text) >= 1_000, { message: 'must be at least one second (PT1S)' })
+    .default('PT15S'),
   /** Test only: the name of a crash point where the process kills itself (see src/failpoints.ts). */
   FAILPOINT: z.string().optional(),
   RECONCILE_ENABLED: bool.default(true),

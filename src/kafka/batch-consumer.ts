@@ -33,6 +33,12 @@ function toInbound(topic: string, partition: number, message: KafkaMessage): Inb
   };
 }
 
+/** kafkajs's own test (errors.js `isRebalancing`): the member must rejoin the group before it may go on. */
+function isRebalancing(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -43,6 +49,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class BatchConsumer {
   private readonly consumer: Consumer;
   private running = false;
+  /** Batches whose heartbeat heard that the group is rebalancing: they stop after the slice in flight. */
+  private readonly rebalancing = new WeakSet<EachBatchPayload>();
 
   constructor(
     kafka: Kafka,
@@ -100,13 +108,17 @@ export class BatchConsumer {
   }
 
   private active(payload: EachBatchPayload): boolean {
-    return this.running && payload.isRunning() && !payload.isStale();
+    return this.running && payload.isRunning() && !payload.isStale() && !this.rebalancing.has(payload);
   }
 
   private async heartbeat(payload: EachBatchPayload): Promise<void> {
     try {
       await payload.heartbeat();
     } catch (error) {
+      // The group waits for every member to rejoin, and a member rejoins only once its batch returns: finishing the
+      // rest of a long batch first would hold a joining or replacing member out for that long. What is left is
+      // redelivered to whoever owns the partition next (duplicates change nothing).
+      if (isRebalancing(error)) this.rebalancing.add(payload);
       this.logger.debug({ err: error }, 'heartbeat failed');
     }
   }

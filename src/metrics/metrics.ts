@@ -13,6 +13,10 @@ export interface Metrics {
   reminderSent(): void;
   /** Drift a reconciliation pass found (and repaired) between MongoDB's timers and Redis's jobs: `count` more of `kind`. */
   reconciliationDrift(kind: string, count: number): void;
+  /** Seconds a writer waited for another process's subscription lease (only acquisitions that had to wait). */
+  leaseWaited(seconds: number): void;
+  /** Subscription leases that lapsed while held (the holder stalled, or Redis was away, for longer than the TTL). */
+  leaseLost(count: number): void;
 }
 
 export const noMetrics: Metrics = {
@@ -21,4 +25,6 @@ export const noMetrics: Metrics = {
   deletionExecuted: () => undefined,
   reminderSent: () => undefined,
   reconciliationDrift: () => undefined,
+  leaseWaited: () => undefined,
+  leaseLost: () => undefined,
 };

@@ -61,6 +61,8 @@ export class PrometheusMetrics implements Metrics {
   private readonly reminders: Counter;
   private readonly drift: Counter<'kind'>;
   private readonly scrapeErrors: Counter<'source'>;
+  private readonly leaseWaits: Histogram;
+  private readonly leasesLost: Counter;
 
   constructor(options: PrometheusOptions) {
     this.eventTypes = new Set(options.eventTypes);
@@ -109,6 +111,17 @@ export class PrometheusMetrics implements Metrics {
       name: `${PREFIX}scrape_errors_total`,
       help: 'Scrape-time readings that failed (their series are left out of that scrape), by source.',
       labelNames: ['source'],
+      registers,
+    });
+    this.leaseWaits = new Histogram({
+      name: `${PREFIX}subscription_lease_wait_seconds`,
+      help: "Seconds a writer waited for another process's subscription lease (acquisitions that had to wait).",
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60],
+      registers,
+    });
+    this.leasesLost = new Counter({
+      name: `${PREFIX}subscription_leases_lost_total`,
+      help: 'Subscription leases that lapsed while held (the holder stalled, or Redis was away, for longer than the TTL).',
       registers,
     });
 
@@ -180,6 +193,14 @@ export class PrometheusMetrics implements Metrics {
   /** Counts drift of one kind (`missing`, `orphan`, ...) that a reconciliation pass found; a pass reports only kinds it found. */
   reconciliationDrift(kind: string, count: number): void {
     this.drift.inc({ kind }, count);
+  }
+
+  leaseWaited(seconds: number): void {
+    this.leaseWaits.observe(seconds);
+  }
+
+  leaseLost(count: number): void {
+    this.leasesLost.inc(count);
   }
 
   private async reading<T>(source: string, read: () => Promise<T>): Promise<T | undefined> {

@@ -32,12 +32,18 @@ function port(name: string, fallback: number): number {
 }
 
 /** Uncommon defaults so the stack does not collide with a Redis, PostgreSQL or Kafka the machine already runs. */
-export function stackPorts(): StackPorts {
+const DEFAULT_PORTS: StackPorts = { kafka: 39092, kafkaController: 39093, mongo: 37017, redis: 36379 };
+
+/**
+ * The ports from `<prefix>_KAFKA_PORT`, `<prefix>_KAFKA_CONTROLLER_PORT`, `<prefix>_MONGO_PORT` and `<prefix>_REDIS_PORT`,
+ * each falling back to its default: `STACK` for the local stack, `RELIABILITY` for the fault-injection suite's own.
+ */
+export function stackPorts(prefix = 'STACK', defaults: StackPorts = DEFAULT_PORTS): StackPorts {
   return {
-    kafka: port('STACK_KAFKA_PORT', 39092),
-    kafkaController: port('STACK_KAFKA_CONTROLLER_PORT', 39093),
-    mongo: port('STACK_MONGO_PORT', 37017),
-    redis: port('STACK_REDIS_PORT', 36379),
+    kafka: port(`${prefix}_KAFKA_PORT`, defaults.kafka),
+    kafkaController: port(`${prefix}_KAFKA_CONTROLLER_PORT`, defaults.kafkaController),
+    mongo: port(`${prefix}_MONGO_PORT`, defaults.mongo),
+    redis: port(`${prefix}_REDIS_PORT`, defaults.redis),
   };
 }
 

@@ -44,9 +44,10 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
     await eventually(async () => expect(await statusOf(ids)).toBe('suspended'));
     const current = await state(ids);
     expect(current?.holds.map((hold) => hold.reason)).toEqual([reason]);
-    // One job per timer: it first wakes for the earliest reminder, then for the next, then for the deletion.
+    // One job per timer: it first wakes for the earliest reminder, then for the next, then for the deletion. Timers
+    // are effects, carried out just after the state is written.
+    await eventually(async () => expect(await jobState(deletionJobId(ids.subscriptionId, 1))).toBe('delayed'));
     const job = await h.app.queue.getJob(deletionJobId(ids.subscriptionId, 1));
-    expect(await job?.getState()).toBe('delayed');
     const firstWake = (current?.deletion?.dueAt ?? 0) - 30 * 60_000;
     expect(Math.abs((job?.timestamp ?? 0) + (job?.delay ?? 0) - firstWake)).toBeLessThan(1_000);
     expect(job?.data).toEqual({});

@@ -10,7 +10,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('servers fail under the worker', () => {
   it('MongoDB-wire server stopped for 15 s: the worker pauses and retries, no valid event is dead-lettered, nothing is committed past an unapplied event', async () => {
     const names = scenarioEnv('mongo');
-    const events = generateEventLog({ seed: 7, subscriptions: 150, perSubscription: 10, prefix: 'm' });
+    const events = generateEventLog({ seed: 7, subscriptions: 100, perSubscription: 8, prefix: 'm' });
     const expected = model(events);
     let worker = await WorkerProcess.start('mongo-0', names.env);
     const observer = await Observer.open(names);
@@ -41,7 +41,7 @@ describe('servers fail under the worker', () => {
 
   it('Kafka broker restarted: the worker reconnects and carries on', async () => {
     const names = scenarioEnv('kafka');
-    const events = generateEventLog({ seed: 11, subscriptions: 150, perSubscription: 10, prefix: 'b' });
+    const events = generateEventLog({ seed: 11, subscriptions: 100, perSubscription: 8, prefix: 'b' });
     const expected = model(events);
     const worker = await WorkerProcess.start('kafka-0', names.env);
     const observer = await Observer.open(names);

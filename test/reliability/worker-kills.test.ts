@@ -9,7 +9,7 @@ describe('worker processes die and restart while events flow', () => {
     const names = scenarioEnv('kill');
     const seed = 20261124;
     const rand = random(seed);
-    const events = generateEventLog({ seed, subscriptions: 300, perSubscription: 12, prefix: 'k' });
+    const events = generateEventLog({ seed, subscriptions: 120, perSubscription: 10, prefix: 'k' });
     const expected = model(events);
     let worker = await WorkerProcess.start('kill-0', names.env);
     const observer = await Observer.open(names);
@@ -46,7 +46,7 @@ describe('worker processes die and restart while events flow', () => {
   it('three workers in one group, members leaving and joining mid-run: same final state, nothing applied twice', async () => {
     const names = scenarioEnv('group');
     const seed = 424242;
-    const events = generateEventLog({ seed, subscriptions: 200, perSubscription: 12, prefix: 'g' });
+    const events = generateEventLog({ seed, subscriptions: 120, perSubscription: 10, prefix: 'g' });
     const expected = model(events);
     const workers = await Promise.all([0, 1, 2].map((n) => WorkerProcess.start(`group-${n}`, names.env)));
     const observer = await Observer.open(names);
@@ -68,7 +68,12 @@ describe('worker processes die and restart while events flow', () => {
       await observer.waitUntilSettled(expected.uniqueEventIds);
       expect(await observer.differencesFromModel(expected)).toEqual([]);
       expect(await observer.deadLetterCount()).toBe(0);
+      // Counted by the three workers alive at the end only (a killed worker's counts die with it): a lower bound.
+      const leaseWaits = await Promise.all(
+        workers.map((worker) => worker.metric('billing_enforcer_subscription_lease_wait_seconds_count')),
+      );
       recordFigures('consumer-group', {
+        leaseWaitsSeenByLiveWorkers: leaseWaits.reduce((sum, count) => sum + count, 0),
         eventsProduced: events.length,
         uniqueEvents: expected.uniqueEventIds.size,
         workers: 3,

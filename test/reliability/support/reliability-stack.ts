@@ -1,18 +1,18 @@
 import path from 'node:path';
 
-import { connectionFor, stackLayout, type StackPorts } from '../../../src/stack/layout';
+import { connectionFor, stackLayout, stackPorts } from '../../../src/stack/layout';
 import type { ServiceDefinition } from '../../../src/stack/service';
 import { stackServices, startService, stopService, type Stack } from '../../../src/stack/stack';
 
 /**
  * The fault-injection suite stops and restarts servers, so it gets a stack of its own (own directory, own ports):
- * the integration tests' stack is never disturbed, even when both run at once.
+ * the integration tests' stack is never disturbed, even when both run at once. Its ports are overridable like the
+ * local stack's: RELIABILITY_KAFKA_PORT, RELIABILITY_KAFKA_CONTROLLER_PORT, RELIABILITY_MONGO_PORT, RELIABILITY_REDIS_PORT.
  */
-const PORTS: StackPorts = { kafka: 39192, kafkaController: 39193, mongo: 37117, redis: 36479 };
-
 export function reliabilityStack(): Stack {
   const root = process.env.RELIABILITY_STACK_DIR ?? path.resolve(__dirname, '..', '..', '..', '.stack', 'reliability');
-  return { layout: stackLayout(root), ports: PORTS, connection: connectionFor(PORTS) };
+  const ports = stackPorts('RELIABILITY', { kafka: 39192, kafkaController: 39193, mongo: 37117, redis: 36479 });
+  return { layout: stackLayout(root), ports, connection: connectionFor(ports) };
 }
 
 export type ServiceName = 'redis' | 'ferretdb' | 'kafka';

@@ -29,7 +29,13 @@ export class WorkerProcess {
     });
     fs.closeSync(log);
     const worker = new WorkerProcess(name, child, port);
-    await worker.waitUntilReady();
+    try {
+      await worker.waitUntilReady();
+    } catch (error) {
+      // A worker that never got ready is still a process: left running, it would hold the test run open.
+      await worker.kill('SIGKILL');
+      throw error;
+    }
     return worker;
   }
 
@@ -37,7 +43,8 @@ export class WorkerProcess {
     return this.child.pid;
   }
 
-  private async waitUntilReady(timeoutMs = 60_000): Promise<void> {
+  /** Generous: joining a group that is rebalancing around a SIGKILLed member takes a session timeout or more on a busy machine. */
+  private async waitUntilReady(timeoutMs = 180_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null)
@@ -51,6 +58,19 @@ export class WorkerProcess {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     throw new Error(`worker ${this.name} not ready within ${timeoutMs} ms`);
+  }
+
+  /** The sum of a Prometheus series (all its labels) on the worker's GET /metrics; 0 when the worker does not answer. */
+  async metric(name: string): Promise<number> {
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    } catch {
+      return 0;
+    }
   }
 
   /** Sends the signal and waits for the process to be gone. */

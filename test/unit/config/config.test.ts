@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       LEGAL_HOLD_RELEASE_GRACE: 'P7D',
       FRAUD_SCORE_THRESHOLD: 0.8,
       DATA_COLLECTIONS: [],
+      SUBSCRIPTION_LEASE_TTL: 'PT15S',
     });
     expect(config.policy.deletionDelayMs).toBe(60 * 24 * 3600 * 1000);
     expect(Object.isFrozen(config)).toBe(true);
@@ -59,6 +60,13 @@ describe('loadConfig', () => {
         expect(message).toContain(name);
       expect(message).not.toContain('secret');
     }
+  });
+
+  it('refuses a subscription lease shorter than a second: renewals every third of it would flood Redis', () => {
+    expect(() => loadConfig({ ...required, SUBSCRIPTION_LEASE_TTL: 'PT0S' })).toThrow(
+      'SUBSCRIPTION_LEASE_TTL: must be at least one second',
+    );
+    expect(loadConfig({ ...required, SUBSCRIPTION_LEASE_TTL: 'PT1S' }).SUBSCRIPTION_LEASE_TTL).toBe('PT1S');
   });
 });
 

@@ -38,3 +38,46 @@ describe('KeyedLock', () => {
     await expect(lock.withLocks(['k'], () => Promise.resolve('next'))).resolves.toBe('next');
   });
 });
+
+describe('KeyedLock with a cross-process lock', () => {
+  it('asks it for the sorted keys once this process holds them, and runs the work inside it', async () => {
+    const log: string[] = [];
+    const across = {
+      async withLeases<T>(keys: Iterable<string>, work: () => Promise<T>): Promise<T> {
+        log.push(`lease ${[...keys].join(',')}`);
+        try {
+          return await work();
+        } finally {
+          log.push('lease released');
+        }
+      },
+    };
+    const lock = new KeyedLock(across);
+    const result = await lock.withLocks(['b', 'a', 'b'], () => {
+      log.push('work');
+      return Promise.resolve(42);
+    });
+    expect(result).toBe(42);
+    expect(log).toEqual(['lease a,b', 'work', 'lease released']);
+  });
+
+  it('never asks it twice at once for the same key from one process', async () => {
+    let inside = 0;
+    let most = 0;
+    const across = {
+      async withLeases<T>(_keys: Iterable<string>, work: () => Promise<T>): Promise<T> {
+        inside++;
+        most = Math.max(most, inside);
+        try {
+          await tick();
+          return await work();
+        } finally {
+          inside--;
+        }
+      },
+    };
+    const lock = new KeyedLock(across);
+    await Promise.all([1, 2, 3].map(() => lock.withLocks(['k'], () => tick())));
+    expect(most).toBe(1);
+  });
+});
