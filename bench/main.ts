@@ -73,7 +73,8 @@ async function main(): Promise<void> {
 
   await run('worker', 'worker');
   // The same worker with MONGO_FILTER_BY_ID_ONLY: FerretDB uses its primary key only for a filter that is exactly {_id}.
-  const tuned = { MONGO_FILTER_BY_ID_ONLY: 'true' };
+  // BENCH_WORKER_ENV (JSON) adds settings to every tuned run, for trying one knob: '{"CONSUMER_PARTITIONS_CONCURRENTLY":"8"}'.
+  const tuned = { MONGO_FILTER_BY_ID_ONLY: 'true', ...(JSON.parse(process.env.BENCH_WORKER_ENV ?? '{}') as Record<string, string>) };
   const worker = await run('worker', 'worker-id-filters', { env: tuned });
   await run('naive', 'naive');
   await run('limit', 'limit');
