@@ -7,7 +7,9 @@ function num(value: number | null | undefined, digits = 0): string {
 }
 
 function times(value: number | null): string {
-  return value === null ? '–' : `${value.toFixed(2)}×`;
+  if (value === null) return '–';
+  // Two significant digits below 0.1, so a worker at 1/400 of the limit does not read as 0.00×.
+  return `${Math.abs(value) < 0.1 ? value.toPrecision(2) : value.toFixed(2)}×`;
 }
 
 /** "value (×baseline / ×limit)": every figure next to its ratios from the same run. */
@@ -40,7 +42,10 @@ export function comparisonTable(results: readonly VariantResult[]): string {
         num(r.events),
         withRatios(r.throughput, naive?.throughput ?? null, limit?.throughput ?? null),
         num(r.latency?.p50Ms),
-        r.latency === null ? '–' : `${num(r.latency.p99Ms)} (${times(ratio(r.latency.p99Ms, naive?.latency?.p99Ms))})`,
+        // A paced run's latency is not comparable with a backlog's: no ratio for it.
+        r.latency === null
+          ? '–'
+          : `${num(r.latency.p99Ms)} (${r.ratePerSecond === null ? times(ratio(r.latency.p99Ms, naive?.latency?.p99Ms)) : '–'})`,
         withRatios(mb(r.peakRssBytes), mb(naive?.peakRssBytes ?? null), mb(limit?.peakRssBytes ?? null)),
         withRatios(r.redisBytesPerSuspended, naive?.redisBytesPerSuspended ?? null, limit?.redisBytesPerSuspended ?? null),
         `${correctness(r)} |`,
