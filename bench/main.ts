@@ -62,7 +62,15 @@ async function main(): Promise<void> {
     if (only !== undefined && !only.includes(label)) return undefined;
     log(`${label}: starting`);
     const spec: VariantSpec = { label, kind, mix, events: log100k, workers: 1, partitions, env: {}, timeoutMs, keep, ...overrides };
-    const result = await runVariant(spec, stack, log);
+    let result: VariantResult;
+    try {
+      result = await runVariant(spec, stack, log);
+    } catch (error) {
+      // One broken variant (a hung server, a crashed child) must not lose the others' figures.
+      log(`${label}: FAILED: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+      return undefined;
+    }
     results.push(result);
     log(
       `${label}: ${Math.round(result.throughput)} events/s, p99 ${Math.round(result.latency?.p99Ms ?? NaN)} ms, ` +
