@@ -85,7 +85,7 @@ export async function createApp(
   metrics: Metrics = noMetrics,
 ): Promise<App> {
   const connection = await connectMongo(config.MONGODB_URI);
-  const subscriptions = new SubscriptionRepository(connection, config.MONGO_BULK_CHUNK);
+  const subscriptions = new SubscriptionRepository(connection, config.MONGO_BULK_CHUNK, config.MONGO_FILTER_BY_ID_ONLY);
   const audit = new AuditRepository(connection);
   await Promise.all([subscriptions.ensureIndexes(), audit.ensureIndexes()]);
   const deadLetterStore = new DeadLetterStore(connection);

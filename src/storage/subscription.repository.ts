@@ -50,10 +50,16 @@ export class SubscriptionRepository {
    * @param bulkChunk statements per bulk write. FerretDB 1.24 holds one SQLite connection per statement until the whole
    * command ends, from a pool of 100 per database: a few large bulks at once exhaust it and every later write waits
    * forever. Real MongoDB takes far larger chunks (MONGO_BULK_CHUNK).
+   * @param byIdOnly read and write the hot path with filters that are exactly `{_id}` (MONGO_FILTER_BY_ID_ONLY). FerretDB
+   * 1.24 on SQLite pushes only such a filter down to its primary key: `{_id, version}` or `{_id: {$in}}` read and decode
+   * every document of the collection, so each statement costs time in proportion to the number of subscriptions. Its
+   * version check is a read then a write anyway (not atomic), so checking the version this process read under its
+   * per-subscription lock guards no less; like FerretDB itself, this needs a single worker process.
    */
   constructor(
     connection: Connection,
     private readonly bulkChunk = 20,
+    private readonly byIdOnly = false,
   ) {
     this.collection = connection.collection<SubscriptionDocument>(SUBSCRIPTIONS);
   }
@@ -72,6 +78,10 @@ export class SubscriptionRepository {
   }
 
   async load(subscriptionIds: readonly string[]): Promise<Map<string, Stored>> {
+    if (this.byIdOnly) {
+      const found = await Promise.all(subscriptionIds.map((_id) => this.collection.findOne({ _id })));
+      return new Map(found.flatMap((doc) => (doc === null ? [] : [[doc._id, toStored(doc)] as const])));
+    }
     // One batch: no server cursor is left open if this process dies between batches.
     const docs = await this.collection.find({ _id: { $in: [...subscriptionIds] } }, { batchSize: subscriptionIds.length + 1 }).toArray();
     return new Map(docs.map((doc) => [doc._id, toStored(doc)]));
@@ -100,7 +110,9 @@ export class SubscriptionRepository {
       const result = await this.collection.bulkWrite(
         chunk.map((write) => ({
           replaceOne: {
-            filter: { _id: write.state.subscriptionId, version: write.expectedVersion },
+            filter: this.byIdOnly
+              ? { _id: write.state.subscriptionId }
+              : { _id: write.state.subscriptionId, version: write.expectedVersion },
             replacement: toDocument(write, token),
           },
         })),
@@ -123,7 +135,10 @@ export class SubscriptionRepository {
     for (const chunk of chunks(written, this.bulkChunk)) {
       await this.collection.bulkWrite(
         chunk.map(({ subscriptionId, version }) => ({
-          updateOne: { filter: { _id: subscriptionId, version }, update: { $set: { outbox: [] } } },
+          updateOne: {
+            filter: this.byIdOnly ? { _id: subscriptionId } : { _id: subscriptionId, version },
+            update: { $set: { outbox: [] } },
+          },
         })),
         { ordered: false },
       );

@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { outputDir, repoRoot } from './child';
+import { generateMix, mixSummary, type MixOptions } from './event-mix';
+import { comparisonTable, sweepTable } from './report';
+import { renderChart } from './svg-chart';
+import { runVariant, type Stack, type VariantKind, type VariantResult, type VariantSpec } from './variant';
+
+/**
+ * `npm run bench [-- --sweep]`: the worker, a naive baseline and the bulk-write limit on the same stack and log, the
+ * worker again at half its measured rate, and with --sweep batch sizes and worker counts. See docs/PERFORMANCE.md.
+ */
+function intEnv(name: string, fallback: number): number {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+function loadStack(): Stack {
+  const file = path.join(repoRoot, '.stack', 'env');
+  const fromFile = fs.existsSync(file)
+    ? Object.fromEntries(
+        fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .map((line) => /^([A-Z_]+)=(.*)$/.exec(line.trim()))
+          .flatMap((match) => (match?.[1] === undefined ? [] : [[match[1], match[2] ?? '']])),
+      )
+    : {};
+  const pick = (name: keyof Stack): string => {
+    const value = process.env[name] ?? (fromFile as Record<string, string | undefined>)[name];
+    if (value === undefined) throw new Error(`${name} is not set and .stack/env has none: run \`npm run stack -- up\` first`);
+    return value;
+  };
+  return { KAFKA_BROKERS: pick('KAFKA_BROKERS'), MONGODB_URI: pick('MONGODB_URI'), REDIS_URL: pick('REDIS_URL') };
+}
+
+const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+async function main(): Promise<void> {
+  const sweep = process.argv.includes('--sweep') || process.env.BENCH_SWEEP === '1';
+  const only = process.argv
+    .find((arg) => arg.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',');
+  const events = intEnv('BENCH_EVENTS', 5_000);
+  const sweepEvents = intEnv('BENCH_SWEEP_EVENTS', 2_000);
+  const partitions = intEnv('BENCH_PARTITIONS', 12);
+  const halfSeconds = intEnv('BENCH_HALF_SECONDS', 60);
+  const seed = intEnv('BENCH_SEED', 6);
+  const timeoutMs = intEnv('BENCH_TIMEOUT_S', 1_500) * 1000;
+  const keep = process.env.BENCH_KEEP === '1';
+  const stack = loadStack();
+  const startedAt = new Date();
+  const mix: MixOptions = { seed, events, prefix: 's' };
+  const log100k = generateMix(mix);
+  log(`${events} events over ${new Set(log100k.map((event) => event.key)).size} subscriptions; ${JSON.stringify(mixSummary(log100k))}`);
+
+  const results: VariantResult[] = [];
+  const run = async (kind: VariantKind, label: string, overrides: Partial<VariantSpec> = {}) => {
+    if (only !== undefined && !only.includes(label)) return undefined;
+    log(`${label}: starting`);
+    const spec: VariantSpec = { label, kind, mix, events: log100k, workers: 1, partitions, env: {}, timeoutMs, keep, ...overrides };
+    let result: VariantResult;
+    try {
+      result = await runVariant(spec, stack, log);
+    } catch (error) {
+      // One broken variant (a hung server, a crashed child) must not lose the others' figures.
+      log(`${label}: FAILED: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+      return undefined;
+    }
+    results.push(result);
+    log(
+      `${label}: ${Math.round(result.throughput)} events/s, p99 ${Math.round(result.latency?.p99Ms ?? NaN)} ms, ` +
+        `correctness ${result.correctness.pass ? 'pass' : 'FAIL'}${result.correctness.examples.length > 0 ? `: ${result.correctness.examples.slice(0, 3).join('; ')}` : ''}`,
+    );
+    return result;
+  };
+
+  await run('worker', 'worker');
+  // The same worker with MONGO_FILTER_BY_ID_ONLY: FerretDB uses its primary key only for a filter that is exactly {_id}.
+  // BENCH_WORKER_ENV (JSON) adds settings to every tuned run, for trying one knob: '{"CONSUMER_PARTITIONS_CONCURRENTLY":"8"}'.
+  const tuned = { MONGO_FILTER_BY_ID_ONLY: 'true', ...(JSON.parse(process.env.BENCH_WORKER_ENV ?? '{}') as Record<string, string>) };
+  const worker = await run('worker', 'worker-id-filters', { env: tuned });
+  await run('naive', 'naive');
+  await run('limit', 'limit');
+  if (worker !== undefined) {
+    // Half the measured maximum, for long enough to reach a steady state: the p99 < 250 ms target is set there.
+    const rate = Math.max(1, Math.round(worker.throughput / 2));
+    const halfMix: MixOptions = { seed: seed + 1, events: Math.min(events, rate * halfSeconds), prefix: 'h' };
+    await run('worker', 'worker-half-rate', { mix: halfMix, events: generateMix(halfMix), ratePerSecond: rate, env: tuned });
+  }
+  const sweepResults: VariantResult[] = [];
+  if (sweep) {
+    const sweepMix: MixOptions = { seed: seed + 2, events: sweepEvents, prefix: 'w' };
+    const sweepLog = generateMix(sweepMix);
+    const common = { mix: sweepMix, events: sweepLog };
+    for (const batch of [50, 200, 500, 1000]) {
+      const result = await run('worker', `batch-${batch}`, { ...common, env: { ...tuned, CONSUMER_BATCH_SIZE: String(batch) } });
+      if (result !== undefined) sweepResults.push(result);
+    }
+    for (const workers of [1, 2, 3]) {
+      const result = await run('worker', `workers-${workers}`, { ...common, workers, env: tuned });
+      if (result !== undefined) sweepResults.push(result);
+    }
+  }
+
+  const main = results.filter((result) => !sweepResults.includes(result));
+  const table = comparisonTable(main);
+  const sweeps = sweepResults.length > 0 ? sweepTable(sweepResults) : '';
+  fs.mkdirSync(outputDir, { recursive: true });
+  const machine = `${os.cpus().length} CPUs, load ${os
+    .loadavg()
+    .map((load) => load.toFixed(2))
+    .join(' ')}`;
+  fs.writeFileSync(
+    path.join(outputDir, 'results.json'),
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, events, sweepEvents, partitions, seed, results }, null, 2)}\n`,
+  );
+  const batches = sweepResults.filter((result) => result.label.startsWith('batch-'));
+  const workerCounts = sweepResults.filter((result) => result.label.startsWith('workers-'));
+  if (batches.length > 0 || workerCounts.length > 0) {
+    const svg = renderChart(
+      [
+        {
+          title: 'Throughput vs CONSUMER_BATCH_SIZE',
+          xLabel: 'CONSUMER_BATCH_SIZE (1 worker)',
+          points: batches.map((r) => ({ x: Number(r.settings.CONSUMER_BATCH_SIZE), y: r.throughput, pass: r.correctness.pass })),
+        },
+        {
+          title: 'Throughput vs worker processes',
+          xLabel: `worker processes (batch 500, ${partitions} partitions)`,
+          points: workerCounts.map((r) => ({ x: r.workers, y: r.throughput, pass: r.correctness.pass })),
+        },
+      ],
+      `npm run bench -- --sweep, ${sweepEvents} events per point, ${startedAt.toISOString().slice(0, 16)}Z, ${machine}`,
+    );
+    const chart = path.join(repoRoot, 'docs', 'perf', 'throughput.svg');
+    fs.mkdirSync(path.dirname(chart), { recursive: true });
+    fs.writeFileSync(chart, svg);
+    log(`chart written to ${path.relative(repoRoot, chart)}`);
+  }
+  console.log(`\n${table}\n${sweeps === '' ? '' : `\n${sweeps}\n`}`);
+  log(`results in ${path.relative(repoRoot, path.join(outputDir, 'results.json'))}; ${machine}`);
+  if (results.some((result) => !result.correctness.pass)) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
