@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import { expectedTimer } from '../domain';
 import type { Logger } from '../logging/logger';
 import { DATA_DELETION, deletionJobId, parseDeletionJobId, TIMER_JOB_DATA, timerJobOptions } from '../queue/timer-jobs';
-import { pendingJobIds, sightTimerJobs } from '../queue/timer-inspection';
+import { jobTimestamps, pendingJobIds, sightTimerJobs } from '../queue/timer-inspection';
 import { JobIdSet } from './job-id-set';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
 
@@ -40,6 +40,9 @@ export interface ReconcileOptions {
   readonly onProgress?: (phase: 'subscriptions' | 'jobs', scanned: number) => void;
 }
 
+/** A job added less than this long before the run began may be one pass 1 could not have seen. */
+const CLOCK_MARGIN_MS = 60_000;
+
 /** A delayed job due within this much of now is left alone: it is about to run and will set its own next wake. */
 const TIME_TOLERANCE_MS = 1_000;
 
@@ -62,6 +65,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     failed: 0,
   };
 
+  const startedAt = deps.clock();
   // Pass 1, MongoDB → Redis: schedule what is missing, re-time what is wrong, remember what is expected.
   const expectedJobs = new JobIdSet();
   for await (const page of deps.subscriptions.scanWithTimers(pageSize)) {
@@ -101,25 +105,18 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     options.onProgress?.('subscriptions', counts.subscriptionsScanned);
   }
 
-  // Pass 2, Redis → MongoDB: a job pass 1 did not expect is an orphan, unless its subscription, loaded now, expects it
-  // (it was suspended during the pass). Collected first, removed after, so paging is stable.
+  // Pass 2, Redis: a job pass 1 did not expect is an orphan. Pass 1 read every subscription with a timer, and a timer's
+  // generation only grows, so a job that existed before the pass began and was not expected never will be. A job added
+  // since (a suspension during the pass) is left for the next run; clocks may differ, hence the margin. No second read
+  // of MongoDB: FerretDB answers even an `{_id}` lookup by scanning the collection, minutes over a million documents.
+  const addedBefore = startedAt - CLOCK_MARGIN_MS;
   const orphans: string[] = [];
   for await (const ids of pendingJobIds(deps.queue, pageSize)) {
-    const candidates = ids.flatMap((jobId) => {
-      const parsed = parseDeletionJobId(jobId);
-      return parsed === null || expectedJobs.has(jobId) ? [] : [{ jobId, ...parsed }];
-    });
-    if (candidates.length > 0) {
-      // By exact id, one query each: FerretDB serves only an `{_id}` filter from its key, and scans everything for `$in`.
-      const ids = [...new Set(candidates.map(({ subscriptionId }) => subscriptionId))];
-      const loaded = await Promise.all(ids.map((id) => deps.subscriptions.get(id)));
-      const states = new Map(ids.map((id, index) => [id, loaded[index]?.state]));
-      const now = deps.clock();
-      for (const { jobId, subscriptionId, generation } of candidates) {
-        const state = states.get(subscriptionId);
-        const expected = state === undefined ? null : expectedTimer(state, now);
-        if (expected?.generation !== generation) orphans.push(jobId);
-      }
+    const candidates = ids.filter((jobId) => parseDeletionJobId(jobId) !== null && !expectedJobs.has(jobId));
+    const addedAt = await jobTimestamps(deps.queue, candidates);
+    for (const [index, jobId] of candidates.entries()) {
+      const at = addedAt[index];
+      if (at !== undefined && at !== null && at < addedBefore) orphans.push(jobId);
     }
     counts.jobsScanned += ids.length;
     options.onProgress?.('jobs', counts.jobsScanned);

@@ -40,6 +40,13 @@ export async function sightTimerJobs(queue: Queue, ids: readonly string[]): Prom
   );
 }
 
+/** When each job was added (BullMQ's `timestamp`), null for a job that is gone; one round trip for the page. */
+export async function jobTimestamps(queue: Queue, ids: readonly string[]): Promise<(number | null)[]> {
+  const client = await queue.getBackend().client;
+  const stamps = await Promise.all(ids.map((id) => client.hget(queue.toKey(id), 'timestamp')));
+  return stamps.map((stamp) => (stamp === null ? null : Number(stamp)));
+}
+
 const PENDING_TYPES = ['delayed', 'wait', 'prioritized'] as const;
 
 /** Every pending job id (delayed, waiting, prioritized), a page at a time, without loading the jobs. */

@@ -4,6 +4,7 @@ import { decide } from '../../src/domain';
 import { reconcile } from '../../src/ops/reconcile';
 import { DATA_DELETION, deletionJobId, timerJobOptions } from '../../src/queue/timer-jobs';
 import { createLogger } from '../../src/logging/logger';
+import { SubscriptionRepository } from '../../src/storage/subscription.repository';
 import { newIds, paymentOverdue, type Ids } from '../support/events';
 import { eventually, startWorker, type Harness } from '../support/worker-harness';
 
@@ -37,6 +38,7 @@ describe('reconciler', () => {
     const orphaned = newIds('orphan');
     const overdue = newIds('overdue');
     const retrying = newIds('retrying');
+    const young = newIds('young');
     await suspend(lost);
     await suspend(retimed);
 
@@ -55,12 +57,13 @@ describe('reconciler', () => {
       { failures: 2 },
       timerJobOptions(deletionJobId(retrying.subscriptionId, 1), Date.now() + 60_000, Date.now()),
     );
-    // A job for a subscription MongoDB has never suspended.
-    await h.app.queue.add(
-      DATA_DELETION,
-      {},
-      timerJobOptions(deletionJobId(orphaned.subscriptionId, 1), Date.now() + 3_600_000, Date.now()),
-    );
+    // A job for a subscription MongoDB has never suspended, added two hours ago (the reconciler leaves a job added
+    // during its run, or just before, alone: its subscription may have been suspended after pass 1 read it).
+    const twoHoursAgo = Date.now() - 7_200_000;
+    const orphanOptions = timerJobOptions(deletionJobId(orphaned.subscriptionId, 1), Date.now() + 3_600_000, twoHoursAgo);
+    await h.app.queue.add(DATA_DELETION, {}, { ...orphanOptions, timestamp: twoHoursAgo });
+    // The same, added just now: left for the next run.
+    await h.app.queue.add(DATA_DELETION, {}, timerJobOptions(deletionJobId(young.subscriptionId, 1), Date.now() + 3_600_000, Date.now()));
     // A suspension whose deletion came due while its job was lost: written straight to MongoDB, no job at all.
     const longAgo = Date.now() - 2 * 3_600_000;
     const decision = decide(
@@ -91,10 +94,26 @@ describe('reconciler', () => {
     expect(fixed!.timestamp + (fixed!.opts.delay ?? 0)).toBeLessThan(reminderAt + 1_000);
     expect((await job(deletionJobId(retrying.subscriptionId, 1)))?.data).toEqual({ failures: 2 });
     expect(await job(deletionJobId(orphaned.subscriptionId, 1))).toBeUndefined();
+    expect(await (await job(deletionJobId(young.subscriptionId, 1)))?.getState()).toBe('delayed');
 
     await eventually(async () => expect((await h.app.subscriptions.get(overdue.subscriptionId))?.state.status).toBe('deleted'));
     expect(await h.app.connection.collection('documents').countDocuments({ subscriptionId: overdue.subscriptionId })).toBe(0);
 
     expect(await run()).toMatchObject({ missing: 0, overdueMissing: 0, wrongTime: 0, orphans: 0 });
+  });
+
+  it('never removes jobs when the database has no subscriptions at all (a wrong MONGODB_URI, a shared queue)', async () => {
+    const stranger = newIds('stranger');
+    const twoHoursAgo = Date.now() - 7_200_000;
+    const options = timerJobOptions(deletionJobId(stranger.subscriptionId, 1), Date.now() + 3_600_000, twoHoursAgo);
+    await h.app.queue.add(DATA_DELETION, {}, { ...options, timestamp: twoHoursAgo });
+    const empty = new SubscriptionRepository(h.app.connection.useDb(`reconcile-empty-${randomUUID()}`));
+
+    const report = await reconcile({ subscriptions: empty, queue: h.app.queue, clock: Date.now, logger: createLogger('silent') });
+
+    expect(report).toMatchObject({ subscriptionsScanned: 0, orphans: 0 });
+    expect(report.orphansRefused).toBeGreaterThanOrEqual(1);
+    expect(await (await job(deletionJobId(stranger.subscriptionId, 1)))?.getState()).toBe('delayed');
+    await h.app.queue.remove(deletionJobId(stranger.subscriptionId, 1));
   });
 });
