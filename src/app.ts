@@ -33,7 +33,7 @@ import { RECONCILE } from './queue/timer-jobs';
 import { TimerQueue } from './queue/timer-queue';
 import { startTimerWorker } from './queue/timer-worker';
 import { AuditRepository } from './storage/audit.repository';
-import { connectMongo } from './storage/mongo';
+import { connectMongo, isFerretDb } from './storage/mongo';
 import { SubscriptionRepository } from './storage/subscription.repository';
 import { parseDuration } from './domain';
 import { noMetrics, type Metrics } from './metrics/metrics';
@@ -85,7 +85,8 @@ export async function createApp(
   metrics: Metrics = noMetrics,
 ): Promise<App> {
   const connection = await connectMongo(config.MONGODB_URI);
-  const subscriptions = new SubscriptionRepository(connection, config.MONGO_BULK_CHUNK, config.MONGO_FILTER_BY_ID_ONLY);
+  const byIdOnly = config.MONGO_FILTER_BY_ID_ONLY === 'auto' ? await isFerretDb(connection) : config.MONGO_FILTER_BY_ID_ONLY === 'true';
+  const subscriptions = new SubscriptionRepository(connection, config.MONGO_BULK_CHUNK, byIdOnly);
   const audit = new AuditRepository(connection);
   await Promise.all([subscriptions.ensureIndexes(), audit.ensureIndexes()]);
   const deadLetterStore = new DeadLetterStore(connection);

@@ -53,7 +53,7 @@ export const configSchema = z.object({
 
   MONGO_BULK_CHUNK: z.coerce.number().int().min(1).max(10_000).default(20),
   /** FerretDB 1.24 uses its primary key only for a filter that is exactly `{_id}`; anything else scans the collection. */
-  MONGO_FILTER_BY_ID_ONLY: bool.default(false),
+  MONGO_FILTER_BY_ID_ONLY: z.enum(['auto', 'true', 'false']).default('auto'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
   DATA_COLLECTIONS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$/, 'must be a collection name'))).default([]),
 

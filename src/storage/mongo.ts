@@ -11,3 +11,9 @@ export async function connectMongo(uri: string): Promise<Connection> {
   await connection.asPromise();
   return connection;
 }
+
+/** FerretDB answers buildInfo with its own version besides the MongoDB one it emulates. */
+export async function isFerretDb(connection: Connection): Promise<boolean> {
+  const info = await connection.db?.admin().command({ buildInfo: 1 });
+  return info !== undefined && 'ferretdbVersion' in info;
+}

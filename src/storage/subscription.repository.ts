@@ -53,8 +53,9 @@ export class SubscriptionRepository {
    * @param byIdOnly read and write the hot path with filters that are exactly `{_id}` (MONGO_FILTER_BY_ID_ONLY). FerretDB
    * 1.24 on SQLite pushes only such a filter down to its primary key: `{_id, version}` or `{_id: {$in}}` read and decode
    * every document of the collection, so each statement costs time in proportion to the number of subscriptions. Its
-   * version check is a read then a write anyway (not atomic), so checking the version this process read under its
-   * per-subscription lock guards no less; like FerretDB itself, this needs a single worker process.
+   * version check is a read then a write anyway (not atomic); what guards a write there is the per-subscription lock
+   * and Redis lease every writer holds from load to effects (KeyedLock), across processes too. On by default for
+   * FerretDB (MONGO_FILTER_BY_ID_ONLY=auto); on MongoDB the version check is atomic and indexed, and stays.
    */
   constructor(
     connection: Connection,

@@ -14,6 +14,7 @@ describe('timer worker retries', () => {
   let redis: Redis;
   let queue: Queue;
   let worker: Worker | undefined;
+  let workerRedis: Redis | undefined;
   const calls = new Map<string, number>();
   const failFirst = new Map<string, number>();
 
@@ -37,7 +38,7 @@ describe('timer worker retries', () => {
     worker = startTimerWorker({
       queueName: name,
       prefix: 'be-test',
-      connection: redis.duplicate(),
+      connection: (workerRedis = redis.duplicate()),
       concurrency: 4,
       lockDurationMs: 30_000,
       registry: new Map([[DATA_DELETION, flaky]]),
@@ -47,6 +48,7 @@ describe('timer worker retries', () => {
   });
   afterAll(async () => {
     await worker?.close();
+    workerRedis?.disconnect();
     await queue.obliterate({ force: true });
     await queue.close();
     redis.disconnect();
