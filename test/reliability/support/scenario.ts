@@ -11,6 +11,7 @@ import type { Subscription } from '../../../src/domain';
 import type { SubscriptionDocument } from '../../../src/storage/subscription.repository';
 import type { AuditDocument } from '../../../src/storage/audit.repository';
 import { project, type LoggedEvent, type ModelResult, type Projection, type TopicKey } from './event-log';
+import { DATA_DELETION, parseDeletionJobId } from '../../../src/queue/timer-jobs';
 import { reliabilityStack } from './reliability-stack';
 import { outputDir } from './worker-process';
 
@@ -202,9 +203,8 @@ export class Observer {
     const delayed = await this.queue.getJobs(['delayed', 'waiting'], 0, -1);
     const jobIds = new Set(delayed.map((job) => job.id));
     for (const [id, state] of states) {
-      const ownJobs = delayed.filter(
-        (job) => (job.data as { subscriptionId?: string }).subscriptionId === id && job.name === 'data-deletion',
-      );
+      // The timer job's id names its subscription; its data stays empty.
+      const ownJobs = delayed.filter((job) => parseDeletionJobId(job.id ?? '')?.subscriptionId === id && job.name === DATA_DELETION);
       if (state.status === 'suspended' || state.status === 'cancelled') {
         const expectedJob = `d.${state.deletion?.generation ?? '?'}.${id}`;
         if (!jobIds.has(expectedJob)) problems.push(`${id} is ${state.status} but has no job ${expectedJob}`);
