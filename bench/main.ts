@@ -64,7 +64,13 @@ async function main(): Promise<void> {
     const spec: VariantSpec = { label, kind, mix, events: log100k, workers: 1, partitions, env: {}, timeoutMs, keep, ...overrides };
     let result: VariantResult;
     try {
-      result = await runVariant(spec, stack, log);
+      result = await runVariant(spec, stack, log).catch(async (error: unknown) => {
+        // A broker started moments ago may refuse a new topic's partitions for a few seconds: one retry, then give up.
+        if (!(error instanceof Error) || !error.message.includes('does not host this topic-partition')) throw error;
+        log(`${label}: ${error.message}; retrying in 10 s`);
+        await new Promise((resolve) => setTimeout(resolve, 10_000));
+        return await runVariant(spec, stack, log);
+      });
     } catch (error) {
       // One broken variant (a hung server, a crashed child) must not lose the others' figures.
       log(`${label}: FAILED: ${error instanceof Error ? error.message : String(error)}`);
