@@ -7,6 +7,7 @@ import type { DeadLetterProducer, DeadLetterStore } from '../ops/dead-letter-sto
 import type { ApplyDeps } from '../processing/apply-commands';
 import type { AuditRepository } from '../storage/audit.repository';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
+import { isAppError } from '../errors';
 
 /** Everything a route module may need; the composition root (app.ts) fills it once. */
 export interface HttpDeps {
@@ -50,6 +51,15 @@ export async function buildHttpServer(deps: HttpDeps, modules: readonly RouteMod
   const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit: 64 * 1024 });
 
   app.setErrorHandler(async (error: { statusCode?: number; message: string }, request, reply) => {
+    if (isAppError(error) && error.retriable) {
+      // A busy subscription or a dependency away: the caller should try again shortly, not report a bug.
+      request.log.warn({ err: error }, 'request deferred');
+      await reply
+        .code(503)
+        .header('retry-after', '5')
+        .send({ error: 'unavailable', message: `${error.code}: try again shortly` });
+      return;
+    }
     const status = error.statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     // Internal details (connection strings among them) stay in the logs.
