@@ -1,16 +1,5 @@
 import type { Command, Instruction } from '../src/domain';
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same event log on every machine. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../test/support/seeded-random';
 
 export type TopicKey = 'payments' | 'fraud' | 'customer';
 export const TOPIC_KEYS: readonly TopicKey[] = ['payments', 'fraud', 'customer'];

@@ -1,23 +1,6 @@
-import { decide, policyFrom, type HoldReason, type PolicySettings, type Status, type Subscription } from '../src/domain';
+import { decide, policyFrom, type PolicySettings, type Subscription } from '../src/domain';
+import { project } from '../test/support/state-projection';
 import type { BenchEvent } from './event-mix';
-
-export interface Projection {
-  readonly status: Status;
-  readonly holds: readonly { reason: HoldReason; refs: readonly string[] }[];
-}
-
-/**
- * The part of a state that does not depend on how the three topics interleave: each hold entry's events travel on one
- * topic in order, and cancellation is final whatever the order. Timer generations do depend on it, so they are not here.
- */
-export function project(state: Pick<Subscription, 'status' | 'holds'>): Projection {
-  return {
-    status: state.status,
-    holds: [...state.holds]
-      .map((hold) => ({ reason: hold.reason, refs: [...hold.refs].sort() }))
-      .sort((a, b) => a.reason.localeCompare(b.reason)),
-  };
-}
 
 /** Final states the pure domain computes from the log in produced order, `now(event)` standing for the apply time. */
 export function finalStates(

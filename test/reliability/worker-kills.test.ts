@@ -1,4 +1,5 @@
-import { generateEventLog, model, random } from './support/event-log';
+import { random } from '../support/seeded-random';
+import { generateEventLog, model } from './support/event-log';
 import { Observer, recordFigures, scenarioEnv } from './support/scenario';
 import { WorkerProcess } from './support/worker-process';
 

@@ -1,16 +1,6 @@
-import { decide, policyFrom, type Command, type HoldReason, type Instruction, type Status, type Subscription } from '../../../src/domain';
-
-/** A small seeded PRNG (mulberry32): a failing run can be replayed from its seed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { decide, policyFrom, type Command, type Instruction, type Subscription } from '../../../src/domain';
+import { random } from '../../support/seeded-random';
+import { project, type Projection } from '../../support/state-projection';
 
 export type TopicKey = 'payments' | 'fraud' | 'customer';
 
@@ -98,21 +88,6 @@ export function generateEventLog(options: {
     if (rand() < (options.duplicateRate ?? 0.05)) events.push(event);
   }
   return events;
-}
-
-export interface Projection {
-  readonly status: Status;
-  readonly holds: readonly { reason: HoldReason; refs: readonly string[] }[];
-}
-
-/** The part of a subscription's state that does not depend on how topics interleave or when events were applied. */
-export function project(state: Subscription): Projection {
-  return {
-    status: state.status,
-    holds: [...state.holds]
-      .map((hold) => ({ reason: hold.reason, refs: [...hold.refs].sort() }))
-      .sort((a, b) => a.reason.localeCompare(b.reason)),
-  };
 }
 
 export interface ModelResult {
