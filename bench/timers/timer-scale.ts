@@ -6,7 +6,7 @@ import type { Connection } from 'mongoose';
 import { decide, DEFAULT_POLICY_SETTINGS, policyFrom, type Subscription } from '../../src/domain';
 import { createLogger } from '../../src/logging/logger';
 import { reconcile, type ReconcileReport } from '../../src/ops/reconcile';
-import { deletionJobId, TIMER_JOB_DATA, timerJobOptions } from '../../src/queue/timer-jobs';
+import { deletionJobId, timerJob } from '../../src/queue/timer-jobs';
 import { TimerQueue } from '../../src/queue/timer-queue';
 import { SubscriptionRepository } from '../../src/storage/subscription.repository';
 import { batches, subscriptionId } from './ids';
@@ -108,13 +108,13 @@ export async function measureScale(
   const lost = 1_000;
   const untouched = subscriptions - 2 * cancels;
   for (let index = 0; index < lost; index += 1) await queue.remove(deletionJobId(id(Math.floor((index * untouched) / lost)), 1));
+  // Added two hours ago, as a real orphan would have been: the reconciler leaves jobs younger than its run alone.
+  const twoHoursAgo = now - 7_200_000;
   await queue.addBulk(
-    Array.from({ length: 1_000 }, (_, index) => ({
-      name: 'data-deletion',
-      data: TIMER_JOB_DATA,
-      // Added two hours ago, as a real orphan would have been: the reconciler leaves jobs younger than its run alone.
-      opts: { ...timerJobOptions(deletionJobId(`ghost-${index}`, 1), now + 3_600_000, now - 7_200_000), timestamp: now - 7_200_000 },
-    })),
+    Array.from({ length: 1_000 }, (_, index) => {
+      const job = timerJob(deletionJobId(`ghost-${index}`, 1), now + 3_600_000, twoHoursAgo);
+      return { ...job, opts: { ...job.opts, timestamp: twoHoursAgo } };
+    }),
   );
   started = process.hrtime.bigint();
   const reconcileReport = await reconcile(

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 
 import { expectedTimer } from '../domain';
 import type { Logger } from '../logging/logger';
-import { DATA_DELETION, deletionJobId, parseDeletionJobId, TIMER_JOB_DATA, timerJobOptions } from '../queue/timer-jobs';
+import { deletionJobId, parseDeletionJobId, timerJob } from '../queue/timer-jobs';
 import { jobTimestamps, pendingJobIds, sightTimerJobs } from '../queue/timer-inspection';
 import { JobIdSet } from './job-id-set';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
@@ -97,9 +97,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
       }
     }
     if (toAdd.length > 0) {
-      await deps.queue.addBulk(
-        toAdd.map(({ timer, jobId }) => ({ name: DATA_DELETION, data: TIMER_JOB_DATA, opts: timerJobOptions(jobId, timer.runAt, now) })),
-      );
+      await deps.queue.addBulk(toAdd.map(({ timer, jobId }) => timerJob(jobId, timer.runAt, now)));
     }
     counts.subscriptionsScanned += page.length;
     options.onProgress?.('subscriptions', counts.subscriptionsScanned);

@@ -52,3 +52,12 @@ export function timerJobOptions(jobId: string, runAt: number, now: number): Jobs
 
 /** The data every timer job is added with; the id names the subscription. */
 export const TIMER_JOB_DATA = {};
+
+/** A timer job as `addBulk` takes it: the one place a timer job's name, data and options are put together. */
+export function timerJob(
+  jobId: string,
+  runAt: number,
+  now: number,
+): { name: typeof DATA_DELETION; data: typeof TIMER_JOB_DATA; opts: JobsOptions } {
+  return { name: DATA_DELETION, data: TIMER_JOB_DATA, opts: timerJobOptions(jobId, runAt, now) };
+}

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 
 import { nextWake, type Effect } from '../domain';
-import { DATA_DELETION, deletionJobId, TIMER_JOB_DATA, timerJobOptions } from './timer-jobs';
+import { deletionJobId, timerJob } from './timer-jobs';
 
 type Schedule = Extract<Effect, { kind: 'schedule-deletion' }>;
 type Cancel = Extract<Effect, { kind: 'cancel-deletion' }>;
@@ -17,11 +17,7 @@ export class TimerQueue {
     if (effects.length === 0) return;
     const now = this.clock();
     await this.queue.addBulk(
-      effects.map((effect) => ({
-        name: DATA_DELETION,
-        data: TIMER_JOB_DATA,
-        opts: timerJobOptions(deletionJobId(effect.subscriptionId, effect.generation), nextWake(effect, now), now),
-      })),
+      effects.map((effect) => timerJob(deletionJobId(effect.subscriptionId, effect.generation), nextWake(effect, now), now)),
     );
   }
 
