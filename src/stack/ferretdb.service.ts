@@ -12,12 +12,61 @@ function binary(root: string): string {
   return path.join(root, 'bin', 'ferretdb-local');
 }
 
-/** The sources the binary is built from; a change to any of them rebuilds it. */
-function sourceStamp(): string {
-  return ['go.mod', 'go.sum', 'main.go'].map((file) => fs.readFileSync(path.join(moduleDir, file), 'utf8')).join('\0');
+const patchDir = path.join(moduleDir, 'patches');
+const FERRETDB_MODULE = 'github.com/FerretDB/FerretDB';
+
+function patches(): string[] {
+  return fs
+    .readdirSync(patchDir)
+    .filter((name) => name.endsWith('.patch'))
+    .sort()
+    .map((name) => path.join(patchDir, name));
 }
 
-/** FerretDB v1 (pinned in ./ferretdb/go.mod) on SQLite: a MongoDB-wire server built from the Go module proxy by ./ferretdb/main.go. */
+/** The sources the binary is built from; a change to any of them (patches included) rebuilds it. */
+function sourceStamp(): string {
+  return [...['go.mod', 'go.sum', 'main.go'].map((file) => path.join(moduleDir, file)), ...patches()]
+    .map((file) => fs.readFileSync(file, 'utf8'))
+    .join('\0');
+}
+
+/** The FerretDB version go.mod pins. */
+function pinnedVersion(): string {
+  const match = /^require github\.com\/FerretDB\/FerretDB (v\S+)$/m.exec(fs.readFileSync(path.join(moduleDir, 'go.mod'), 'utf8'));
+  if (match?.[1] === undefined) throw new StackError(`no FerretDB version pinned in ${path.join(moduleDir, 'go.mod')}`);
+  return match[1];
+}
+
+/**
+ * Builds main.go against FerretDB as the Go module proxy serves it, with our patches (./ferretdb/patches) applied to a
+ * copy of its source: a `replace` in a build-only go.mod points at the copy, so the pinned go.mod and go.sum stay as they are.
+ */
+function buildPatched(root: string, logFile: string): void {
+  const env = { ...process.env, CGO_ENABLED: '0' };
+  const buildDir = path.join(root, 'ferretdb', 'build');
+  const sourceDir = path.join(buildDir, 'ferretdb-src');
+  fs.rmSync(buildDir, { recursive: true, force: true });
+  fs.mkdirSync(buildDir, { recursive: true });
+  const download = path.join(buildDir, 'download.json');
+  runToLog('sh', ['-c', `go mod download -json ${FERRETDB_MODULE}@${pinnedVersion()} > ${JSON.stringify(download)}`], logFile, {
+    cwd: moduleDir,
+    env,
+  });
+  const { Dir: moduleSource } = JSON.parse(fs.readFileSync(download, 'utf8')) as { Dir?: string };
+  if (moduleSource === undefined) throw new StackError(`go mod download gave no source directory; see ${logFile}`);
+  // The module cache is read-only: copy it, make it writable, patch it.
+  fs.cpSync(moduleSource, sourceDir, { recursive: true });
+  runToLog('chmod', ['-R', 'u+w', sourceDir], logFile);
+  for (const patch of patches()) runToLog('patch', ['-p1', '--forward', '--batch', '-i', patch], logFile, { cwd: sourceDir });
+  for (const file of ['go.mod', 'go.sum', 'main.go']) fs.copyFileSync(path.join(moduleDir, file), path.join(buildDir, file));
+  fs.appendFileSync(path.join(buildDir, 'go.mod'), `\nreplace ${FERRETDB_MODULE} => ./ferretdb-src\n`);
+  runToLog('go', ['build', '-o', binary(root), '.'], logFile, { cwd: buildDir, env });
+}
+
+/**
+ * FerretDB v1 (pinned in ./ferretdb/go.mod) on SQLite: a MongoDB-wire server built from the Go module proxy by
+ * ./ferretdb/main.go, with ./ferretdb/patches applied (each patch says what it fixes).
+ */
 export const ferretdbService: ServiceDefinition = {
   name: 'ferretdb',
   marker: 'ferretdb-local',
@@ -32,10 +81,7 @@ export const ferretdbService: ServiceDefinition = {
       throw new StackError(
         'go is not on PATH; FerretDB is built with the Go toolchain (https://go.dev/doc/install or apt-get install golang)',
       );
-    runToLog('go', ['build', '-o', binary(layout.root), '.'], path.join(layout.logs, 'ferretdb-build.log'), {
-      cwd: moduleDir,
-      env: { ...process.env, CGO_ENABLED: '0' },
-    });
+    buildPatched(layout.root, path.join(layout.logs, 'ferretdb-build.log'));
     fs.writeFileSync(stampFile, stamp);
   },
   command: (layout, ports) => ({
