@@ -9,18 +9,18 @@ import { defineJob, type JobDeps, type JobResult } from './job';
 interface Held {
   state: Subscription;
   version: number;
-  outbox: readonly OutboxEntry[];
 }
 
-async function save(held: Held, deps: JobDeps, outbox: readonly OutboxEntry[] = held.outbox): Promise<Held> {
-  const conflicts = await deps.subscriptions.write([{ state: held.state, expectedVersion: held.version, outbox }]);
+/** Each step is its own commit: the state with the step's effects (if any), carried out before the next step. */
+async function save(held: Held, deps: JobDeps, outbox: readonly OutboxEntry[] = []): Promise<Held> {
+  const conflicts = await deps.commits.commit({ writes: [{ state: held.state, expectedVersion: held.version, outbox }] });
   if (conflicts.size > 0) {
     // Another run of this job holds the subscription; BullMQ retries this one, which resumes from the recorded progress.
     throw new AppError('VERSION_CONFLICT', 'subscription changed during deletion', {
       context: { subscriptionId: held.state.subscriptionId },
     });
   }
-  return { ...held, version: held.version + 1, outbox };
+  return { ...held, version: held.version + 1 };
 }
 
 /**
@@ -38,11 +38,13 @@ export const dataDeletionJob = defineJob({
 });
 
 async function deleteSubscriptionData(subscriptionId: string, generation: number, jobId: string, deps: JobDeps): Promise<JobResult> {
-  const stored = await deps.subscriptions.get(subscriptionId);
+  const { stored, owed } = await deps.commits.loadOne(subscriptionId);
+  // Effects a crashed writer left owed go out with this job's first commit, whatever it decides.
+  const owing = owed === null ? [] : [owed];
   const now = deps.clock();
   const claim = claimDeletion(stored?.state ?? null, generation, now);
   if (!claim.ok) {
-    if (claim.reason === 'not-due' && stored !== null) return await remindAndSleep(stored.state, jobId, deps);
+    if (claim.reason === 'not-due' && stored !== null) return await remindAndSleep(stored.state, jobId, deps, owing);
     const record = timerAudit(
       stored?.state ?? null,
       subscriptionId,
@@ -52,12 +54,16 @@ async function deleteSubscriptionData(subscriptionId: string, generation: number
       'ignored',
       `deletion skipped: ${claim.reason}`,
     );
-    await deps.audit.append([{ _id: stableId('audit', subscriptionId, jobId, 'skipped', claim.reason, stored?.version ?? 0), ...record }]);
+    await deps.commits.commit({
+      writes: [],
+      owed: owing,
+      audit: [{ _id: stableId('audit', subscriptionId, jobId, 'skipped', claim.reason, stored?.version ?? 0), ...record }],
+    });
     return { kind: 'done', outcome: `skipped: ${claim.reason}` };
   }
   if (stored === null) throw new Error('unreachable: a claim needs a stored subscription');
-  let held: Held = { state: claim.state, version: stored.version, outbox: stored.outbox };
-  if (!claim.alreadyClaimed) held = await save(held, deps);
+  let held: Held = { state: claim.state, version: stored.version };
+  if (!claim.alreadyClaimed || owed !== null) held = await save(held, deps, owed?.outbox);
 
   const filter = { subscriptionId, tenantId: held.state.tenantId };
   for (const collection of deps.dataCollections) {
@@ -79,7 +85,6 @@ async function deleteSubscriptionData(subscriptionId: string, generation: number
   const completed = completeDeletion(held.state, jobId, doneAt);
   const record = timerAudit(held.state, subscriptionId, 'deletion-job', jobId, doneAt, 'applied', 'data-deleted', completed.state);
   const outbox: OutboxEntry[] = [
-    ...held.outbox,
     ...completed.effects.map((effect, index): OutboxEntry => ({
       id: stableId(subscriptionId, jobId, 'deleted', index),
       kind: 'effect',
@@ -87,8 +92,7 @@ async function deleteSubscriptionData(subscriptionId: string, generation: number
     })),
     { id: stableId('audit', subscriptionId, jobId, 'applied'), kind: 'audit', record },
   ];
-  held = await save({ ...held, state: completed.state }, deps, outbox);
-  await deps.dispatcher.dispatch([{ subscriptionId, version: held.version, outbox }]);
+  await save({ ...held, state: completed.state }, deps, outbox);
   deps.metrics.deletionExecuted(completed.state.receipt?.collections ?? []);
   return { kind: 'done', outcome: 'data-deleted' };
 }

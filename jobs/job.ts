@@ -3,8 +3,7 @@ import type { z } from 'zod';
 import type { Connection } from 'mongoose';
 
 import type { Policy } from '../src/domain';
-import type { EffectDispatcher } from '../src/effects/effect-dispatcher';
-import type { LifecyclePublisher } from '../src/kafka/lifecycle-publisher';
+import type { CommitPath } from '../src/commit/commit-path';
 import type { Logger } from '../src/logging/logger';
 import type { Metrics } from '../src/metrics/metrics';
 import type { DriftKind } from '../src/ops/reconcile';
@@ -17,8 +16,8 @@ export interface JobDeps {
   readonly connection: Connection;
   readonly subscriptions: SubscriptionRepository;
   readonly audit: AuditRepository;
-  readonly dispatcher: EffectDispatcher;
-  readonly publisher: LifecyclePublisher;
+  /** The one way a job writes state, audit records, timers and lifecycle events. */
+  readonly commits: CommitPath;
   readonly dataCollections: readonly string[];
   readonly policy: Policy;
   readonly clock: () => number;

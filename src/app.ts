@@ -8,7 +8,7 @@ import type { EventConsumer } from '../consumers/consumer';
 import { consumers } from '../consumers/routes';
 import { jobRegistry } from '../jobs/registry';
 import type { Config } from './config/config';
-import { EffectDispatcher } from './effects/effect-dispatcher';
+import { buildCommitPath } from './commit/build-commit-path';
 import { buildHttpServer } from './http/server';
 import { subscriptionRoutes } from './http/subscription.routes';
 import { adminRoutes } from './http/admin.routes';
@@ -20,7 +20,6 @@ import { DeadLetterSink } from './kafka/dead-letters';
 import { DeadLetterIndexer } from './kafka/dead-letter-indexer';
 import { DeadLetterStore } from './ops/dead-letter-store';
 import { createKafka, ensureTopics } from './kafka/kafka-client';
-import { LifecyclePublisher } from './kafka/lifecycle-publisher';
 import { KafkaOffsets } from './kafka/offsets';
 import type { Logger } from './logging/logger';
 import { OutboxSweeper } from './processing/outbox-sweeper';
@@ -30,7 +29,6 @@ import { failpoints } from './failpoints';
 import { KeyedLock } from './processing/keyed-lock';
 import { connectLeaseRedis, leasePrefix, SubscriptionLeases } from './processing/subscription-leases';
 import { RECONCILE } from './queue/timer-jobs';
-import { TimerQueue } from './queue/timer-queue';
 import { startTimerWorker } from './queue/timer-worker';
 import { AuditRepository } from './storage/audit.repository';
 import { connectMongo, isFerretDb } from './storage/mongo';
@@ -119,9 +117,6 @@ export async function createApp(
   });
   await producer.connect();
 
-  const publisher = new LifecyclePublisher(producer, config.TOPIC_LIFECYCLE);
-  const timers = new TimerQueue(queue, clock);
-  const dispatcher = new EffectDispatcher(subscriptions, audit, timers, publisher);
   const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock, 2 * config.MAX_MESSAGE_BYTES);
   // One lock table for every writer in this process: the consumer, operators' commands, timer jobs and the sweeper;
   // each holder also takes the subscriptions' leases in Redis, which other processes writing this database respect.
@@ -133,11 +128,23 @@ export async function createApp(
     logger: logger.child({ component: 'leases' }),
   });
   const locks = new KeyedLock(leases);
+  const failpoint = failpoints(config.FAILPOINT);
+  const commits = buildCommitPath({
+    database: connection.name,
+    subscriptions,
+    audit,
+    queue,
+    producer,
+    redis: leaseRedis,
+    queuePrefix: config.QUEUE_PREFIX,
+    lifecycleTopic: config.TOPIC_LIFECYCLE,
+    clock,
+    failpoint,
+  });
   const processDeps: ProcessDeps = {
     locks,
     subscriptions,
-    audit,
-    dispatcher,
+    commits,
     policy: config.policy,
     clock,
     decoder: { routes, maxMessageBytes: config.MAX_MESSAGE_BYTES, maxClockSkewMs: parseDuration(config.MAX_CLOCK_SKEW) },
@@ -179,7 +186,7 @@ export async function createApp(
   // Consumer lag and job counts are read when Prometheus scrapes, from this app's own clients.
   const exporter = metrics instanceof PrometheusMetrics ? metrics : undefined;
   exporter?.watch({ consumerLag: () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]), queues });
-  const sweeper = new OutboxSweeper(subscriptions, dispatcher, locks, clock, logger.child({ component: 'outbox' }));
+  const sweeper = new OutboxSweeper(commits, locks, clock, logger.child({ component: 'outbox' }));
 
   let worker: Worker | undefined;
   let consuming = false;
@@ -238,15 +245,14 @@ export async function createApp(
             connection,
             subscriptions,
             audit,
-            dispatcher,
-            publisher,
+            commits,
             dataCollections: config.DATA_COLLECTIONS,
             policy: config.policy,
             clock,
             logger: logger.child({ component: 'timers' }),
             metrics,
             queue,
-            failpoint: failpoints(config.FAILPOINT),
+            failpoint,
             locks,
             onDrift: (kind, count) => {
               metrics.reconciliationDrift(kind, count);

@@ -2,11 +2,9 @@ import { Argument, Command as CommandClass, type Command } from 'commander';
 
 import { policyOf, POLICY_SETTINGS } from '../config/config';
 import type { Decision } from '../domain';
-import { EffectDispatcher } from '../effects/effect-dispatcher';
+import { buildCommitPath } from '../commit/build-commit-path';
 import { subscriptionView } from '../http/subscription-view';
-import { LifecyclePublisher } from '../kafka/lifecycle-publisher';
 import { runOperatorCommand, type OperatorAction } from '../ops/operator-commands';
-import { TimerQueue } from '../queue/timer-queue';
 import { AuditRepository } from '../storage/audit.repository';
 import { SubscriptionRepository } from '../storage/subscription.repository';
 import { operatorText, subscriptionId } from './arguments';
@@ -65,19 +63,25 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
   const queue = await context.services.queue(settings);
   const producer = await context.services.producer(settings);
   const clock = context.io.clock;
-  const dispatcher = new EffectDispatcher(
+  const redis = await context.services.redis(settings.REDIS_URL);
+  const commits = buildCommitPath({
+    database: connection.name,
     subscriptions,
     audit,
-    new TimerQueue(queue, clock),
-    new LifecyclePublisher(producer, settings.TOPIC_LIFECYCLE),
-  );
+    queue,
+    producer,
+    redis,
+    queuePrefix: settings.QUEUE_PREFIX,
+    lifecycleTopic: settings.TOPIC_LIFECYCLE,
+    clock,
+  });
   // This process writes the subscription beside the workers: it takes the same lease they do.
-  const leases = new SubscriptionLeases(await context.services.redis(settings.REDIS_URL), {
+  const leases = new SubscriptionLeases(redis, {
     prefix: leasePrefix(settings.QUEUE_PREFIX, connection.name),
     ttlMs: parseDuration(settings.SUBSCRIPTION_LEASE_TTL),
   });
   const result = await runOperatorCommand(
-    { subscriptions, audit, dispatcher, policy: policyOf(settings), clock, locks: new KeyedLock(leases) },
+    { subscriptions, commits, policy: policyOf(settings), clock, locks: new KeyedLock(leases) },
     { subscriptionId: id, action, actor: options.actor, reason: options.reason },
   );
   if (!result.found) throw new CliError('notFound', `no subscription ${id}`);

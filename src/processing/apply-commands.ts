@@ -1,10 +1,10 @@
+import type { CommitPath, Owed } from '../commit/commit-path';
 import { decide, type Command, type Decision, type Policy, type Subscription } from '../domain';
-import type { EffectDispatcher, Written } from '../effects/effect-dispatcher';
 import { AppError } from '../errors';
-import type { AuditDocument, AuditRepository } from '../storage/audit.repository';
+import type { AuditDocument } from '../storage/audit.repository';
 import { stableId } from '../storage/ids';
 import type { OutboxEntry } from '../storage/outbox';
-import type { PendingWrite, SubscriptionRepository } from '../storage/subscription.repository';
+import type { PendingWrite, Stored, SubscriptionRepository } from '../storage/subscription.repository';
 import type { KeyedLock } from './keyed-lock';
 
 /** A command and where it came from: a Kafka offset or an operator's request id. Names the audit line of a non-applied decision. */
@@ -20,8 +20,7 @@ export interface Decided {
 
 export interface ApplyDeps {
   readonly subscriptions: SubscriptionRepository;
-  readonly audit: AuditRepository;
-  readonly dispatcher: EffectDispatcher;
+  readonly commits: CommitPath;
   readonly policy: Policy;
   readonly clock: () => number;
   /** Serialises this process's writers per subscription (see keyed-lock.ts). */
@@ -42,21 +41,27 @@ function auditId(decided: Decided): string {
 interface Folded {
   readonly decided: Decided[];
   readonly write: PendingWrite | null;
-  readonly leftover: Written | null;
-  readonly directAudit: AuditDocument[];
+  /** Records of decisions that change nothing: written with no state write. */
+  readonly audit: AuditDocument[];
+  /** An owed outbox not carried into a write (nothing changed this time): carried out on its own. */
+  readonly owed: Owed | null;
 }
 
-/** Runs one subscription's commands through the state machine, in order, from its stored state. */
-function fold(
+/**
+ * Runs one subscription's commands through the state machine, in order, from its stored state. The new outbox holds
+ * only this write's effects and records, plus an owed one it replaces: a write never drops effects still owed.
+ */
+export function fold(
   deliveries: readonly Delivery[],
-  stored: { state: Subscription; version: number; outbox: readonly OutboxEntry[] } | undefined,
+  stored: Stored | undefined,
+  owed: Owed | undefined,
   policy: Policy,
   now: number,
 ): Folded {
   let state: Subscription | null = stored?.state ?? null;
   let changed = false;
   const version = stored?.version ?? 0;
-  const outbox: OutboxEntry[] = [...(stored?.outbox ?? [])];
+  const effects: OutboxEntry[] = [];
   const decided: Decided[] = [];
   for (const delivery of deliveries) {
     const decision = decide(state, delivery.command, policy, now);
@@ -64,24 +69,21 @@ function fold(
     if (decision.state !== null) state = decision.state;
     changed ||= decision.changed;
     decision.effects.forEach((effect, index) => {
-      outbox.push({ id: stableId(delivery.command.subscriptionId, version + 1, decided.length, index), kind: 'effect', effect });
+      effects.push({ id: stableId(delivery.command.subscriptionId, version + 1, decided.length, index), kind: 'effect', effect });
     });
   }
   const records = decided.map((item) => ({ _id: auditId(item), ...item.decision.audit }));
   if (changed && state !== null) {
-    outbox.push(...records.map((record): OutboxEntry => ({ id: record._id, kind: 'audit', record })));
-    return { decided, write: { state, expectedVersion: version, outbox }, leftover: null, directAudit: [] };
+    const audits = records.map((record): OutboxEntry => ({ id: record._id, kind: 'audit', record }));
+    const outbox = [...(owed?.outbox ?? []), ...effects, ...audits];
+    return { decided, write: { state, expectedVersion: version, outbox }, audit: [], owed: null };
   }
-  const leftover =
-    stored !== undefined && stored.outbox.length > 0
-      ? { subscriptionId: stored.state.subscriptionId, version, outbox: stored.outbox }
-      : null;
-  return { decided, write: null, leftover, directAudit: records };
+  return { decided, write: null, audit: records, owed: owed ?? null };
 }
 
 /**
- * Applies commands to their subscriptions: one bulk read, the state machine per subscription in order,
- * one bulk versioned write, then the effects. Subscriptions that lost a write race are re-read and redone.
+ * Applies commands to their subscriptions: one bulk read, the state machine per subscription in order, then one
+ * commit (CommitPath: one state write per subscription, one audit insert, one timer bulk, one produce). Subscriptions that lost a write race are re-read and redone.
  * Returns every decision, for dead-lettering rejections and counting outcomes.
  */
 export async function applyCommands(deliveries: readonly Delivery[], deps: ApplyDeps): Promise<Decided[]> {
@@ -96,23 +98,15 @@ export async function applyCommands(deliveries: readonly Delivery[], deps: Apply
     }
     const conflicts = await deps.locks.withLocks(pending.keys(), async () => {
       const now = deps.clock();
-      const stored = await deps.subscriptions.load([...pending.keys()]);
-      const folded = new Map([...pending].map(([id, items]) => [id, fold(items, stored.get(id), deps.policy, now)]));
-      const writes = [...folded.values()].flatMap((item) => (item.write === null ? [] : [item.write]));
-      const lost = await deps.subscriptions.write(writes);
-
-      const toDispatch: Written[] = [];
-      const directAudit: AuditDocument[] = [];
-      for (const [id, item] of folded) {
-        if (lost.has(id)) continue;
-        results.push(...item.decided);
-        directAudit.push(...item.directAudit);
-        if (item.write !== null)
-          toDispatch.push({ subscriptionId: id, version: item.write.expectedVersion + 1, outbox: item.write.outbox });
-        if (item.leftover !== null) toDispatch.push(item.leftover);
-      }
-      await deps.audit.append(directAudit);
-      await deps.dispatcher.dispatch(toDispatch);
+      const { stored, owed } = await deps.commits.load([...pending.keys()]);
+      const folded = new Map([...pending].map(([id, items]) => [id, fold(items, stored.get(id), owed.get(id), deps.policy, now)]));
+      const all = [...folded.values()];
+      const lost = await deps.commits.commit({
+        writes: all.flatMap((item) => (item.write === null ? [] : [item.write])),
+        owed: all.flatMap((item) => (item.owed === null ? [] : [item.owed])),
+        audit: all.flatMap((item) => item.audit),
+      });
+      for (const [id, item] of folded) if (!lost.has(id)) results.push(...item.decided);
       return lost;
     });
     pending = new Map([...pending].filter(([id]) => conflicts.has(id)));

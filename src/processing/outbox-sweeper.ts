@@ -1,18 +1,16 @@
-import type { EffectDispatcher } from '../effects/effect-dispatcher';
+import type { CommitPath } from '../commit/commit-path';
 import type { Logger } from '../logging/logger';
-import type { SubscriptionRepository } from '../storage/subscription.repository';
 import type { KeyedLock } from './keyed-lock';
 
 /**
- * Finishes effects left behind by a crash between a state write and its effects, for subscriptions
- * no new event will touch soon. Effects are idempotent, so racing the normal path is harmless.
+ * Finishes effects left owed by a crash between a state write and its effects, for subscriptions no new event will
+ * touch soon. Its work list is the pending-effects marks in Redis, so it reads MongoDB only for those subscriptions.
  */
 export class OutboxSweeper {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly subscriptions: SubscriptionRepository,
-    private readonly dispatcher: EffectDispatcher,
+    private readonly commits: CommitPath,
     private readonly locks: KeyedLock,
     private readonly clock: () => number,
     private readonly logger: Logger,
@@ -22,19 +20,16 @@ export class OutboxSweeper {
   async sweepOnce(): Promise<number> {
     let total = 0;
     for (;;) {
-      const page = await this.subscriptions.withPendingOutbox(this.clock() - this.options.minAgeMs, this.options.pageSize);
-      if (page.length === 0) break;
+      const ids = await this.commits.markedBefore(this.clock() - this.options.minAgeMs, this.options.pageSize);
+      if (ids.length === 0) break;
       // Under the subscriptions' locks, re-read: a writer may have carried the outbox out (and moved on) meanwhile.
-      const ids = page.map((stored) => stored.state.subscriptionId);
       await this.locks.withLocks(ids, async () => {
-        const fresh = await this.subscriptions.load(ids);
-        const pending = [...fresh.values()].filter((stored) => stored.outbox.length > 0);
-        await this.dispatcher.dispatch(
-          pending.map((stored) => ({ subscriptionId: stored.state.subscriptionId, version: stored.version, outbox: stored.outbox })),
-        );
+        const { owed } = await this.commits.load(ids);
+        await this.commits.commit({ writes: [], owed: [...owed.values()] });
+        await this.commits.forget(ids.filter((id) => !owed.has(id)));
+        total += owed.size;
       });
-      total += page.length;
-      if (page.length < this.options.pageSize) break;
+      if (ids.length < this.options.pageSize) break;
     }
     if (total > 0) this.logger.info({ subscriptions: total }, 'finished effects left by an earlier run');
     return total;

@@ -6,7 +6,10 @@ import type { Millis, Status, Subscription, TimerView } from '../domain';
 import { ensureIndexes } from './indexes';
 import type { OutboxEntry } from './outbox';
 
-/** What MongoDB stores: the domain state, a version for optimistic concurrency, and the effects not yet carried out. */
+/**
+ * What MongoDB stores: the domain state, a version for optimistic concurrency, and the outbox of the write that made
+ * this version (owed only while the pending-effects mark in Redis names this version: src/commit/pending-effects.ts).
+ */
 export interface SubscriptionDocument extends Subscription {
   readonly _id: string;
   readonly version: number;
@@ -131,31 +134,6 @@ export class SubscriptionRepository {
     return conflicts;
   }
 
-  /** Drops carried-out effects, unless someone wrote since (they carry the outbox on and will clear it). */
-  async clearOutboxes(written: readonly { subscriptionId: string; version: number }[]): Promise<void> {
-    for (const chunk of chunks(written, this.bulkChunk)) {
-      await this.collection.bulkWrite(
-        chunk.map(({ subscriptionId, version }) => ({
-          updateOne: {
-            filter: this.byIdOnly ? { _id: subscriptionId } : { _id: subscriptionId, version },
-            update: { $set: { outbox: [] } },
-          },
-        })),
-        { ordered: false },
-      );
-    }
-  }
-
-  /** Subscriptions whose effects were written but maybe not carried out (a crash between the two). */
-  async withPendingOutbox(olderThan: Millis, limit: number): Promise<Stored[]> {
-    const docs = await this.collection
-      .find({ 'outbox.0': { $exists: true }, updatedAt: { $lt: olderThan } })
-      .limit(limit)
-      .toArray();
-    return docs.map(toStored);
-  }
-
-  /** Subscriptions that hold a deletion timer, by id, after `afterId`: the reconciler's pages. */
   /**
    * Every subscription with a deletion timer, in pages, from one cursor: one pass over the collection. Keyset pages
    * (`_id > last`, sorted) would be cheaper on MongoDB, but FerretDB on SQLite scans and sorts the whole collection

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import mongoose, { type Connection } from 'mongoose';
 
+import { pendingEffectsKey } from '../../../src/commit/pending-effects';
 import type { Subscription } from '../../../src/domain';
 import type { SubscriptionDocument } from '../../../src/storage/subscription.repository';
 import type { AuditDocument } from '../../../src/storage/audit.repository';
@@ -141,7 +142,7 @@ export class Observer {
         if (lastLag.size === 0) {
           const seen = new Set<unknown>(await this.audit().distinct('eventId'));
           const missing = [...eventIds].filter((id) => !seen.has(id)).length;
-          const pending = await this.subscriptions().countDocuments({ 'outbox.0': { $exists: true } });
+          const pending = await this.pendingEffects();
           if (missing === 0 && pending === 0) return;
           if (Date.now() > deadline)
             throw new Error(`not settled: ${missing} events without a decision, ${pending} subscriptions with effects pending`);
@@ -153,6 +154,11 @@ export class Observer {
       }
       await new Promise((resolve) => setTimeout(resolve, lastLag.size === 0 ? 3_000 : 1_000));
     }
+  }
+
+  /** Subscriptions whose effects are marked owed (src/commit/pending-effects.ts): 0 once every commit has finished. */
+  async pendingEffects(): Promise<number> {
+    return await this.redis.hlen(pendingEffectsKey('be', this.names.database));
   }
 
   async states(): Promise<Map<string, Subscription>> {

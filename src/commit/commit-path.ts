@@ -1,0 +1,140 @@
+import type { Effect, LifecycleEvent } from '../domain';
+import type { LifecyclePublisher } from '../kafka/lifecycle-publisher';
+import type { TimerQueue } from '../queue/timer-queue';
+import type { AuditDocument, AuditRepository } from '../storage/audit.repository';
+import type { OutboxEntry } from '../storage/outbox';
+import type { PendingWrite, Stored, SubscriptionRepository } from '../storage/subscription.repository';
+import type { PendingEffects } from './pending-effects';
+
+/** An outbox already stored at `version` whose effects may still be owed (its writer died before carrying them out). */
+export interface Owed {
+  readonly subscriptionId: string;
+  readonly version: number;
+  readonly outbox: readonly OutboxEntry[];
+}
+
+/** What one writer commits at once: each subscription written at most once, and everything else in one bulk per kind. */
+export interface CommitBatch {
+  /** State writes, each with the effects and audit records of the new version in its outbox. */
+  readonly writes: readonly PendingWrite[];
+  /** Outboxes found owed at load and not carried into a write of this batch. */
+  readonly owed?: readonly Owed[];
+  /** Audit records that come with no state change (duplicates, stale events, skipped jobs, reminders). */
+  readonly audit?: readonly AuditDocument[];
+  /** Lifecycle events that come with no state change (deletion reminders). */
+  readonly publish?: readonly { id: string; event: LifecycleEvent }[];
+}
+
+/** A named crash point for the fault-injection suite (src/failpoints.ts). */
+export type Failpoint = (name: string) => void;
+
+export const COMMIT_FAILPOINTS = [
+  'commit.after-mark',
+  'commit.after-write',
+  'commit.after-audit',
+  'commit.after-timers',
+  'commit.after-publish',
+] as const;
+
+/**
+ * The one way state reaches MongoDB and effects reach the world, for every writer (consumer slices, operator commands,
+ * timer jobs, the sweeper, the CLI). The caller holds the subscriptions' locks and leases.
+ *
+ * Order: mark the writes pending (Redis) → one bulk state write → one audit insert → timers in one bulk → lifecycle
+ * events in one produce → unmark. A crash anywhere leaves either nothing stored, or a stored outbox still marked,
+ * which the next writer of that subscription (or the sweeper) carries out again; every effect has a deterministic id,
+ * so carrying it out twice repeats it, never doubles it. An effect is only carried out after its state is stored.
+ */
+export class CommitPath {
+  constructor(
+    private readonly subscriptions: SubscriptionRepository,
+    private readonly audit: AuditRepository,
+    private readonly timers: TimerQueue,
+    private readonly publisher: LifecyclePublisher,
+    private readonly pending: PendingEffects,
+    private readonly failpoint: Failpoint = () => undefined,
+  ) {}
+
+  /** Stored states, and which of their outboxes are owed: one read each, plus one Redis round trip. */
+  async load(subscriptionIds: readonly string[]): Promise<{ stored: Map<string, Stored>; owed: Map<string, Owed> }> {
+    const [stored, marked] = await Promise.all([this.subscriptions.load(subscriptionIds), this.pending.versionsOf(subscriptionIds)]);
+    const owed = new Map<string, Owed>();
+    for (const [id, version] of marked) {
+      const doc = stored.get(id);
+      // A mark for a version that never got stored (a crash before the write) owes nothing: its effects never existed.
+      if (doc !== undefined && doc.version === version && doc.outbox.length > 0)
+        owed.set(id, { subscriptionId: id, version, outbox: doc.outbox });
+    }
+    return { stored, owed };
+  }
+
+  async loadOne(subscriptionId: string): Promise<{ stored: Stored | null; owed: Owed | null }> {
+    const { stored, owed } = await this.load([subscriptionId]);
+    return { stored: stored.get(subscriptionId) ?? null, owed: owed.get(subscriptionId) ?? null };
+  }
+
+  /** Commits the batch; returns the subscriptions whose write lost a race (nothing of theirs was carried out). */
+  async commit(batch: CommitBatch): Promise<Set<string>> {
+    const { writes } = batch;
+    await this.pending.mark(writes.map((write) => ({ subscriptionId: write.state.subscriptionId, version: write.expectedVersion + 1 })));
+    this.failpoint('commit.after-mark');
+    const lost = writes.length === 0 ? new Set<string>() : await this.subscriptions.write(writes);
+    this.failpoint('commit.after-write');
+    const won = writes.filter((write) => !lost.has(write.state.subscriptionId));
+    const outboxes = [...won.map((write) => write.outbox), ...(batch.owed ?? []).map((owed) => owed.outbox)];
+    await this.carryOut(outboxes.flat(), batch);
+    // A lost write's mark stays: the winner's outbox may be owed too, and the sweeper settles it.
+    await this.pending.unmark([
+      ...won.map((write) => write.state.subscriptionId),
+      ...(batch.owed ?? []).map((owed) => owed.subscriptionId),
+    ]);
+    return lost;
+  }
+
+  /** Schedules go before cancels: a timer set and lifted within one batch ends up removed. */
+  private async carryOut(entries: readonly OutboxEntry[], batch: CommitBatch): Promise<void> {
+    const records: AuditDocument[] = [...(batch.audit ?? [])];
+    const schedules: Extract<Effect, { kind: 'schedule-deletion' }>[] = [];
+    const cancels: Extract<Effect, { kind: 'cancel-deletion' }>[] = [];
+    const events: { id: string; event: LifecycleEvent }[] = [...(batch.publish ?? [])];
+    for (const entry of entries) {
+      if (entry.kind === 'audit') {
+        records.push({ _id: entry.id, ...entry.record });
+        continue;
+      }
+      const { effect } = entry;
+      switch (effect.kind) {
+        case 'schedule-deletion':
+          schedules.push(effect);
+          break;
+        case 'cancel-deletion':
+          cancels.push(effect);
+          break;
+        case 'publish':
+          events.push({ id: entry.id, event: effect.event });
+          break;
+      }
+    }
+    await this.audit.append(records);
+    this.failpoint('commit.after-audit');
+    await this.timers.schedule(schedules);
+    await this.timers.cancel(cancels);
+    this.failpoint('commit.after-timers');
+    await this.publisher.publish(events);
+    this.failpoint('commit.after-publish');
+  }
+
+  /** Subscriptions marked longer ago than `before`: candidates for the sweeper. */
+  async markedBefore(before: number, limit: number): Promise<string[]> {
+    return await this.pending.olderThan(before, limit);
+  }
+
+  /** Drops marks that owe nothing (a crash before the write, or a lost race whose winner has finished). */
+  async forget(subscriptionIds: readonly string[]): Promise<void> {
+    await this.pending.unmark(subscriptionIds);
+  }
+
+  async pendingCount(): Promise<number> {
+    return await this.pending.count();
+  }
+}
