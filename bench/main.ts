@@ -9,8 +9,10 @@ import { renderChart } from './svg-chart';
 import { runVariant, type Stack, type VariantKind, type VariantResult, type VariantSpec } from './variant';
 
 /**
- * `npm run bench [-- --sweep]`: the worker, a naive baseline and the bulk-write limit on the same stack and log, the
- * worker again at half its measured rate, and with --sweep batch sizes and worker counts. See docs/PERFORMANCE.md.
+ * `npm run bench [-- --large] [-- --sweep]`: on the same stack and log, the worker catching up a backlog and consuming
+ * while the log is produced, the naive baseline, and the write floor; the worker again at half its measured rate; with
+ * --large, the worker catching up with 100,000 subscriptions already stored; with --sweep, batch sizes and worker
+ * counts. See docs/PERFORMANCE.md.
  */
 function intEnv(name: string, fallback: number): number {
   const value = Number(process.env[name]);
@@ -44,7 +46,10 @@ async function main(): Promise<void> {
     .find((arg) => arg.startsWith('--only='))
     ?.slice('--only='.length)
     .split(',');
-  const events = intEnv('BENCH_EVENTS', 5_000);
+  const large = process.argv.includes('--large');
+  const events = intEnv('BENCH_EVENTS', 20_000);
+  const subscriptions = intEnv('BENCH_SUBSCRIPTIONS', Math.round(events / 5));
+  const preloaded = intEnv('BENCH_PRELOAD', 100_000);
   const sweepEvents = intEnv('BENCH_SWEEP_EVENTS', 2_000);
   const partitions = intEnv('BENCH_PARTITIONS', 12);
   const halfSeconds = intEnv('BENCH_HALF_SECONDS', 60);
@@ -53,7 +58,7 @@ async function main(): Promise<void> {
   const keep = process.env.BENCH_KEEP === '1';
   const stack = loadStack();
   const startedAt = new Date();
-  const mix: MixOptions = { seed, events, prefix: 's' };
+  const mix: MixOptions = { seed, events, subscriptions, prefix: 's' };
   const log100k = generateMix(mix);
   log(`${events} events over ${new Set(log100k.map((event) => event.key)).size} subscriptions; ${JSON.stringify(mixSummary(log100k))}`);
 
@@ -85,14 +90,13 @@ async function main(): Promise<void> {
     return result;
   };
 
-  // As shipped, MONGO_FILTER_BY_ID_ONLY=auto finds FerretDB and filters by `{_id}` alone (the only filter it serves from
-  // its key); the second run forces the version-guarded filters MongoDB gets, to show what that costs on FerretDB.
-  // BENCH_WORKER_ENV (JSON) adds settings to every tuned run, for trying one knob: '{"CONSUMER_PARTITIONS_CONCURRENTLY":"8"}'.
+  // BENCH_WORKER_ENV (JSON) adds settings to every worker run, for trying one knob: '{"CONSUMER_PARTITIONS_CONCURRENTLY":"8"}'.
   const tuned = JSON.parse(process.env.BENCH_WORKER_ENV ?? '{}') as Record<string, string>;
-  const worker = await run('worker', 'worker', { env: tuned });
-  await run('worker', 'worker-version-filters', { env: { ...tuned, MONGO_FILTER_BY_ID_ONLY: 'false' } });
-  await run('naive', 'naive');
-  await run('limit', 'limit');
+  const worker = await run('worker', 'worker-catch-up', { env: tuned, catchUp: true });
+  await run('worker', 'worker-live', { env: tuned });
+  await run('naive', 'naive', { catchUp: true });
+  await run('floor', 'floor');
+  if (large) await run('worker', 'worker-catch-up-large', { env: tuned, catchUp: true, preload: preloaded });
   if (worker !== undefined) {
     // Half the measured maximum, for long enough to reach a steady state: the p99 < 250 ms target is set there.
     const rate = Math.max(1, Math.round(worker.throughput / 2));

@@ -10,6 +10,8 @@ export type ChildMessage =
       readonly startedAt: number;
       readonly lastDoneAt: number;
       readonly count: number;
+      /** MongoDB statements by command (an update of 20 replaces counts 20), from the driver's command monitoring. */
+      readonly statements?: Readonly<Record<string, number>>;
     };
 
 /** What the orchestrator asks of a child: report and stop. */
@@ -45,7 +47,7 @@ export class LatencyRecorder {
     }, everyMs);
   }
 
-  result(): ChildMessage {
+  result(): Extract<ChildMessage, { kind: 'result' }> {
     clearInterval(this.timer);
     const latenciesMs = this.latencies;
     this.latencies = [];

@@ -12,7 +12,7 @@ function times(value: number | null): string {
   return `${Math.abs(value) < 0.1 ? value.toPrecision(2) : value.toFixed(2)}×`;
 }
 
-/** "value (×baseline / ×limit)": every figure next to its ratios from the same run. */
+/** "value (×naive / ×floor)": every figure next to its ratios from the same run. */
 function withRatios(value: number | null, baseline: number | null, limit: number | null, digits = 0): string {
   if (value === null || !Number.isFinite(value)) return '–';
   return `${num(value, digits)} (${times(ratio(value, baseline))} / ${times(ratio(value, limit))})`;
@@ -26,16 +26,26 @@ function correctness(result: VariantResult): string {
   return `FAIL (${c.stateDifferences} states, ${c.jobDifferences} jobs, ${c.pendingOutboxes} outboxes)`;
 }
 
-/** The side-by-side table: the worker, the naive baseline and the limit, each figure with its ratio to the latter two. */
+function statements(result: VariantResult): string {
+  const per = result.statementsPerEvent;
+  if (per === null) return '–';
+  return Object.entries(per)
+    .filter(([command]) => ['find', 'insert', 'update', 'delete', 'aggregate'].includes(command))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([command, n]) => `${command} ${n.toFixed(2)}`)
+    .join(', ');
+}
+
+/** The side-by-side table: the worker, the naive baseline and the write floor, each figure with its ratio to the latter two. */
 export function comparisonTable(results: readonly VariantResult[]): string {
   const naive = results.find((result) => result.kind === 'naive' && result.ratePerSecond === null);
-  const limit = results.find((result) => result.kind === 'limit');
+  const limit = results.find((result) => result.kind === 'floor');
   const rows = [
-    '| variant | events | events/s (×naive / ×limit) | p50 ms | p99 ms (×naive) | peak RSS MB (×naive / ×limit) | Redis B per suspended (×naive / ×limit) | correctness |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| variant | events | events/s (×naive / ×floor) | p50 ms | p99 ms (×naive) | peak RSS MB (×naive / ×floor) | Redis B per suspended (×naive / ×floor) | MongoDB statements per event | correctness |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
   ];
   for (const r of results) {
-    const rate = r.ratePerSecond === null ? '' : ` @ ${num(r.ratePerSecond)}/s`;
+    const rate = `${r.ratePerSecond === null ? '' : ` @ ${num(r.ratePerSecond)}/s`}${r.preload > 0 ? `, ${num(r.preload)} stored` : ''}`;
     rows.push(
       [
         `| ${r.label}${rate}`,
@@ -48,6 +58,7 @@ export function comparisonTable(results: readonly VariantResult[]): string {
           : `${num(r.latency.p99Ms)} (${r.ratePerSecond === null ? times(ratio(r.latency.p99Ms, naive?.latency?.p99Ms)) : '–'})`,
         withRatios(mb(r.peakRssBytes), mb(naive?.peakRssBytes ?? null), mb(limit?.peakRssBytes ?? null)),
         withRatios(r.redisBytesPerSuspended, naive?.redisBytesPerSuspended ?? null, limit?.redisBytesPerSuspended ?? null),
+        statements(r),
         `${correctness(r)} |`,
       ].join(' | '),
     );

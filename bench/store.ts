@@ -1,21 +1,73 @@
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 
+import { pendingEffectsKey } from '../src/commit/pending-effects';
 import type { Subscription } from '../src/domain';
+import type { SubscriptionDocument } from '../src/storage/subscription.repository';
+import { aSubscription } from '../test/support/factories';
 
 type StoredState = Pick<Subscription, 'status' | 'holds' | 'deletion'>;
 
-/** Subscriptions as a variant left them, and how many still have effects pending in their outbox. */
-export async function readStates(uri: string): Promise<{ states: Map<string, StoredState>; pendingOutboxes: number }> {
+/**
+ * Subscriptions as a variant left them (preloaded ones, `p-…`, left out), and how many still have effects owed: marked
+ * in the pending-effects hash (src/commit/pending-effects.ts).
+ */
+export async function readStates(
+  uri: string,
+  redisUrl: string,
+  queuePrefix: string,
+): Promise<{ states: Map<string, StoredState>; pendingOutboxes: number }> {
+  const connection = await mongoose.createConnection(uri).asPromise();
+  const redis = new Redis(redisUrl);
+  try {
+    const collection = connection.collection<StoredState & { _id: string }>('subscriptions');
+    const docs = await collection.find({}, { projection: { status: 1, holds: 1, deletion: 1 } }).toArray();
+    const states = new Map(
+      docs
+        .filter((doc) => !doc._id.startsWith(PRELOAD_PREFIX))
+        .map((doc) => [doc._id, { status: doc.status, holds: doc.holds, deletion: doc.deletion }]),
+    );
+    return { states, pendingOutboxes: await redis.hlen(pendingEffectsKey(queuePrefix, connection.name)) };
+  } finally {
+    redis.disconnect();
+    await connection.close();
+  }
+}
+
+export const PRELOAD_PREFIX = 'p-';
+
+/** Stores `count` active subscriptions (ids `p-0`…) before a run: the store a worker meets after months in production. */
+export async function preload(uri: string, count: number): Promise<void> {
+  if (count === 0) return;
   const connection = await mongoose.createConnection(uri).asPromise();
   try {
-    const collection = connection.collection<StoredState & { _id: string; outbox?: unknown[] }>('subscriptions');
-    const docs = await collection.find({}, { projection: { status: 1, holds: 1, deletion: 1, outbox: 1 } }).toArray();
-    const states = new Map(docs.map((doc) => [doc._id, { status: doc.status, holds: doc.holds, deletion: doc.deletion }]));
-    return { states, pendingOutboxes: docs.filter((doc) => (doc.outbox?.length ?? 0) > 0).length };
+    const collection = connection.collection<SubscriptionDocument>('subscriptions');
+    for (let start = 0; start < count; start += 10_000) {
+      const docs = Array.from({ length: Math.min(10_000, count - start) }, (_, i): SubscriptionDocument => {
+        const subscriptionId = `${PRELOAD_PREFIX}${start + i}`;
+        return {
+          _id: subscriptionId,
+          ...aSubscriptionState(subscriptionId),
+          version: 1,
+          outbox: [],
+          writeToken: 'preload',
+        };
+      });
+      await collection.insertMany(docs, { ordered: false });
+    }
   } finally {
     await connection.close();
   }
+}
+
+/** An active subscription with a few months of history, as factories build it. */
+function aSubscriptionState(subscriptionId: string): Subscription {
+  return aSubscription({
+    subscriptionId,
+    customerId: `cust-${subscriptionId}`,
+    tenantId: 'tenant-bench',
+    recentEventIds: Array.from({ length: 20 }, (_, n) => `${subscriptionId}.old${n}`),
+  });
 }
 
 export async function dropDatabase(uri: string): Promise<void> {

@@ -6,9 +6,9 @@ import type { BenchEvent, MixOptions } from './event-mix';
 import { benchKafka, connectProducer, createTopics, deleteTopics, produce, waitForGroup, type TopicNames } from './kafka-io';
 import { finalStates, jobDifferences, stateDifferences } from './model';
 import { summarize, type LatencySummary } from './stats';
-import { deleteQueueKeys, dropDatabase, readStates, timerJobIds, usedMemory } from './store';
+import { deleteQueueKeys, dropDatabase, preload, readStates, timerJobIds, usedMemory } from './store';
 
-export type VariantKind = 'worker' | 'naive' | 'limit';
+export type VariantKind = 'worker' | 'naive' | 'floor';
 
 export interface Stack {
   readonly KAFKA_BROKERS: string;
@@ -29,6 +29,10 @@ export interface VariantSpec {
   readonly ratePerSecond?: number;
   readonly timeoutMs: number;
   readonly keep?: boolean;
+  /** Subscriptions stored before the run (`--large`): what the store holds after months in production. */
+  readonly preload?: number;
+  /** Catch-up: the whole log is on the topics before the consumer starts (a backlog), instead of produced while it runs. */
+  readonly catchUp?: boolean;
 }
 
 export interface Correctness {
@@ -57,9 +61,13 @@ export interface VariantResult {
   readonly suspended: number;
   readonly redisBytesPerSuspended: number | null;
   readonly correctness: Correctness;
+  readonly catchUp: boolean;
+  readonly preload: number;
+  /** MongoDB statements per event, by command (worker only). */
+  readonly statementsPerEvent: Readonly<Record<string, number>> | null;
 }
 
-const SCRIPTS: Record<VariantKind, string> = { worker: 'worker-process.ts', naive: 'naive-worker.ts', limit: 'limit-writer.ts' };
+const SCRIPTS: Record<VariantKind, string> = { worker: 'worker-process.ts', naive: 'naive-worker.ts', floor: 'floor-writer.ts' };
 
 function namesFor(spec: VariantSpec, stack: Stack) {
   const id = randomUUID().slice(0, 8);
@@ -70,7 +78,7 @@ function namesFor(spec: VariantSpec, stack: Stack) {
   const prefix = `b-${id}`;
   const env: Record<string, string> = {
     KAFKA_BROKERS: stack.KAFKA_BROKERS,
-    MONGODB_URI: stack.MONGODB_URI.replace(/\/[^/]*$/, `/${database}`),
+    MONGODB_URI: `${stack.MONGODB_URI.replace(/\/[^/]*$/, `/${database}`)}?monitorCommands=true`,
     REDIS_URL: stack.REDIS_URL,
     KAFKA_GROUP_ID: tag,
     KAFKA_CREATE_TOPICS: 'false',
@@ -102,20 +110,29 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
   const memoryBefore = await usedMemory(stack.REDIS_URL);
   const children: BenchChild[] = [];
   try {
-    if (spec.kind !== 'limit') await createTopics(kafka, names.allTopics, spec.partitions);
-    const env = spec.kind === 'limit' ? { ...names.env, BENCH_MIX: JSON.stringify(spec.mix) } : names.env;
+    await createTopics(kafka, names.allTopics, spec.partitions);
+    await preload(names.env.MONGODB_URI ?? '', spec.preload ?? 0);
+    const floor = spec.kind === 'floor';
+    const env = floor ? { ...names.env, BENCH_MIX: JSON.stringify(spec.mix), BENCH_PARTITIONS: String(spec.partitions) } : names.env;
+    let sent = floor ? total : 0;
+    const producer = floor ? undefined : await connectProducer(kafka);
+    const produceAll = () =>
+      producer === undefined
+        ? Promise.resolve(Date.now())
+        : produce(producer, names.topics, spec.events, { ratePerSecond: spec.ratePerSecond, onProgress: (count) => (sent = count) });
+    if (spec.catchUp === true) {
+      await produceAll();
+      log(`  ${spec.label}: ${total} events on the topics; starting the consumer`);
+    }
     for (let i = 0; i < spec.workers; i++) children.push(BenchChild.start(SCRIPTS[spec.kind], `${spec.label}-${i}`, env));
+    // Catch-up is timed from the moment the processes start: their start-up is part of catching up.
+    let startedAt = Date.now();
     await Promise.all(children.map((child) => child.waitReady()));
-    if (spec.kind !== 'limit') await waitForGroup(kafka, names.env.KAFKA_GROUP_ID ?? '', spec.workers);
+    if (!floor) await waitForGroup(kafka, names.env.KAFKA_GROUP_ID ?? '', spec.workers);
 
     const handled = () => children.reduce((sum, child) => sum + child.count, 0);
-    let startedAt = Date.now();
-    let sent = spec.kind === 'limit' ? total : 0;
-    const producer = spec.kind === 'limit' ? undefined : await connectProducer(kafka);
-    const producing =
-      producer === undefined
-        ? Promise.resolve(startedAt)
-        : produce(producer, names.topics, spec.events, { ratePerSecond: spec.ratePerSecond, onProgress: (count) => (sent = count) });
+    if (spec.catchUp !== true) startedAt = Date.now();
+    const producing = spec.catchUp === true ? Promise.resolve(startedAt) : produceAll();
     producing.then((at) => (startedAt = at)).catch(() => undefined);
     const deadline = Date.now() + spec.timeoutMs;
     let lastLog = 0;
@@ -131,7 +148,7 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
     const complete = handled() >= total;
     const lastDoneAt = Math.max(...children.map((child) => child.lastDoneAt));
     const reports = await Promise.all(children.map((child) => child.finish()));
-    const first = spec.kind === 'limit' ? Math.min(...reports.map((report) => report.startedAt)) : startedAt;
+    const first = floor ? Math.min(...reports.map((report) => report.startedAt)) : startedAt;
     const elapsedMs = Math.max(1, lastDoneAt - first);
     const latencies = reports.flatMap((report) => report.latenciesMs);
     const rss = reports.map((report) => report.peakRssBytes).filter((value): value is number => value !== null);
@@ -142,6 +159,9 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
     // A hung FerretDB (see MONGO_BULK_CHUNK) answers nothing: fail this variant instead of waiting forever.
     const correctness = await withTimeout(check(spec, names.env, names.prefix), 300_000, `${spec.label}: store check`);
     const count = reports.reduce((sum, report) => sum + report.count, 0);
+    const statements: Record<string, number> = {};
+    for (const report of reports)
+      for (const [command, n] of Object.entries(report.statements ?? {})) statements[command] = (statements[command] ?? 0) + n;
     return {
       label: spec.label,
       kind: spec.kind,
@@ -159,6 +179,12 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
       suspended: correctness.suspended,
       redisBytesPerSuspended: correctness.suspended === 0 ? null : redisBytes / correctness.suspended,
       correctness: correctness.result,
+      catchUp: spec.catchUp === true,
+      preload: spec.preload ?? 0,
+      statementsPerEvent:
+        Object.keys(statements).length === 0
+          ? null
+          : Object.fromEntries(Object.entries(statements).map(([command, n]) => [command, n / Math.max(1, count)])),
     };
   } finally {
     for (const child of children) child.kill();
@@ -177,7 +203,7 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
 
 async function check(spec: VariantSpec, env: Record<string, string>, prefix: string): Promise<{ result: Correctness; suspended: number }> {
   const expected = finalStates(spec.events, DEFAULT_POLICY_SETTINGS);
-  const { states, pendingOutboxes } = await readStates(env.MONGODB_URI ?? '');
+  const { states, pendingOutboxes } = await readStates(env.MONGODB_URI ?? '', env.REDIS_URL ?? '', prefix);
   const jobs = await timerJobIds(env.REDIS_URL ?? '', prefix, env.TIMER_QUEUE ?? 'timers');
   const stateDiff = stateDifferences(expected, states);
   const jobDiff = jobDifferences(states, jobs);

@@ -9,6 +9,7 @@ import { consumers } from '../consumers/routes';
 import { jobRegistry } from '../jobs/registry';
 import type { Config } from './config/config';
 import { buildCommitPath } from './commit/build-commit-path';
+import type { CommitPath } from './commit/commit-path';
 import { buildHttpServer } from './http/server';
 import { subscriptionRoutes } from './http/subscription.routes';
 import { adminRoutes } from './http/admin.routes';
@@ -50,6 +51,8 @@ export interface App {
   readonly deadLetterStore: DeadLetterStore;
   readonly http: FastifyInstance;
   readonly processDeps: ProcessDeps;
+  /** The one way state and effects are committed (src/commit). */
+  readonly commits: CommitPath;
   start(options?: { consume?: boolean; timers?: boolean; http?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
@@ -231,6 +234,7 @@ export async function createApp(
     deadLetterStore,
     http,
     processDeps,
+    commits,
     async start(options = {}) {
       await sweeper.sweepOnce();
       if (options.timers ?? true) {

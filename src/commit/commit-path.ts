@@ -134,6 +134,11 @@ export class CommitPath {
     await this.pending.unmark(subscriptionIds);
   }
 
+  /** Which of these subscriptions have effects marked owed (a commit in flight, or cut short). */
+  async owing(subscriptionIds: readonly string[]): Promise<Set<string>> {
+    return new Set((await this.pending.versionsOf(subscriptionIds)).keys());
+  }
+
   async pendingCount(): Promise<number> {
     return await this.pending.count();
   }

@@ -66,7 +66,7 @@ describe('operator API', () => {
   const settled = (ids: Ids, status: string) =>
     eventually(async () => {
       const stored = await h.app.subscriptions.get(ids.subscriptionId);
-      expect([stored?.state.status, stored?.outbox.length]).toEqual([status, 0]);
+      expect([stored?.state.status, (await h.app.commits.owing([ids.subscriptionId])).size]).toEqual([status, 0]);
     });
   const suspended = async (ids: Ids) => {
     await h.produce(h.topics.customer, [suspendRequested(ids)]);

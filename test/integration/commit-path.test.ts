@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+
+import { Redis } from 'ioredis';
+import mongoose, { type Connection } from 'mongoose';
+
+import { buildCommitPath } from '../../src/commit/build-commit-path';
+import { COMMIT_FAILPOINTS, type CommitPath } from '../../src/commit/commit-path';
+import { pendingEffectsKey } from '../../src/commit/pending-effects';
+import { applyCommands, type ApplyDeps } from '../../src/processing/apply-commands';
+import { KeyedLock } from '../../src/processing/keyed-lock';
+import { OutboxSweeper } from '../../src/processing/outbox-sweeper';
+import { deletionJobId } from '../../src/queue/timer-jobs';
+import { AuditRepository } from '../../src/storage/audit.repository';
+import { isFerretDb } from '../../src/storage/mongo';
+import { SubscriptionRepository } from '../../src/storage/subscription.repository';
+import { createLogger } from '../../src/logging/logger';
+import { fraudDetected, invoiceOverdue, invoiceSettled } from '../support/factories';
+import { eventually, startWorker, type Harness } from '../support/worker-harness';
+
+const crash = (at: string | undefined) => (name: string) => {
+  if (name === at) throw new Error(`simulated crash at ${name}`);
+};
+
+describe('the commit path', () => {
+  let h: Harness;
+  let redis: Redis;
+  beforeAll(async () => {
+    h = await startWorker({}, undefined);
+    redis = new Redis(h.app.config.REDIS_URL);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await h.stop();
+  });
+
+  function commitPath(failAt?: string, parts: { subscriptions?: SubscriptionRepository; audit?: AuditRepository } = {}): CommitPath {
+    return buildCommitPath({
+      database: h.app.connection.name,
+      subscriptions: parts.subscriptions ?? h.app.subscriptions,
+      audit: parts.audit ?? h.app.audit,
+      queue: h.app.queue,
+      producer: h.app.producer,
+      redis,
+      queuePrefix: h.app.config.QUEUE_PREFIX,
+      lifecycleTopic: h.topics.lifecycle,
+      clock: Date.now,
+      failpoint: crash(failAt),
+    });
+  }
+  const deps = (commits: CommitPath): ApplyDeps => ({ ...h.app.processDeps, commits });
+  const marked = async (id: string) => await redis.hexists(pendingEffectsKey(h.app.config.QUEUE_PREFIX, h.app.connection.name), id);
+  const lifecycleIdsOf = (id: string) =>
+    new Set(
+      h.lifecycle
+        .map((message) => message.json())
+        .filter((event) => event.subscriptionId === id)
+        .map((event) => event.eventId),
+    );
+
+  /** Once everything owed is out: suspended, one timer, one suspension event, one applied audit record, no mark. */
+  async function expectSuspendedOnce(id: string): Promise<void> {
+    const stored = await h.app.subscriptions.get(id);
+    expect(stored?.state.status).toBe('suspended');
+    const generation = stored?.state.deletion?.generation ?? -1;
+    expect(await h.app.queue.getJobState(deletionJobId(id, generation))).toBe('delayed');
+    const trail = await h.app.audit.trail(id);
+    expect(trail.filter((record) => record.outcome === 'applied')).toHaveLength(1);
+    await eventually(() => expect(lifecycleIdsOf(id).size).toBe(1), 15_000);
+    expect(await marked(id)).toBe(0);
+  }
+
+  it.each(COMMIT_FAILPOINTS)('a crash at %s: the redelivered event finishes what is owed, once', async (point) => {
+    const id = `sub-${randomUUID()}`;
+    const overdue = invoiceOverdue({ subscriptionId: id });
+    await expect(applyCommands([{ command: overdue, deliveryRef: 'r1' }], deps(commitPath(point)))).rejects.toThrow(/simulated crash/);
+    // As Kafka does after a crash: the same message again, to whichever writer owns the partition now.
+    await applyCommands([{ command: overdue, deliveryRef: 'r1' }], h.app.processDeps);
+    await expectSuspendedOnce(id);
+  });
+
+  it('a crash after the state write: the sweeper finishes the effects of a subscription nobody writes again', async () => {
+    const id = `sub-${randomUUID()}`;
+    await expect(
+      applyCommands([{ command: invoiceOverdue({ subscriptionId: id }), deliveryRef: 'r1' }], deps(commitPath('commit.after-write'))),
+    ).rejects.toThrow(/simulated crash/);
+    expect(await marked(id)).toBe(1);
+    const stored = await h.app.subscriptions.get(id);
+    expect(await h.app.queue.getJobState(deletionJobId(id, stored?.state.deletion?.generation ?? -1))).toBe('unknown');
+
+    const sweeper = new OutboxSweeper(commitPath(), new KeyedLock(), Date.now, createLogger('silent'), {
+      intervalMs: 60_000,
+      minAgeMs: 0,
+      pageSize: 10,
+    });
+    expect(await sweeper.sweepOnce()).toBeGreaterThanOrEqual(1);
+    await expectSuspendedOnce(id);
+  });
+
+  it('a mark whose write never happened owes nothing: the sweeper drops it and carries nothing out', async () => {
+    const id = `sub-${randomUUID()}`;
+    await expect(
+      applyCommands([{ command: invoiceOverdue({ subscriptionId: id }), deliveryRef: 'r1' }], deps(commitPath('commit.after-mark'))),
+    ).rejects.toThrow(/simulated crash/);
+    expect(await marked(id)).toBe(1);
+    const sweeper = new OutboxSweeper(commitPath(), new KeyedLock(), Date.now, createLogger('silent'), {
+      intervalMs: 60_000,
+      minAgeMs: 0,
+      pageSize: 10,
+    });
+    await sweeper.sweepOnce();
+    expect(await marked(id)).toBe(0);
+    expect(await h.app.subscriptions.get(id)).toBeNull();
+    expect(await h.app.audit.trail(id)).toEqual([]);
+  });
+
+  it('a slice writes each subscription it changes once, the audit in one insert, and never clears an outbox', async () => {
+    const monitored: Connection = await mongoose.createConnection(h.app.config.MONGODB_URI, { monitorCommands: true }).asPromise();
+    try {
+      const statements = new Map<string, number>();
+      const commands = new Map<string, number>();
+      monitored.getClient().on('commandStarted', (event) => {
+        const body = event.command as { updates?: unknown[]; documents?: unknown[] };
+        commands.set(event.commandName, (commands.get(event.commandName) ?? 0) + 1);
+        const count = body.updates?.length ?? body.documents?.length ?? 1;
+        statements.set(event.commandName, (statements.get(event.commandName) ?? 0) + count);
+      });
+      const byIdOnly = await isFerretDb(monitored);
+      const subscriptions = new SubscriptionRepository(monitored, 20, byIdOnly);
+      const audit = new AuditRepository(monitored);
+      const commits = commitPath(undefined, { subscriptions, audit });
+      const ids = Array.from({ length: 8 }, () => `sub-${randomUUID()}`);
+      // First slice creates them; the second changes each three times.
+      await applyCommands(
+        ids.map((id, n) => ({ command: invoiceOverdue({ subscriptionId: id }), deliveryRef: `a${n}` })),
+        { ...h.app.processDeps, subscriptions, commits },
+      );
+      statements.clear();
+      commands.clear();
+      const slice = ids.flatMap((id, n) => [
+        { command: fraudDetected({ subscriptionId: id }), deliveryRef: `b${n}` },
+        { command: invoiceSettled({ subscriptionId: id }), deliveryRef: `c${n}` },
+        { command: invoiceOverdue({ subscriptionId: id, invoiceId: 'inv-2' }), deliveryRef: `d${n}` },
+      ]);
+      await applyCommands(slice, { ...h.app.processDeps, subscriptions, commits });
+      expect(statements.get('update')).toBe(ids.length);
+      expect(commands.get('insert')).toBe(1);
+      expect(statements.get('insert')).toBe(slice.length);
+      for (const id of ids) expect(await marked(id)).toBe(0);
+    } finally {
+      await monitored.close();
+    }
+  });
+});
