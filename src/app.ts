@@ -16,9 +16,9 @@ import { adminRoutes } from './http/admin.routes';
 import { metricsRoutes } from './http/metrics.routes';
 import { opsRoutes } from './http/ops.routes';
 import { dlqRoutes } from './http/dlq.routes';
-import { BatchConsumer } from './kafka/batch-consumer';
+import { PartitionRunner } from './kafka/partition-runner';
 import { DeadLetterSink } from './kafka/dead-letters';
-import { DeadLetterIndexer } from './kafka/dead-letter-indexer';
+import { deadLetterIndexHandler } from './kafka/dead-letter-index.handler';
 import { DeadLetterStore } from './ops/dead-letter-store';
 import { createKafka, ensureTopics } from './kafka/kafka-client';
 import { KafkaOffsets } from './kafka/offsets';
@@ -27,6 +27,7 @@ import { OutboxSweeper } from './processing/outbox-sweeper';
 import { processMessages, type ProcessDeps } from './processing/process-messages';
 import { connectRedis } from './queue/redis';
 import { failpoints } from './failpoints';
+import { once, runEveryStep } from './teardown';
 import { KeyedLock } from './processing/keyed-lock';
 import { connectLeaseRedis, leasePrefix, SubscriptionLeases } from './processing/subscription-leases';
 import { RECONCILE } from './queue/timer-jobs';
@@ -56,6 +57,9 @@ export interface App {
   start(options?: { consume?: boolean; timers?: boolean; http?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** How long a partition may keep failing before /readyz reports it (a dependency outage or a message that stalls it). */
+const STALLED_AFTER_MS = 60_000;
 
 /** Resolves to the check's answer, or false when it fails or takes longer than `ms`. */
 async function within(ms: number, check: Promise<boolean>): Promise<boolean> {
@@ -151,38 +155,45 @@ export async function createApp(
     policy: config.policy,
     clock,
     decoder: { routes, maxMessageBytes: config.MAX_MESSAGE_BYTES, maxClockSkewMs: parseDuration(config.MAX_CLOCK_SKEW) },
-    deadLetters,
     metrics,
   };
   const consumerLog = logger.child({ component: 'consumer' });
-  const batchConsumer = new BatchConsumer(
+  const batchConsumer = new PartitionRunner(
     kafka,
     {
+      name: 'inbound',
       groupId: config.KAFKA_GROUP_ID,
       topics: [...routes.keys()],
       sliceSize: config.CONSUMER_BATCH_SIZE,
       partitionsConsumedConcurrently: config.CONSUMER_PARTITIONS_CONCURRENTLY,
       backoffMaxMs: parseDuration(config.RETRY_BACKOFF_MAX),
       sessionTimeoutMs: parseDuration(config.KAFKA_SESSION_TIMEOUT),
+      deadLetters,
     },
     async (messages) => {
-      const tally = await processMessages(messages, processDeps);
+      const { tally, deadLetters: refused } = await processMessages(messages, processDeps);
       consumerLog.debug({ topic: messages[0]?.topic, partition: messages[0]?.partition, tally }, 'slice applied');
+      return { deadLetters: refused };
     },
-    deadLetters,
     consumerLog,
+    clock,
   );
-  const indexer = new DeadLetterIndexer(
+  const indexer = new PartitionRunner(
     kafka,
     {
+      name: 'dlq-index',
       groupId: `${config.KAFKA_GROUP_ID}.dlq-index`,
-      topic: config.TOPIC_DLQ,
+      topics: [config.TOPIC_DLQ],
+      sliceSize: 100,
+      partitionsConsumedConcurrently: 1,
       backoffMaxMs: parseDuration(config.RETRY_BACKOFF_MAX),
       sessionTimeoutMs: parseDuration(config.KAFKA_SESSION_TIMEOUT),
+      maxWaitTimeInMs: 500,
+      deadLetters: null,
     },
-    deadLetterStore,
-    clock,
+    deadLetterIndexHandler(deadLetterStore, clock),
     logger.child({ component: 'dlq-index' }),
+    clock,
   );
   const queues = [queue];
   const offsets = new KafkaOffsets(kafka);
@@ -215,7 +226,8 @@ export async function createApp(
             queueRedis.ping().then(() => true),
           ),
         ]);
-        return { mongodb, redis, kafka: consuming };
+        // A partition that has failed and been retried for a minute makes no progress: say so, whatever its cause.
+        return { mongodb, redis, kafka: consuming, partitionsProgressing: batchConsumer.stalled(STALLED_AFTER_MS).length === 0 };
       },
     },
     config.OPS_ROUTES_ENABLED
@@ -280,20 +292,20 @@ export async function createApp(
       sweeper.start();
       if (options.http ?? true) await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
     },
-    async stop() {
-      sweeper.stop();
-      await http.close();
-      if (consuming) await batchConsumer.stop();
+    stop: once(async () => {
+      await runEveryStep([
+        ['sweeper', () => sweeper.stop()],
+        ['http', () => http.close()],
+        ['consumer', () => batchConsumer.stop()],
+        ['dead-letter indexer', () => indexer.stop()],
+        ['timer worker', () => worker?.close()],
+        ['offsets', () => offsets.close()],
+        ['producer', () => producer.disconnect()],
+        ['queue', () => queue.close()],
+        ['redis', () => [queueRedis, workerRedis, leaseRedis].forEach((client) => client.disconnect())],
+        ['mongodb', () => connection.close()],
+      ]);
       consuming = false;
-      await indexer.stop();
-      await worker?.close();
-      await offsets.close();
-      await producer.disconnect();
-      await queue.close();
-      queueRedis.disconnect();
-      workerRedis.disconnect();
-      leaseRedis.disconnect();
-      await connection.close();
-    },
+    }),
   };
 }

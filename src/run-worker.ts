@@ -17,7 +17,14 @@ export async function runWorker(config: Readonly<Config>, logger: Logger): Promi
   logger.info({ brokers: config.KAFKA_BROKERS, mongodb: redactUrl(config.MONGODB_URI), redis: redactUrl(config.REDIS_URL) }, 'starting');
   const metrics = new PrometheusMetrics({ eventTypes, logger: logger.child({ component: 'metrics' }) });
   const app = await createApp(config, logger, Date.now, metrics);
-  await app.start();
+  try {
+    await app.start();
+  } catch (error) {
+    // A start that failed half-way (the HTTP port taken, say) must not leave the consumer and timers running.
+    logger.error({ err: error }, 'start-up failed; stopping what had started');
+    await app.stop().catch((stopError: unknown) => logger.error({ err: stopError }, 'stopping after a failed start-up failed'));
+    throw error;
+  }
   logger.info({ port: config.HTTP_PORT }, 'worker running');
 
   return await new Promise<number>((resolve) => {

@@ -1,6 +1,6 @@
 import type { Outcome } from '../domain';
 import { AppError } from '../errors';
-import type { DeadLetter, DeadLetterSink } from '../kafka/dead-letters';
+import type { DeadLetter } from '../kafka/dead-letters';
 import type { Metrics } from '../metrics/metrics';
 import { applyCommands, type ApplyDeps, type Delivery } from './apply-commands';
 import { decodeMessage, type DecoderOptions } from './decode-message';
@@ -8,17 +8,20 @@ import { deliveryRef, type InboundMessage } from './inbound-message';
 
 export interface ProcessDeps extends ApplyDeps {
   readonly decoder: DecoderOptions;
-  readonly deadLetters: DeadLetterSink;
   readonly metrics: Metrics;
 }
 
 export type Tally = Record<Outcome | 'dead-lettered', number>;
 
 /**
- * One slice of a partition: decode, apply, dead-letter what is bad. When it returns, every message's
- * outcome is durable and the caller may commit past the last one; when it throws, nothing may be committed.
+ * One slice of a partition: decode, apply, and say what is bad. When it returns, every applied message's outcome is
+ * durable; the runner dead-letters the refused ones, then commits past the slice. When it throws, nothing may be
+ * committed. It never produces to Kafka itself.
  */
-export async function processMessages(messages: readonly InboundMessage[], deps: ProcessDeps): Promise<Tally> {
+export async function processMessages(
+  messages: readonly InboundMessage[],
+  deps: ProcessDeps,
+): Promise<{ tally: Tally; deadLetters: readonly DeadLetter[] }> {
   const now = deps.clock();
   const byRef = new Map<string, { message: InboundMessage; type: string }>();
   const deliveries: Delivery[] = [];
@@ -45,7 +48,6 @@ export async function processMessages(messages: readonly InboundMessage[], deps:
     tally[decision.outcome]++;
     deps.metrics.eventConsumed(source.message.topic, source.type, decision.outcome);
   }
-  await deps.deadLetters.send(letters);
   tally['dead-lettered'] = letters.length;
   const done = deps.clock();
   for (const { message, type } of letters) deps.metrics.eventConsumed(message.topic, type, 'dead-lettered');
@@ -53,5 +55,5 @@ export async function processMessages(messages: readonly InboundMessage[], deps:
     const produced = Number(message.timestamp);
     if (Number.isFinite(produced) && produced > 0) deps.metrics.eventLatency(message.topic, Math.max(0, done - produced) / 1000);
   }
-  return tally;
+  return { tally, deadLetters: letters.map(({ message, error }) => ({ message, error })) };
 }
