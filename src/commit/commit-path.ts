@@ -73,6 +73,11 @@ export class CommitPath {
     return { stored: stored.get(subscriptionId) ?? null, owed: owed.get(subscriptionId) ?? null };
   }
 
+  /** Which of these audit record ids are stored (an applied event's record id is deterministic: see applyCommands). */
+  async recorded(auditIds: readonly string[]): Promise<Set<string>> {
+    return auditIds.length === 0 ? new Set() : await this.audit.existing(auditIds);
+  }
+
   /** Commits the batch; returns the subscriptions whose write lost a race (nothing of theirs was carried out). */
   async commit(batch: CommitBatch): Promise<Set<string>> {
     const { writes } = batch;

@@ -31,10 +31,12 @@ export function decide(current: Subscription | null, command: Command, policy: P
   const base =
     current ?? newSubscription({ subscriptionId: command.subscriptionId, customerId: command.customerId, tenantId: command.tenantId }, now);
   const isNew = current === null;
+  // A command that changes nothing never creates a subscription: a forged no-op from another tenant, arriving first,
+  // must not claim the id for that tenant (issue 11, "tenant squatting").
   const skip = (outcome: Outcome, reason: string): Decision => ({
     outcome,
-    state: base,
-    changed: isNew,
+    state: current,
+    changed: false,
     effects: [],
     audit: auditRecord(command, now, outcome, reason, current, base),
   });
@@ -55,6 +57,7 @@ export function decide(current: Subscription | null, command: Command, policy: P
   }
 
   const { state, effects, changes } = apply(base, command, policy, now);
+  if (isNew && changes.length === 0) return skip('ignored', 'no-change: an event that changes nothing creates no subscription');
   const remembered: Subscription = {
     ...state,
     entryClocks:
@@ -73,6 +76,20 @@ export function decide(current: Subscription | null, command: Command, policy: P
     changed: true,
     effects,
     audit: auditRecord(command, now, 'applied', changes.length === 0 ? 'no-change' : changes.join('; '), current, remembered),
+  };
+}
+
+/**
+ * A command the store records as applied before, though it has left the dedupe window (a late resend): a duplicate,
+ * recorded as one, whatever arrived in between.
+ */
+export function alreadyApplied(current: Subscription, command: Command, now: Millis): Decision {
+  return {
+    outcome: 'duplicate',
+    state: current,
+    changed: false,
+    effects: [],
+    audit: auditRecord(command, now, 'duplicate', 'event already applied (found in the audit trail)', current, current),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { CommitPath, Owed } from '../commit/commit-path';
-import { decide, type Command, type Decision, type Policy, type Subscription } from '../domain';
+import { alreadyApplied, decide, type Command, type Decision, type Policy, type Subscription } from '../domain';
 import { AppError } from '../errors';
 import type { AuditDocument } from '../storage/audit.repository';
 import { stableId } from '../storage/ids';
@@ -29,13 +29,28 @@ export interface ApplyDeps {
   readonly maxConflictRetries?: number;
 }
 
+/** An applied event's audit record id: one per event, whatever the delivery, so it also says "applied before". */
+function appliedAuditId(command: Command): string {
+  return stableId('audit', command.subscriptionId, command.eventId, 'applied');
+}
+
 function auditId(decided: Decided): string {
   const { command } = decided.delivery;
   const { outcome } = decided.decision;
-  // An applied event is applied once, whatever the delivery; any other decision is recorded per delivery.
+  // Any decision other than an application is recorded per delivery: a resend shows in the trail.
   return outcome === 'applied'
-    ? stableId('audit', command.subscriptionId, command.eventId, outcome)
+    ? appliedAuditId(command)
     : stableId('audit', command.subscriptionId, command.eventId, outcome, decided.delivery.deliveryRef);
+}
+
+/**
+ * Events that may have been applied before and left the subscription's dedupe window since (a late resend): only for
+ * subscriptions whose window is full, so the audit trail is asked only when the state alone cannot tell.
+ */
+function lateCandidates(deliveries: readonly Delivery[], stored: Stored | undefined, policy: Policy): string[] {
+  const recent = stored?.state.recentEventIds;
+  if (recent === undefined || recent.length < policy.dedupeWindow) return [];
+  return deliveries.filter((delivery) => !recent.includes(delivery.command.eventId)).map((delivery) => appliedAuditId(delivery.command));
 }
 
 interface Folded {
@@ -57,6 +72,8 @@ export function fold(
   owed: Owed | undefined,
   policy: Policy,
   now: number,
+  /** Applied-audit ids of this slice's late candidates that the trail holds: those events are duplicates. */
+  appliedBefore: ReadonlySet<string> = new Set(),
 ): Folded {
   let state: Subscription | null = stored?.state ?? null;
   let changed = false;
@@ -64,7 +81,10 @@ export function fold(
   const effects: OutboxEntry[] = [];
   const decided: Decided[] = [];
   for (const delivery of deliveries) {
-    const decision = decide(state, delivery.command, policy, now);
+    const decision =
+      state !== null && appliedBefore.has(appliedAuditId(delivery.command))
+        ? alreadyApplied(state, delivery.command, now)
+        : decide(state, delivery.command, policy, now);
     decided.push({ delivery, decision });
     if (decision.state !== null) state = decision.state;
     changed ||= decision.changed;
@@ -99,7 +119,12 @@ export async function applyCommands(deliveries: readonly Delivery[], deps: Apply
     const conflicts = await deps.locks.withLocks(pending.keys(), async () => {
       const now = deps.clock();
       const { stored, owed } = await deps.commits.load([...pending.keys()]);
-      const folded = new Map([...pending].map(([id, items]) => [id, fold(items, stored.get(id), owed.get(id), deps.policy, now)]));
+      const appliedBefore = await deps.commits.recorded(
+        [...pending].flatMap(([id, items]) => lateCandidates(items, stored.get(id), deps.policy)),
+      );
+      const folded = new Map(
+        [...pending].map(([id, items]) => [id, fold(items, stored.get(id), owed.get(id), deps.policy, now, appliedBefore)]),
+      );
       const all = [...folded.values()];
       const lost = await deps.commits.commit({
         writes: all.flatMap((item) => (item.write === null ? [] : [item.write])),

@@ -1,6 +1,7 @@
 import type { Collection, Connection } from 'mongoose';
 
 import type { AuditRecord } from '../domain';
+import { stableId } from './ids';
 import { ensureIndexes } from './indexes';
 
 export interface AuditDocument extends AuditRecord {
@@ -8,6 +9,25 @@ export interface AuditDocument extends AuditRecord {
 }
 
 export const AUDIT = 'audit_records';
+
+/** The id prefix of an "applied" record that found its event's record already there (see `append`). */
+const AGAIN = 'again.';
+
+/** The positions of an unordered insert's duplicate-key failures; rethrows any other failure. */
+function duplicateIndexes(error: unknown): number[] {
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors === undefined ? [] : [writeErrors]) as {
+    code?: number;
+    index?: number;
+    err?: { code?: number; index?: number };
+  }[];
+  const codeOf = (entry: (typeof list)[number]) => entry.code ?? entry.err?.code;
+  if (list.length === 0 || list.some((entry) => codeOf(entry) !== 11000)) throw error;
+  return list.flatMap((entry) => {
+    const index = entry.index ?? entry.err?.index;
+    return index === undefined ? [] : [index];
+  });
+}
 
 /** The append-only audit trail. Ids are deterministic, so writing a record twice keeps one. */
 export class AuditRepository {
@@ -21,15 +41,38 @@ export class AuditRepository {
     await ensureIndexes(this.collection, [{ key: { subscriptionId: 1, recordedAt: 1 } }, { key: { eventId: 1 } }]);
   }
 
+  /**
+   * Inserts the records; one already stored is kept as it is (a commit carried out again after a crash repeats its
+   * records exactly). An "applied" record whose id is taken by a different one would be an event applied a second
+   * time: it is stored under an id of its own, marked, so the trail shows it instead of swallowing it.
+   */
   async append(records: readonly AuditDocument[]): Promise<void> {
     if (records.length === 0) return;
     try {
       await this.collection.insertMany([...records], { ordered: false });
     } catch (error) {
-      const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-      const list = Array.isArray(writeErrors) ? (writeErrors as { code?: number }[]) : [];
-      if (list.length === 0 || list.some((entry) => entry.code !== 11000)) throw error;
+      const taken = duplicateIndexes(error).flatMap((index) => records[index] ?? []);
+      const again = await this.secondApplications(taken);
+      if (again.length > 0) await this.append(again);
     }
+  }
+
+  private async secondApplications(records: readonly AuditDocument[]): Promise<AuditDocument[]> {
+    const applied = records.filter((record) => record.outcome === 'applied' && !record._id.startsWith(AGAIN));
+    const stored = await Promise.all(
+      applied.map((record) => this.collection.findOne({ _id: record._id }, { projection: { recordedAt: 1 } })),
+    );
+    return applied.flatMap((record, index) =>
+      stored[index] === null || stored[index]?.recordedAt === record.recordedAt
+        ? []
+        : [{ ...record, _id: `${AGAIN}${stableId(record._id, record.recordedAt)}`, reason: `applied again: ${record.reason}` }],
+    );
+  }
+
+  /** Which of these record ids are stored: exact-`{_id}` reads, which both MongoDB and (patched) FerretDB serve from the `_id` index. */
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    const found = await Promise.all(ids.map((_id) => this.collection.findOne({ _id }, { projection: { _id: 1 } })));
+    return new Set(found.flatMap((doc) => (doc === null ? [] : [doc._id])));
   }
 
   /** The newest `limit` records of a subscription, oldest first: what an operator looking at it now wants to read. */

@@ -110,7 +110,7 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
     expect(admin.body).toMatchObject({ allowed: true, status: 'cancelled' });
   });
 
-  it('a fraud signal below the threshold is audited and changes nothing', async () => {
+  it('a fraud signal below the threshold is audited and changes nothing: not even a subscription is created', async () => {
     const ids = newIds('lowfraud');
     const event = fraudDetected(ids, 'case-low', 0.5);
     await h.produce(h.topics.fraud, [event]);
@@ -119,7 +119,7 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
       outcome: 'ignored',
       reason: expect.stringContaining('below-fraud-threshold') as unknown,
     });
-    expect(await statusOf(ids)).toBe('active');
+    expect(await h.app.subscriptions.get(ids.subscriptionId)).toBeNull();
   });
 
   it('duplicates and stale events change nothing, and each decision is audited', async () => {

@@ -2,6 +2,7 @@ import {
   accessLevelOf,
   claimDeletion,
   completeDeletion,
+  alreadyApplied,
   decide,
   type Command,
   type Decision,
@@ -793,11 +794,24 @@ describe('decide: an unseen subscription', () => {
     expect(Object.keys(stateOf(decision)).sort()).toEqual(Object.keys(aSubscription()).sort());
   });
 
-  it('is created even when its first event is ignored, and must be written', () => {
+  it('is not created when its first event is ignored: nothing is written', () => {
     const decision = decide(null, fraudDetected({ score: 0.1, occurredAt: NOW }), policy, NOW);
 
-    expect(decision).toMatchObject({ outcome: 'ignored', changed: true, effects: [] });
-    expect(stateOf(decision)).toMatchObject({ status: 'active', holds: [], recentEventIds: [], createdAt: NOW });
+    expect(decision).toMatchObject({ outcome: 'ignored', changed: false, effects: [], state: null });
+  });
+
+  it('is not created by a first event that changes nothing, so a forged no-op cannot claim it for another tenant', () => {
+    const decision = decide(null, invoiceSettled({ invoiceId: 'never-overdue', occurredAt: NOW }), policy, NOW);
+
+    expect(decision).toMatchObject({ outcome: 'ignored', changed: false, effects: [], state: null });
+    expect(decision.audit.reason).toMatch(/^no-change/);
+  });
+
+  it('treats a command the audit trail shows as applied as a duplicate, whatever the window says', () => {
+    const command = invoiceOverdue({ occurredAt: NOW });
+    const decision = alreadyApplied(active, command, NOW);
+
+    expect(decision).toMatchObject({ outcome: 'duplicate', changed: false, effects: [], state: active });
   });
 });
 
