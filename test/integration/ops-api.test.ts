@@ -2,7 +2,7 @@ import { newSubscription, type Subscription } from '../../src/domain';
 import type { subscriptionView } from '../../src/http/subscription-view';
 import { deletionJobId } from '../../src/queue/timer-jobs';
 import { apiClient, type Call, type Problem } from '../support/api-client';
-import { newIds, paymentOverdue, paymentSettled, suspendRequested, type Ids } from '../support/events';
+import { newIds, paymentOverdue, resumeRequested, suspendRequested, type Ids } from '../support/events';
 import { ACCESS_TOKEN, ADMIN_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
 
 type SubscriptionView = ReturnType<typeof subscriptionView>;
@@ -73,8 +73,10 @@ describe('operator API', () => {
     await settled(ids, 'suspended');
   };
   const active = async (ids: Ids) => {
-    // A settlement of an unseen subscription creates it, active.
-    await h.produce(h.topics.payments, [paymentSettled(ids, 'inv-0')]);
+    // An event that changes nothing creates no subscription: a customer's suspension and resumption make an active one.
+    await h.produce(h.topics.customer, [suspendRequested(ids)]);
+    await settled(ids, 'suspended');
+    await h.produce(h.topics.customer, [resumeRequested(ids)]);
     await settled(ids, 'active');
   };
   /** Stores a subscription as given: for states events cannot reach quickly (deleted, due in 90 days). */
@@ -340,7 +342,8 @@ describe('operator API', () => {
 
       const { audit } = (await timeline(ids)).body;
       expect(audit.map((record) => [record.type, record.actor.kind, record.actor.id, record.note ?? null])).toEqual([
-        ['invoice-settled', 'system', expect.any(String), null],
+        ['suspend-requested', 'system', expect.any(String), null],
+        ['resume-requested', 'system', expect.any(String), null],
         ['suspend-requested', 'operator', 'dave@ops.example', 'customer phoned'],
         ['resume-requested', 'operator', 'dave@ops.example', 'customer paid by phone'],
         ['cancel-requested', 'operator', 'dave@ops.example', 'contract ended'],
