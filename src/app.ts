@@ -122,7 +122,10 @@ export async function createApp(
   const publisher = new LifecyclePublisher(producer, config.TOPIC_LIFECYCLE);
   const timers = new TimerQueue(queue, clock);
   const dispatcher = new EffectDispatcher(subscriptions, audit, timers, publisher);
-  const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock, 2 * config.MAX_MESSAGE_BYTES);
+  const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock, {
+    maxBatchBytes: 2 * config.MAX_MESSAGE_BYTES,
+    maxRecordBytes: 4 * config.MAX_MESSAGE_BYTES,
+  });
   // One lock table for every writer in this process: the consumer, operators' commands, timer jobs and the sweeper;
   // each holder also takes the subscriptions' leases in Redis, which other processes writing this database respect.
   const leaseRedis = connectLeaseRedis(config.REDIS_URL, logger);

@@ -3,14 +3,8 @@ import { isUtf8 } from 'node:buffer';
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 
 import type { Logger } from '../logging/logger';
-import {
-  DLQ_HEADER_PREFIX,
-  REPLAY_HEADERS,
-  type DeadLetterHeader,
-  type DeadLetterStore,
-  type NewDeadLetter,
-} from '../ops/dead-letter-store';
-import { DLQ_HEADERS } from './dead-letters';
+import { isOwnHeader, REPLAY_HEADERS, type DeadLetterHeader, type DeadLetterStore, type NewDeadLetter } from '../ops/dead-letter-store';
+import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from './dead-letters';
 import { groupConsumer } from './kafka-client';
 
 export interface DeadLetterIndexerOptions {
@@ -44,7 +38,7 @@ export function readDeadLetter(partition: number, message: KafkaMessage): NewDea
   const headers = message.headers ?? {};
   const original: DeadLetterHeader[] = [];
   for (const [name, raw] of Object.entries(headers)) {
-    if (name.startsWith(DLQ_HEADER_PREFIX)) continue;
+    if (isOwnHeader(name)) continue;
     for (const value of values(raw)) {
       original.push(
         isUtf8(value)
@@ -55,6 +49,8 @@ export function readDeadLetter(partition: number, message: KafkaMessage): NewDea
   }
   const sourcePartition = digits(headers, DLQ_HEADERS.partition);
   const failedAt = Date.parse(text(headers, DLQ_HEADERS.failedAt) ?? '');
+  const truncated = text(headers, DLQ_TRUNCATION_HEADERS.truncated);
+  const originalBytes = digits(headers, DLQ_TRUNCATION_HEADERS.valueBytes);
   return {
     dlqPartition: partition,
     dlqOffset: message.offset,
@@ -68,6 +64,14 @@ export function readDeadLetter(partition: number, message: KafkaMessage): NewDea
     value: message.value ?? null,
     headers: original,
     replayOf: text(headers, REPLAY_HEADERS.replayOf),
+    truncated:
+      truncated === null
+        ? null
+        : {
+            parts: truncated,
+            valueBytes: originalBytes === null ? null : Number(originalBytes),
+            valueSha256: text(headers, DLQ_TRUNCATION_HEADERS.valueSha256),
+          },
   };
 }
 

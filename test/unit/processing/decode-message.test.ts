@@ -122,6 +122,36 @@ describe('decodeMessage', () => {
   });
 });
 
+describe('decodeMessage of bytes that are not UTF-8', () => {
+  const bytes = (text: string, invalid: number) => {
+    const [before, after] = text.split('@@');
+    return Buffer.concat([Buffer.from(before ?? ''), Buffer.from([invalid]), Buffer.from(after ?? '')]);
+  };
+  const raw = (value: Buffer, key: Buffer | null = Buffer.from('sub-1')): InboundMessage => ({
+    ...message(null),
+    value,
+    key,
+  });
+
+  it.each([0xff, 0xfe, 0xc3, 0x80])('dead-letters a value with the byte %i as INVALID_ENCODING, not as a lossy id', (invalid) => {
+    const value = bytes(JSON.stringify(envelope({ eventId: 'ev-@@' })), invalid);
+    const decoded = decodeMessage(raw(value), options, NOW);
+    expect(decoded.ok ? 'ok' : decoded.error.code).toBe('INVALID_ENCODING');
+    if (!decoded.ok) expect(decoded.error.message).toMatch(/value is not valid UTF-8/);
+  });
+
+  it('dead-letters a key that is not UTF-8 as INVALID_ENCODING', () => {
+    const decoded = decodeMessage(raw(Buffer.from(JSON.stringify(envelope())), bytes('sub-1@@', 0xff)), options, NOW);
+    expect(decoded.ok ? 'ok' : decoded.error.code).toBe('INVALID_ENCODING');
+    if (!decoded.ok) expect(decoded.error.message).toMatch(/key is not valid UTF-8/);
+  });
+
+  it('accepts multi-byte UTF-8 and keeps a byte-order mark in the key (so it is not the subscriptionId)', () => {
+    expect(codeOf(envelope({ data: { invoiceId: 'facture-é東', amountDue: 1, currency: 'EUR', daysOverdue: 1 } }))).toBe('ok');
+    expect(codeOf(envelope(), '\ufeffsub-1')).toBe('KEY_MISMATCH');
+  });
+});
+
 describe('decodeMessage against injection', () => {
   it.each([
     [
