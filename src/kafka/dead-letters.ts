@@ -38,8 +38,9 @@ const MAX_REASON_CHARS = 2_000;
 const MAX_KEY_BYTES = 1_024;
 /** An inbound message's own headers, all together, beyond which they are dropped rather than copied. */
 const MAX_INBOUND_HEADER_BYTES = 64 * 1_024;
-/** Room for our headers, the key and Kafka's record and batch framing. */
-const FRAMING_BYTES = 128 * 1_024;
+/** Kafka's batch and record framing (varint lengths, per-header overhead) and the truncation headers, with room to spare. */
+const FRAMING_BYTES = 1_024;
+const PER_HEADER_BYTES = 16;
 
 export interface DeadLetterSinkLimits {
   /** Bytes of values per send: large letters of one key share a partition batch, which the topic caps. */
@@ -58,7 +59,7 @@ function headerBytes(headers: InboundMessage['headers']): number {
   let bytes = 0;
   for (const [name, raw] of Object.entries(headers)) {
     for (const value of raw === undefined ? [] : Array.isArray(raw) ? raw : [raw])
-      bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+      bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + PER_HEADER_BYTES;
   }
   return bytes;
 }
@@ -75,14 +76,24 @@ export function deadLetterRecord({ message, error }: DeadLetter, failedAt: strin
   for (const [name, value] of Object.entries(message.headers)) {
     if (value !== undefined && !name.toLowerCase().startsWith(DLQ_PREFIX)) inbound[name] = value;
   }
-  const keepHeaders = headerBytes(inbound) <= MAX_INBOUND_HEADER_BYTES;
+  const keepHeaders = headerBytes(inbound) <= Math.min(MAX_INBOUND_HEADER_BYTES, maxRecordBytes / 4);
   if (!keepHeaders) cut.push('headers');
   let { key, value } = message;
   if (key !== null && key.length > MAX_KEY_BYTES) {
     key = key.subarray(0, MAX_KEY_BYTES);
     cut.push('key');
   }
-  const maxValueBytes = Math.max(0, maxRecordBytes - FRAMING_BYTES - MAX_INBOUND_HEADER_BYTES);
+  const reason = error.message.length > MAX_REASON_CHARS ? `${error.message.slice(0, MAX_REASON_CHARS)}…` : error.message;
+  const ours = {
+    [DLQ_HEADERS.topic]: message.topic,
+    [DLQ_HEADERS.partition]: String(message.partition),
+    [DLQ_HEADERS.offset]: message.offset,
+    [DLQ_HEADERS.code]: error.code,
+    [DLQ_HEADERS.reason]: reason,
+    [DLQ_HEADERS.failedAt]: failedAt,
+  };
+  const fixedBytes = (key?.length ?? 0) + (keepHeaders ? headerBytes(inbound) : 0) + headerBytes(ours) + FRAMING_BYTES;
+  const maxValueBytes = Math.max(0, maxRecordBytes - fixedBytes);
   const original = value;
   if (value !== null && value.length > maxValueBytes) {
     value = value.subarray(0, maxValueBytes);
@@ -100,18 +111,12 @@ export function deadLetterRecord({ message, error }: DeadLetter, failedAt: strin
                 [DLQ_TRUNCATION_HEADERS.valueSha256]: createHash('sha256').update(original).digest('hex'),
               }),
         };
-  const reason = error.message.length > MAX_REASON_CHARS ? `${error.message.slice(0, MAX_REASON_CHARS)}…` : error.message;
   return {
     key,
     value,
     headers: {
       ...(keepHeaders ? inbound : {}),
-      [DLQ_HEADERS.topic]: message.topic,
-      [DLQ_HEADERS.partition]: String(message.partition),
-      [DLQ_HEADERS.offset]: message.offset,
-      [DLQ_HEADERS.code]: error.code,
-      [DLQ_HEADERS.reason]: reason,
-      [DLQ_HEADERS.failedAt]: failedAt,
+      ...ours,
       ...truncation,
     },
   };

@@ -66,7 +66,7 @@ describe('deadLetterRecord', () => {
       FAILED_AT,
       MAX_RECORD,
     );
-    expect(recordBytes(record)).toBeLessThan(MAX_RECORD - 64 * 1_024);
+    expect(recordBytes(record)).toBeLessThan(MAX_RECORD - 512);
     expect(value.subarray(0, record.value?.length).equals(record.value ?? Buffer.alloc(0))).toBe(true);
     expect(record.headers[DLQ_TRUNCATION_HEADERS.truncated]).toBe('value');
     expect(record.headers[DLQ_TRUNCATION_HEADERS.valueBytes]).toBe('4194200');
@@ -79,7 +79,7 @@ describe('deadLetterRecord', () => {
       {
         message: inbound({
           key: Buffer.alloc(900_000, 'k'),
-          value: Buffer.alloc(4_100_000, 'v'),
+          value: Buffer.alloc(4_194_000, 'v'),
           headers: { a: Buffer.alloc(500_000, 'a'), b: 'b'.repeat(500_000) },
         }),
         error: new AppError('PROCESSING_FAILED', 'r'.repeat(1_000_000)),
@@ -87,8 +87,18 @@ describe('deadLetterRecord', () => {
       FAILED_AT,
       MAX_RECORD,
     );
-    expect(recordBytes(record)).toBeLessThan(MAX_RECORD - 64 * 1_024);
+    expect(recordBytes(record)).toBeLessThan(MAX_RECORD - 512);
     expect(record.headers[DLQ_TRUNCATION_HEADERS.truncated]).toBe('headers,key,value');
     expect(record.headers.a).toBeUndefined();
+  });
+
+  it('fits a small dead-letter topic too (MAX_MESSAGE_BYTES of 4 KiB: a 16 KiB topic)', () => {
+    const record = deadLetterRecord(
+      { message: inbound({ value: Buffer.alloc(600_000, 'v') }), error: new AppError('MESSAGE_TOO_LARGE', 'é'.repeat(5_000)) },
+      FAILED_AT,
+      16_384,
+    );
+    expect(recordBytes(record)).toBeLessThan(16_384 - 512);
+    expect(record.value?.length).toBeGreaterThan(8_000);
   });
 });
