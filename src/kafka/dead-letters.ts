@@ -31,6 +31,14 @@ export const DLQ_TRUNCATION_HEADERS = {
   valueSha256: 'dlq.value.sha256',
 } as const;
 
+/**
+ * On a replayed message: which letter it replays and who replayed it (the worker records the operator in the audit
+ * trail). Not `dlq.*`: the sink drops inbound `dlq.*` headers, and these must survive a replay that fails again.
+ * Anyone who may produce to an inbound topic can write them; the index keeps a `replay.of` only if that letter exists
+ * with the same key.
+ */
+export const REPLAY_HEADERS = { replayOf: 'replay.of', replayedBy: 'replay.actor' } as const;
+
 const DLQ_PREFIX = 'dlq.';
 /** Longer reasons are cut: they are for reading, and a hostile value must not grow the letter through its reason. */
 const MAX_REASON_CHARS = 2_000;

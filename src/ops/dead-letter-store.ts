@@ -1,6 +1,7 @@
 import type { Producer } from 'kafkajs';
 import type { Collection, Connection, mongo } from 'mongoose';
 
+import { REPLAY_HEADERS } from '../kafka/dead-letters';
 import { ensureIndexes } from '../storage/indexes';
 import { checkCorrection } from './replay-correction';
 
@@ -11,13 +12,7 @@ export const VALUE_PREVIEW_BYTES = 2_048;
 export const MAX_KEPT_VALUE_BYTES = 8 * 1024 * 1024;
 /** Headers named so are the dead-letter topic's own, written only by the sink; they are not part of the original message. */
 export const DLQ_HEADER_PREFIX = 'dlq.';
-/**
- * On a replayed message: which letter it replays and who replayed it (the worker records the operator in the audit
- * trail). Not `dlq.*`: the sink drops inbound `dlq.*` headers, and these must survive a replay that fails again.
- * Anyone who may produce to an inbound topic can write them; the index keeps a `replay.of` only if that letter exists
- * with the same key.
- */
-export const REPLAY_HEADERS = { replayOf: 'replay.of', replayedBy: 'replay.actor' } as const;
+export { REPLAY_HEADERS };
 const REPLAY_HEADER_PREFIX = 'replay.';
 
 /** Whether a header is ours (the sink's or the replay's) rather than one of the original message's. */
