@@ -124,7 +124,10 @@ export async function createApp(
   });
   await producer.connect();
 
-  const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock, 2 * config.MAX_MESSAGE_BYTES);
+  const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock, {
+    maxBatchBytes: 2 * config.MAX_MESSAGE_BYTES,
+    maxRecordBytes: 4 * config.MAX_MESSAGE_BYTES,
+  });
   // One lock table for every writer in this process: the consumer, operators' commands, timer jobs and the sweeper;
   // each holder also takes the subscriptions' leases in Redis, which other processes writing this database respect.
   const leaseRedis = connectLeaseRedis(config.REDIS_URL, logger);

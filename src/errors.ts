@@ -3,6 +3,8 @@ export const ERROR_CODES = {
   // Bad input: dead-lettered at once, never retried.
   MISSING_VALUE: false,
   MESSAGE_TOO_LARGE: false,
+  // A value or key that is not valid UTF-8: decoding it lossily would make distinct ids equal (U+FFFD).
+  INVALID_ENCODING: false,
   INVALID_JSON: false,
   SCHEMA_VIOLATION: false,
   UNKNOWN_EVENT_TYPE: false,

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 
+import { NO_UNSAFE_CHARACTERS } from '../control-characters';
 import { ID_PATTERN } from '../contract/envelope';
 import { parseDuration } from '../domain';
 
@@ -40,9 +41,8 @@ export function resolveWhen(value: When, now: number): number {
 
 /** Free text an operator gives (a reason, a name): recorded in the audit trail, so bounded and printable, as the HTTP API wants it. */
 export function operatorText(text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  if (!/\S/.test(text) || text.length > 500 || /[\u0000-\u001f\u007f-\u009f]/.test(text)) {
-    throw new InvalidArgumentError('must be 1 to 500 characters, not blank, without control characters');
+  if (!/\S/.test(text) || text.length > 500 || !NO_UNSAFE_CHARACTERS.test(text)) {
+    throw new InvalidArgumentError('must be 1 to 500 characters, not blank, without control or bidirectional-formatting characters');
   }
   return text;
 }

@@ -5,7 +5,7 @@ import { Command as CommandClass, InvalidArgumentError, Option, type Command } f
 import { DEAD_LETTER_ID, DeadLetterStore, replayDeadLetters, type DeadLetterFilter, type DeadLetterView } from '../ops/dead-letter-store';
 import { operatorText, wholeNumber } from './arguments';
 import type { Cli, CommandContext } from './context';
-import { CliError } from './exit-codes';
+import { CliError, EXIT } from './exit-codes';
 import { table } from './output';
 
 interface FilterOptions {
@@ -48,7 +48,7 @@ function filterOf(options: FilterOptions & { status?: 'pending' | 'replayed'; id
 /** The listing leaves out whole values (up to 8 MiB each) unless asked: the preview is what a reader needs. */
 function listed(letter: DeadLetterView, withValues: boolean) {
   if (withValues) return letter;
-  const { value: _value, correctedValue: _correctedValue, ...rest } = letter;
+  const { value: _value, correctedValue: _correctedValue, corrections: _corrections, ...rest } = letter;
   return rest;
 }
 
@@ -155,11 +155,13 @@ async function replay(context: CommandContext, options: ReplayOptions): Promise<
       },
     },
   );
-  shown.finish(`${result.replayed} replayed, ${result.skipped} skipped`);
+  shown.finish(`${result.replayed} replayed, ${result.skipped} skipped, ${result.failed.length} failed`);
   context.output.result({ ...result, actor }, () => [
-    `replayed ${result.replayed}, skipped ${result.skipped}${result.skipped > 0 && !force ? ' (already replayed ones are skipped unless --force; so are letters with no inbound source topic or no kept value)' : ''}`,
+    `replayed ${result.replayed}, skipped ${result.skipped}, failed ${result.failed.length}${result.skipped > 0 && !force ? ' (already replayed ones are skipped unless --force; so are letters with no inbound source topic or no kept value)' : ''}`,
+    ...result.failed.map((failure) => `failed ${failure.id}: ${failure.error}`),
   ]);
-  return 0;
+  // Letters the broker refused are not marked replayed: a script must see that not everything went.
+  return result.failed.length === 0 ? 0 : EXIT.failure;
 }
 
 function readValue(file: string): Buffer {

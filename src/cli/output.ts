@@ -1,3 +1,4 @@
+import { escapeControls, escapeJsonText } from '../control-characters';
 import { redactUrl } from '../logging/logger';
 import { progress, type Progress, type ProgressStream } from './progress';
 
@@ -19,15 +20,18 @@ export class Output {
     private readonly clock: () => number,
   ) {}
 
-  /** The result: `document` under --json, else the lines `human` gives (built only when shown). */
+  /**
+   * The result: `document` under --json, else the lines `human` gives (built only when shown). Either way no control
+   * or bidi character reaches the terminal raw: keys, reasons and refs come from Kafka and may carry ESC or U+202E.
+   */
   result(document: unknown, human: () => readonly string[]): void {
-    if (this.json) this.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
-    else for (const line of human()) this.stdout.write(`${line}\n`);
+    if (this.json) this.stdout.write(`${escapeJsonText(JSON.stringify(document, null, 2))}\n`);
+    else for (const line of human()) this.stdout.write(`${escapeControls(line)}\n`);
   }
 
   /** A remark on the way (which stack, what is being started): stderr, so it never mixes with the result. */
   note(line: string): void {
-    this.stderr.write(`${line}\n`);
+    this.stderr.write(`${escapeControls(line)}\n`);
   }
 
   progress(label: string): Progress {

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import { version } from '../../package.json';
 
+import { escapeControls, escapeJsonText } from '../control-characters';
 import { Cli, type CliIo } from './context';
 import { registerDeletions } from './deletions.command';
 import { registerDlq } from './dlq.command';
@@ -79,10 +80,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const kind = failureOf(error);
     const verbose = cli.current?.flags.verbose ?? argv.includes('--verbose');
     const message = redactText(error instanceof Error ? error.message : String(error));
-    io.stderr.write(`billing-enforcer: ${message}\n`);
+    io.stderr.write(`billing-enforcer: ${escapeControls(message)}\n`);
     if (verbose) {
       for (let cause: unknown = error; cause instanceof Error; cause = cause.cause)
-        io.stderr.write(`${redactText(cause.stack ?? cause.message)}\n`);
+        io.stderr.write(
+          `${redactText(cause.stack ?? cause.message)
+            .split('\n')
+            .map(escapeControls)
+            .join('\n')}\n`,
+        );
     } else if (kind === 'failure') {
       io.stderr.write('(run again with --verbose for the stack trace)\n');
     }
@@ -92,5 +98,5 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 }
 
 function writeJsonError(io: CliIo, kind: keyof typeof EXIT, message: string): void {
-  io.stdout.write(`${JSON.stringify({ error: { kind, exitCode: EXIT[kind], message } }, null, 2)}\n`);
+  io.stdout.write(`${escapeJsonText(JSON.stringify({ error: { kind, exitCode: EXIT[kind], message } }, null, 2))}\n`);
 }

@@ -14,7 +14,8 @@ interface StatusOptions {
   readonly audit: number;
 }
 
-const actorText = (actor: Actor): string => `${actor.kind}:${actor.id}`;
+const actorText = (actor: Actor): string =>
+  `${actor.kind}:${actor.id}${actor.replayedBy === undefined ? '' : ` (replayed by ${actor.replayedBy})`}`;
 
 function timerView(timer: ScheduledTimer) {
   return {

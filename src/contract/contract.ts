@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { consumers } from '../../consumers/routes';
-import { DLQ_HEADERS } from '../kafka/dead-letters';
+import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../kafka/dead-letters';
 import { ERROR_CODES } from '../errors';
 import { typedEnvelope } from './envelope';
 import { lifecycleEnvelopeSchema } from './lifecycle';
@@ -67,7 +67,8 @@ export function asyncApiDocument(): JsonSchema {
   operations['publish-lifecycle'] = { action: 'send', channel: { $ref: '#/channels/lifecycle' } };
   messages['dead-letter'] = {
     name: 'dead-letter',
-    description: 'The original key, value and headers of a message that could not be applied, plus headers saying why.',
+    description:
+      'The original key, value and headers of a message that could not be applied, plus headers saying why. Inbound dlq.* headers are dropped.',
     headers: {
       type: 'object',
       properties: {
@@ -83,6 +84,12 @@ export function asyncApiDocument(): JsonSchema {
         },
         [DLQ_HEADERS.reason]: { type: 'string' },
         [DLQ_HEADERS.failedAt]: { type: 'string', format: 'date-time' },
+        [DLQ_TRUNCATION_HEADERS.truncated]: {
+          type: 'string',
+          description: 'Only on a letter cut to fit the topic: what was cut (value, key, headers); the whole message is at dlq.source.*.',
+        },
+        [DLQ_TRUNCATION_HEADERS.valueBytes]: { type: 'string', description: 'The original value size in bytes, when cut.' },
+        [DLQ_TRUNCATION_HEADERS.valueSha256]: { type: 'string', description: 'SHA-256 (hex) of the original value, when cut.' },
       },
       required: Object.values(DLQ_HEADERS),
     },

@@ -4,6 +4,8 @@ import type { Millis } from './subscription';
 export interface Actor {
   readonly kind: 'system' | 'operator';
   readonly id: string;
+  /** The operator who replayed the event from the dead letters (its `replay.actor` header), when it was replayed. */
+  readonly replayedBy?: string;
 }
 
 /** What an inbound event or an operator asks of one subscription, already validated. */

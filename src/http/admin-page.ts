@@ -168,7 +168,7 @@ export function deletionChart(forecast: DeletionForecast): Html {
     class="chart"
     viewBox="0 0 ${width} ${height}"
     role="img"
-    aria-label="${`${number(total)} deletions due in the next ${forecast.days.length} days, per day`}"
+    aria-label="${`${number(total)} deletions due in the next ${forecast.windowDays} days, per day`}"
   >
     ${gridLines}
     <line class="base" x1="${left}" x2="${width - right}" y1="${top + plotHeight}" y2="${top + plotHeight}" />
@@ -262,9 +262,9 @@ function forecastCard(forecast: DeletionForecast | null): Html {
     </section>`;
   const sum = (days: number): number => forecast.days.slice(0, days).reduce((total, day) => total + day.count, 0);
   return html`<section class="card" id="forecast">
-    <h2>Deletions due per day · next ${forecast.days.length} days (UTC)</h2>
+    <h2>Deletions due per day · next ${forecast.windowDays} days (UTC)</h2>
     <div class="summary">
-      <div><b>${number(sum(forecast.days.length))}</b>next ${forecast.days.length} days</div>
+      <div><b>${number(sum(forecast.days.length))}</b>next ${forecast.windowDays} days</div>
       <div><b>${number(sum(7))}</b>next 7 days</div>
       <div><b>${number(sum(1))}</b>today</div>
       <div><b class="${forecast.overdue > 0 ? 'bad' : ''}">${number(forecast.overdue)}</b>overdue (legal hold, in progress or late)</div>

@@ -6,7 +6,7 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
-import { deletionForecast } from '../ops/deletion-forecast';
+import { deletionForecast, forecastWindowEnd } from '../ops/deletion-forecast';
 import { upcomingDeletions } from '../ops/upcoming-deletions';
 import { loginPage, opsPage } from './admin-page';
 import { cookieValue, issueSession, SESSION_COOKIE, SESSION_TTL_SECONDS, sessionCookie, sessionValid } from './admin-session';
@@ -160,7 +160,10 @@ export const adminRoutes: RouteModule = async (app: FastifyInstance, deps: HttpD
             attempt('subscriptions', () => deps.subscriptions.countByStatus()),
             attempt('forecast', () => deletionForecast(deps.subscriptions, now, FORECAST_DAYS)),
             attempt('soonest', async () => {
-              const page = await upcomingDeletions(deps.subscriptions, { dueBefore: now + FORECAST_DAYS * 86_400_000, limit: SOONEST });
+              const page = await upcomingDeletions(deps.subscriptions, {
+                dueBefore: forecastWindowEnd(now, FORECAST_DAYS),
+                limit: SOONEST,
+              });
               return page.items;
             }),
             attempt('dead-letters', () => deps.deadLetterCount()),

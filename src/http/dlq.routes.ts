@@ -69,8 +69,8 @@ const replayBody = z
 const replayRequest = z.object({ body: replayBody });
 
 /** The listing leaves the bytes out (a letter may hold megabytes); `GET /v1/dlq/{id}` has them. */
-function summary(letter: DeadLetterView): Omit<DeadLetterView, 'value' | 'correctedValue'> {
-  const { value: _value, correctedValue: _corrected, ...rest } = letter;
+function summary(letter: DeadLetterView): Omit<DeadLetterView, 'value' | 'correctedValue' | 'corrections'> {
+  const { value: _value, correctedValue: _corrected, corrections: _corrections, ...rest } = letter;
   return rest;
 }
 
@@ -141,12 +141,19 @@ export const dlqRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): vo
     }
     try {
       return await replayDeadLetters(
-        { store: deps.deadLetters, producer: deps.producer, clock: deps.apply.clock, sourceTopics: [...routes.keys()] },
+        {
+          store: deps.deadLetters,
+          producer: deps.producer,
+          clock: deps.apply.clock,
+          sourceTopics: [...routes.keys()],
+        },
         selection,
         actor,
         { force: force ?? false, ...(corrected === undefined ? {} : { value: corrected }) },
       );
     } catch (error) {
+      if (error instanceof ReplayRefusedError && error.kind === 'correction')
+        return await reply.code(422).send({ error: 'unprocessable', message: `body.value: ${error.message}` });
       if (error instanceof ReplayRefusedError) return badRequest(reply, [{ path: ['body'], message: error.message }]);
       throw error;
     }

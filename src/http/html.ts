@@ -1,3 +1,5 @@
+import { escapeControls } from '../control-characters';
+
 /** HTML that is already safe to send: made only by the `html` template tag, so every interpolated string is escaped. */
 export class Html {
   constructor(readonly text: string) {}
@@ -10,8 +12,9 @@ export type HtmlValue = Html | string | number | null | undefined | readonly Htm
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+/** Markup characters as entities, and control and bidi characters as visible `\uXXXX` (they could reorder the page). */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ENTITIES[char] ?? char);
+  return escapeControls(text).replace(/[&<>"']/g, (char) => ENTITIES[char] ?? char);
 }
 
 function render(value: HtmlValue): string {

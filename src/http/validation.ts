@@ -1,6 +1,8 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 
+import { NO_UNSAFE_CHARACTERS } from '../control-characters';
+
 import { problem } from './subscription.routes';
 
 /** A query parameter holding a whole number in [min, max], `fallback` when absent. */
@@ -9,16 +11,13 @@ export function wholeNumber(min: number, max: number, fallback: number) {
   return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message).default(fallback);
 }
 
-// eslint-disable-next-line no-control-regex
-const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
-
 /** Free text an operator gives (a reason, who they are): kept in the audit trail and shown back to other operators. */
 export const operatorText = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
   .min(1, 'must not be empty')
   .max(500, 'must be at most 500 characters')
   .regex(/\S/, 'must not be blank')
-  .regex(NO_CONTROL_CHARACTERS, 'must not contain control characters');
+  .regex(NO_UNSAFE_CHARACTERS, 'must not contain control or bidirectional-formatting characters');
 
 /** `Idempotency-Key`: like an eventId, 1 to 100 printable characters. */
 export const idempotencyHeaders = z.object({

@@ -2,14 +2,8 @@ import { isUtf8 } from 'node:buffer';
 
 import type { IHeaders } from 'kafkajs';
 
-import {
-  DLQ_HEADER_PREFIX,
-  REPLAY_HEADERS,
-  type DeadLetterHeader,
-  type DeadLetterStore,
-  type NewDeadLetter,
-} from '../ops/dead-letter-store';
-import { DLQ_HEADERS } from './dead-letters';
+import { isOwnHeader, REPLAY_HEADERS, type DeadLetterHeader, type DeadLetterStore, type NewDeadLetter } from '../ops/dead-letter-store';
+import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from './dead-letters';
 import type { InboundMessage } from '../processing/inbound-message';
 import type { SliceHandler } from './partition-runner';
 
@@ -34,7 +28,7 @@ export function readDeadLetter(partition: number, message: Pick<InboundMessage, 
   const { headers } = message;
   const original: DeadLetterHeader[] = [];
   for (const [name, raw] of Object.entries(headers)) {
-    if (name.startsWith(DLQ_HEADER_PREFIX)) continue;
+    if (isOwnHeader(name)) continue;
     for (const value of values(raw)) {
       original.push(
         isUtf8(value)
@@ -45,6 +39,8 @@ export function readDeadLetter(partition: number, message: Pick<InboundMessage, 
   }
   const sourcePartition = digits(headers, DLQ_HEADERS.partition);
   const failedAt = Date.parse(text(headers, DLQ_HEADERS.failedAt) ?? '');
+  const truncated = text(headers, DLQ_TRUNCATION_HEADERS.truncated);
+  const originalBytes = digits(headers, DLQ_TRUNCATION_HEADERS.valueBytes);
   return {
     dlqPartition: partition,
     dlqOffset: message.offset,
@@ -58,6 +54,14 @@ export function readDeadLetter(partition: number, message: Pick<InboundMessage, 
     value: message.value ?? null,
     headers: original,
     replayOf: text(headers, REPLAY_HEADERS.replayOf),
+    truncated:
+      truncated === null
+        ? null
+        : {
+            parts: truncated,
+            valueBytes: originalBytes === null ? null : Number(originalBytes),
+            valueSha256: text(headers, DLQ_TRUNCATION_HEADERS.valueSha256),
+          },
   };
 }
 

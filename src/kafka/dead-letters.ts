@@ -1,4 +1,6 @@
-import type { Producer } from 'kafkajs';
+import { createHash } from 'node:crypto';
+
+import type { IHeaders, Producer } from 'kafkajs';
 
 import type { AppError } from '../errors';
 import type { InboundMessage } from '../processing/inbound-message';
@@ -18,50 +20,144 @@ export const DLQ_HEADERS = {
   failedAt: 'dlq.failed-at',
 } as const;
 
+/**
+ * Set only on a letter that was cut to fit the dead-letter topic: what was cut (`value`, `key`, `headers`, comma
+ * separated), and the original value's size and SHA-256. The whole message stays readable on its source topic, at
+ * `dlq.source.*`, for as long as that topic retains it; the digest proves a copy read there is the one that failed.
+ */
+export const DLQ_TRUNCATION_HEADERS = {
+  truncated: 'dlq.truncated',
+  valueBytes: 'dlq.value.original-bytes',
+  valueSha256: 'dlq.value.sha256',
+} as const;
+
+/**
+ * On a replayed message: which letter it replays and who replayed it (the worker records the operator in the audit
+ * trail). Not `dlq.*`: the sink drops inbound `dlq.*` headers, and these must survive a replay that fails again.
+ * Anyone who may produce to an inbound topic can write them; the index keeps a `replay.of` only if that letter exists
+ * with the same key.
+ */
+export const REPLAY_HEADERS = { replayOf: 'replay.of', replayedBy: 'replay.actor' } as const;
+
+const DLQ_PREFIX = 'dlq.';
+/** Longer reasons are cut: they are for reading, and a hostile value must not grow the letter through its reason. */
+const MAX_REASON_CHARS = 2_000;
+/** Real keys are subscription ids (128 characters at most). */
+const MAX_KEY_BYTES = 1_024;
+/** An inbound message's own headers, all together, beyond which they are dropped rather than copied. */
+const MAX_INBOUND_HEADER_BYTES = 64 * 1_024;
+/** Kafka's batch and record framing (varint lengths, per-header overhead) and the truncation headers, with room to spare. */
+const FRAMING_BYTES = 1_024;
+const PER_HEADER_BYTES = 16;
+
+export interface DeadLetterSinkLimits {
+  /** Bytes of values per send: large letters of one key share a partition batch, which the topic caps. */
+  readonly maxBatchBytes: number;
+  /** The dead-letter topic's `max.message.bytes`: no letter is ever larger, whatever it carries. */
+  readonly maxRecordBytes: number;
+}
+
+interface DeadLetterRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: IHeaders;
+}
+
+function headerBytes(headers: InboundMessage['headers']): number {
+  let bytes = 0;
+  for (const [name, raw] of Object.entries(headers)) {
+    for (const value of raw === undefined ? [] : Array.isArray(raw) ? raw : [raw])
+      bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + PER_HEADER_BYTES;
+  }
+  return bytes;
+}
+
+/**
+ * The record a letter becomes: the original key, value and headers with our `dlq.*` headers, except that inbound
+ * `dlq.*` headers are dropped (only this sink writes them: a producer must not forge a letter's source, code or replay
+ * link), and a value, key or header set too large for the dead-letter topic is cut and described, so a letter always
+ * fits and no single message can hold its partition by failing to park.
+ */
+export function deadLetterRecord({ message, error }: DeadLetter, failedAt: string, maxRecordBytes: number): DeadLetterRecord {
+  const cut: string[] = [];
+  const inbound: IHeaders = {};
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (value !== undefined && !name.toLowerCase().startsWith(DLQ_PREFIX)) inbound[name] = value;
+  }
+  const keepHeaders = headerBytes(inbound) <= Math.min(MAX_INBOUND_HEADER_BYTES, maxRecordBytes / 4);
+  if (!keepHeaders) cut.push('headers');
+  let { key, value } = message;
+  if (key !== null && key.length > MAX_KEY_BYTES) {
+    key = key.subarray(0, MAX_KEY_BYTES);
+    cut.push('key');
+  }
+  const reason = error.message.length > MAX_REASON_CHARS ? `${error.message.slice(0, MAX_REASON_CHARS)}…` : error.message;
+  const ours = {
+    [DLQ_HEADERS.topic]: message.topic,
+    [DLQ_HEADERS.partition]: String(message.partition),
+    [DLQ_HEADERS.offset]: message.offset,
+    [DLQ_HEADERS.code]: error.code,
+    [DLQ_HEADERS.reason]: reason,
+    [DLQ_HEADERS.failedAt]: failedAt,
+  };
+  const fixedBytes = (key?.length ?? 0) + (keepHeaders ? headerBytes(inbound) : 0) + headerBytes(ours) + FRAMING_BYTES;
+  const maxValueBytes = Math.max(0, maxRecordBytes - fixedBytes);
+  const original = value;
+  if (value !== null && value.length > maxValueBytes) {
+    value = value.subarray(0, maxValueBytes);
+    cut.push('value');
+  }
+  const truncation: IHeaders =
+    cut.length === 0
+      ? {}
+      : {
+          [DLQ_TRUNCATION_HEADERS.truncated]: cut.join(','),
+          ...(original === null
+            ? {}
+            : {
+                [DLQ_TRUNCATION_HEADERS.valueBytes]: String(original.length),
+                [DLQ_TRUNCATION_HEADERS.valueSha256]: createHash('sha256').update(original).digest('hex'),
+              }),
+        };
+  return {
+    key,
+    value,
+    headers: {
+      ...(keepHeaders ? inbound : {}),
+      ...ours,
+      ...truncation,
+    },
+  };
+}
+
 /** Sends bad input to the dead-letter topic with its original key, bytes and headers, plus why. */
 export class DeadLetterSink {
+  private readonly limits: DeadLetterSinkLimits;
+
   constructor(
     private readonly producer: Producer,
     private readonly topic: string,
     private readonly clock: () => number,
-    /** Bytes of values per send: large letters of one key share a partition batch, which the topic caps. */
-    private readonly maxBatchBytes = 1_048_576,
-  ) {}
+    limits: Partial<DeadLetterSinkLimits> = {},
+  ) {
+    this.limits = { maxBatchBytes: limits.maxBatchBytes ?? 1_048_576, maxRecordBytes: limits.maxRecordBytes ?? 4 * 1_048_576 };
+  }
 
   async send(letters: readonly DeadLetter[]): Promise<void> {
-    let batch: DeadLetter[] = [];
+    const failedAt = new Date(this.clock()).toISOString();
+    let batch: DeadLetterRecord[] = [];
     let bytes = 0;
     for (const letter of letters) {
-      const size = letter.message.value?.length ?? 0;
-      if (batch.length > 0 && bytes + size > this.maxBatchBytes) {
-        await this.sendBatch(batch);
+      const record = deadLetterRecord(letter, failedAt, this.limits.maxRecordBytes);
+      const size = record.value?.length ?? 0;
+      if (batch.length > 0 && bytes + size > this.limits.maxBatchBytes) {
+        await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
         batch = [];
         bytes = 0;
       }
-      batch.push(letter);
+      batch.push(record);
       bytes += size;
     }
-    if (batch.length > 0) await this.sendBatch(batch);
-  }
-
-  private async sendBatch(letters: readonly DeadLetter[]): Promise<void> {
-    const failedAt = new Date(this.clock()).toISOString();
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: letters.map(({ message, error }) => ({
-        key: message.key,
-        value: message.value,
-        headers: {
-          ...message.headers,
-          [DLQ_HEADERS.topic]: message.topic,
-          [DLQ_HEADERS.partition]: String(message.partition),
-          [DLQ_HEADERS.offset]: message.offset,
-          [DLQ_HEADERS.code]: error.code,
-          [DLQ_HEADERS.reason]: error.message,
-          [DLQ_HEADERS.failedAt]: failedAt,
-        },
-      })),
-    });
+    if (batch.length > 0) await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
   }
 }

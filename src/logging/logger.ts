@@ -1,5 +1,7 @@
 import pino, { type Logger } from 'pino';
 
+import { escapeJsonText } from '../control-characters';
+
 /**
  * Structured JSON logs, to stdout unless `destination` says otherwise (the operator CLI keeps stdout for its results).
  * Connection strings and tokens are redacted wherever they appear as fields.
@@ -27,7 +29,15 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
     },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  return pino(options, terminalSafe(destination ?? pino.destination({ dest: 1, sync: true })));
+}
+
+/**
+ * Log lines are read in terminals: JSON already escapes C0 controls; this writes the C1, bidi and line-separator
+ * characters it leaves raw (from a Kafka key, say) as `\uXXXX` too. Each line stays the same JSON value.
+ */
+function terminalSafe(destination: pino.DestinationStream): pino.DestinationStream {
+  return { write: (line: string) => destination.write(escapeJsonText(line)) };
 }
 
 /** Strips credentials from a URL before it is logged or shown. */

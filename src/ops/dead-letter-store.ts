@@ -1,15 +1,25 @@
 import type { Producer } from 'kafkajs';
 import type { Collection, Connection, mongo } from 'mongoose';
+
+import { REPLAY_HEADERS } from '../kafka/dead-letters';
 import { ensureIndexes } from '../storage/indexes';
+import { checkCorrection } from './replay-correction';
 
 export const DEAD_LETTERS = 'dead_letters';
 /** How much of a value the listing shows as text. */
 export const VALUE_PREVIEW_BYTES = 2_048;
 /** Larger values are not kept (a MongoDB document holds 16 MB, and base64 adds a third); such a letter replays only with a corrected value. */
 export const MAX_KEPT_VALUE_BYTES = 8 * 1024 * 1024;
-/** Headers named so are the dead-letter topic's own; they are not part of the original message. */
+/** Headers named so are the dead-letter topic's own, written only by the sink; they are not part of the original message. */
 export const DLQ_HEADER_PREFIX = 'dlq.';
-export const REPLAY_HEADERS = { replayOf: 'dlq.replay-of', replayedBy: 'dlq.replayed-by' } as const;
+export { REPLAY_HEADERS };
+const REPLAY_HEADER_PREFIX = 'replay.';
+
+/** Whether a header is ours (the sink's or the replay's) rather than one of the original message's. */
+export function isOwnHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower.startsWith(DLQ_HEADER_PREFIX) || lower.startsWith(REPLAY_HEADER_PREFIX);
+}
 
 /** One header of the original message; a header name sent twice gives two entries. Binary values are kept as base64. */
 export interface DeadLetterHeader {
@@ -33,6 +43,16 @@ export interface NewDeadLetter {
   readonly headers: readonly DeadLetterHeader[];
   /** The letter this one is a replay of, when a replayed message failed again. */
   readonly replayOf: string | null;
+  /** Set when the sink cut the letter to fit the topic (`dlq.truncated`): what was cut, and the original value's size and SHA-256. */
+  readonly truncated?: { readonly parts: string; readonly valueBytes: number | null; readonly valueSha256: string | null } | null;
+}
+
+/** One operator's corrected value for a replay. */
+export interface Correction {
+  readonly actor: string;
+  readonly at: number;
+  /** base64 */
+  readonly value: string;
 }
 
 /** A stored letter: what was read off the topic (its value as base64), plus where it sorts and its replay status. */
@@ -51,11 +71,18 @@ interface DeadLetterDocument extends Omit<NewDeadLetter, 'value'> {
   readonly replayCount: number;
   /** The operator's corrected value (base64) of the last replay that used one. */
   readonly correctedValue: string | null;
+  /** Every corrected value replayed, oldest first. */
+  readonly corrections?: readonly Correction[];
 }
 
 /** What the API and the CLI show of a dead letter. Times are ISO 8601; `value` and `correctedValue` are base64. */
-export interface DeadLetterView extends Omit<DeadLetterDocument, '_id' | 'position' | 'indexedAt' | 'failedAt' | 'replayedAt'> {
+export interface DeadLetterView extends Omit<
+  DeadLetterDocument,
+  '_id' | 'position' | 'indexedAt' | 'failedAt' | 'replayedAt' | 'corrections' | 'truncated'
+> {
   readonly id: string;
+  readonly truncated: NonNullable<NewDeadLetter['truncated']> | null;
+  readonly corrections: readonly (Omit<Correction, 'at'> & { readonly at: string })[];
   readonly status: 'pending' | 'replayed';
   readonly failedAt: string | null;
   readonly replayedAt: string | null;
@@ -95,6 +122,9 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 function toDocument(letter: NewDeadLetter, now: number): DeadLetterDocument {
   const { value } = letter;
+  const truncated = letter.truncated ?? null;
+  // A cut value or key is not the message that failed: such a letter replays only with a corrected value.
+  const replayable = truncated === null || !/\b(value|key)\b/.test(truncated.parts);
   return {
     _id: deadLetterId(letter.dlqPartition, letter.dlqOffset),
     position: position(letter.dlqPartition, letter.dlqOffset),
@@ -107,17 +137,19 @@ function toDocument(letter: NewDeadLetter, now: number): DeadLetterDocument {
     reason: letter.reason,
     failedAt: letter.failedAt,
     key: letter.key,
-    value: value === null || value.length > MAX_KEPT_VALUE_BYTES ? null : value.toString('base64'),
-    valueBytes: value === null ? null : value.length,
+    value: value === null || value.length > MAX_KEPT_VALUE_BYTES || !replayable ? null : value.toString('base64'),
+    valueBytes: value === null ? null : (truncated?.valueBytes ?? value.length),
     // A cut may split a character; the preview is for reading, `value` is for replaying.
     valuePreview: value === null ? null : value.subarray(0, VALUE_PREVIEW_BYTES).toString('utf8'),
     headers: letter.headers,
     replayOf: letter.replayOf,
+    truncated,
     indexedAt: now,
     replayedAt: null,
     replayedBy: null,
     replayCount: 0,
     correctedValue: null,
+    corrections: [],
   };
 }
 
@@ -139,10 +171,12 @@ function toView(doc: DeadLetterDocument): DeadLetterView {
     valuePreview: doc.valuePreview,
     headers: doc.headers,
     replayOf: doc.replayOf,
+    truncated: doc.truncated ?? null,
     replayedAt: iso(doc.replayedAt),
     replayedBy: doc.replayedBy,
     replayCount: doc.replayCount,
     correctedValue: doc.correctedValue,
+    corrections: (doc.corrections ?? []).map((correction) => ({ ...correction, at: iso(correction.at) ?? '' })),
   };
 }
 
@@ -175,9 +209,10 @@ export class DeadLetterStore {
   /** Stores letters not stored yet; a letter read again (a redelivery) keeps what is stored, replay status included. */
   async index(letters: readonly NewDeadLetter[], now: number): Promise<void> {
     if (letters.length === 0) return;
+    const linked = await this.checkedReplayLinks(letters);
     try {
       await this.collection.insertMany(
-        letters.map((letter) => toDocument(letter, now)),
+        linked.map((letter) => toDocument(letter, now)),
         { ordered: false },
       );
     } catch (error) {
@@ -186,6 +221,23 @@ export class DeadLetterStore {
       // Already stored (a redelivery): fine. Anything else is a real failure.
       if (list.length === 0 || list.some((entry) => entry.code !== 11000)) throw error;
     }
+  }
+
+  /** A `replay.of` header is a producer's claim: kept only when it names a stored letter with the same key. */
+  private async checkedReplayLinks(letters: readonly NewDeadLetter[]): Promise<NewDeadLetter[]> {
+    const claimed = [...new Set(letters.flatMap((letter) => (letter.replayOf === null ? [] : [letter.replayOf])))].filter((id) =>
+      DEAD_LETTER_ID.test(id),
+    );
+    const keys = new Map<string, string | null>();
+    if (claimed.length > 0) {
+      const docs = await this.collection.find({ _id: { $in: claimed } }, { projection: { _id: 1, key: 1 } }).toArray();
+      for (const doc of docs) keys.set(doc._id, doc.key);
+    }
+    return letters.map((letter) =>
+      letter.replayOf !== null && keys.has(letter.replayOf) && keys.get(letter.replayOf) === letter.key
+        ? letter
+        : { ...letter, replayOf: null },
+    );
   }
 
   /** Letters in dead-letter topic order (partition, offset), after an optional cursor. */
@@ -222,15 +274,14 @@ export class DeadLetterStore {
 
   async markReplayed(ids: readonly string[], at: number, by: string, correctedValue?: Buffer): Promise<void> {
     if (ids.length === 0) return;
+    const corrected = correctedValue?.toString('base64');
     await this.collection.updateMany(
       { _id: { $in: [...ids] } },
       {
-        $set: {
-          replayedAt: at,
-          replayedBy: by,
-          ...(correctedValue === undefined ? {} : { correctedValue: correctedValue.toString('base64') }),
-        },
+        $set: { replayedAt: at, replayedBy: by, ...(corrected === undefined ? {} : { correctedValue: corrected }) },
         $inc: { replayCount: 1 },
+        // Every correction is kept: the last one alone would let the next operator's overwrite who sent what.
+        ...(corrected === undefined ? {} : { $push: { corrections: { actor: by, at, value: corrected } } }),
       },
     );
   }
@@ -245,19 +296,47 @@ export interface ReplayDeps {
   readonly clock: () => number;
   /** When set, letters from other topics are skipped: a replay only ever writes to the worker's own inbound topics. */
   readonly sourceTopics?: readonly string[];
+  /**
+   * Bytes of keys, values and headers per produce request. Letters of one key share a partition batch, which the
+   * topic caps (`max.message.bytes`, 1 MB by default): more than this is split over requests, and a letter larger
+   * than this alone is sent alone, so it fails alone.
+   */
+  readonly maxSendBytes?: number;
 }
 
-/** A replay that cannot be done as asked (a corrected value for a selection of other than one letter). */
+/** A replay that cannot be done as asked: `selection` (a corrected value for other than one letter) or `correction` (it changes the event). */
 export class ReplayRefusedError extends Error {
   override readonly name = 'ReplayRefusedError';
+
+  constructor(
+    message: string,
+    readonly kind: 'selection' | 'correction' = 'selection',
+  ) {
+    super(message);
+  }
+}
+
+export interface ReplayResult {
+  readonly replayed: number;
+  readonly skipped: number;
+  /** Letters the broker refused (too large for the topic, say): not marked replayed, each with why. */
+  readonly failed: readonly { readonly id: string; readonly error: string }[];
 }
 
 const REPLAY_CHUNK = 100;
+const MAX_SEND_BYTES = 1_000_000;
+
+interface Outgoing {
+  readonly id: string;
+  readonly topic: string;
+  readonly bytes: number;
+  readonly message: { key: string | null; value: Buffer | null; headers: Record<string, Buffer[]> };
+}
 
 function headersOf(letter: DeadLetterView, actor: string): Record<string, Buffer[]> {
   const headers: Record<string, Buffer[]> = {};
   for (const header of letter.headers) {
-    if (header.name.startsWith(DLQ_HEADER_PREFIX)) continue;
+    if (isOwnHeader(header.name)) continue;
     (headers[header.name] ??= []).push(Buffer.from(header.value, header.encoding));
   }
   headers[REPLAY_HEADERS.replayOf] = [Buffer.from(letter.id)];
@@ -265,20 +344,54 @@ function headersOf(letter: DeadLetterView, actor: string): Record<string, Buffer
   return headers;
 }
 
+function sizeOf(message: Outgoing['message']): number {
+  let bytes = (message.key === null ? 0 : Buffer.byteLength(message.key)) + (message.value?.length ?? 0);
+  for (const [name, values] of Object.entries(message.headers)) for (const value of values) bytes += Buffer.byteLength(name) + value.length;
+  return bytes;
+}
+
+/** Groups by topic, then into requests of at most `maxBytes` (a larger letter makes a request of its own). */
+function requests(outgoing: readonly Outgoing[], maxBytes: number): Outgoing[][] {
+  const byTopic = new Map<string, Outgoing[]>();
+  for (const item of outgoing) byTopic.set(item.topic, [...(byTopic.get(item.topic) ?? []), item]);
+  const out: Outgoing[][] = [];
+  for (const items of byTopic.values()) {
+    let request: Outgoing[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      if (request.length > 0 && bytes + item.bytes > maxBytes) {
+        out.push(request);
+        request = [];
+        bytes = 0;
+      }
+      request.push(item);
+      bytes += item.bytes;
+    }
+    if (request.length > 0) out.push(request);
+  }
+  return out;
+}
+
+const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 500);
+
 /**
  * Sends the selected letters back to their source topics, in dead-letter order, with their original key, value
- * (or `options.value`, when exactly one letter is selected) and headers, plus `dlq.replay-of` and `dlq.replayed-by`;
- * then marks them replayed. Already-replayed letters are skipped unless `force`, and so are letters that cannot be
- * replayed (no source topic, a topic outside `deps.sourceTopics`, a value too large to have been kept).
- * A letter is marked after it is sent: a crash in between replays it again next time, which the worker
- * recognises as a duplicate (eventId), so a replay never applies an event twice.
+ * (or `options.value`, when exactly one letter is selected) and headers, plus `replay.of` and `replay.actor`.
+ * Already-replayed letters are skipped unless `force`, and so are letters that cannot be replayed (no source topic, a
+ * topic outside `deps.sourceTopics`, a value too large to have been kept or cut to fit the dead-letter topic).
+ * A corrected value may only change what failed validation: it keeps the letter's eventId, type, subscriptionId,
+ * tenantId and customerId, or the replay is refused (`ReplayRefusedError`, kind `correction`).
+ * Requests stay within `deps.maxSendBytes`; each request's letters are marked replayed as soon as it is sent, and a
+ * request the broker refuses is retried one letter at a time, so one bad letter fails alone, reported in `failed`.
+ * A crash between sending and marking replays a letter again next time, which the worker recognises as a duplicate
+ * (eventId), so a replay never applies an event twice.
  */
 export async function replayDeadLetters(
   deps: ReplayDeps,
   filter: DeadLetterFilter,
   actor: string,
   options: { force?: boolean; value?: Buffer; onProgress?: (done: number, total: number) => void } = {},
-): Promise<{ replayed: number; skipped: number }> {
+): Promise<ReplayResult> {
   // A snapshot: letters that fail again while this runs are new letters, not replayed in the same go.
   const selected = await deps.store.select(filter);
   if (options.value !== undefined && selected.length !== 1) {
@@ -287,30 +400,61 @@ export async function replayDeadLetters(
   const force = options.force ?? false;
   const ids = selected.filter((letter) => force || !letter.replayed).map((letter) => letter.id);
   const allowed = deps.sourceTopics === undefined ? undefined : new Set(deps.sourceTopics);
+  const maxBytes = deps.maxSendBytes ?? MAX_SEND_BYTES;
   let replayed = 0;
   let skipped = selected.length - ids.length;
+  const failed: { id: string; error: string }[] = [];
+
+  /** Sends one request and marks its letters; a broker refusal is returned, a store failure thrown (nothing more is sent). */
+  const send = async (request: readonly Outgoing[]): Promise<unknown> => {
+    const [first] = request;
+    if (first === undefined) return null;
+    try {
+      await deps.producer.send({ topic: first.topic, acks: -1, messages: request.map((item) => item.message) });
+    } catch (error) {
+      return error ?? new Error('send failed');
+    }
+    await deps.store.markReplayed(
+      request.map((item) => item.id),
+      deps.clock(),
+      actor,
+      options.value,
+    );
+    replayed += request.length;
+    return null;
+  };
+
   for (let start = 0; start < ids.length; start += REPLAY_CHUNK) {
     const chunk = ids.slice(start, start + REPLAY_CHUNK);
     const { items } = await deps.store.list({ ids: chunk }, { limit: chunk.length });
-    const byTopic = new Map<string, { key: string | null; value: Buffer | null; headers: Record<string, Buffer[]> }[]>();
-    const sent: string[] = [];
+    const outgoing: Outgoing[] = [];
     for (const letter of items) {
       const topic = letter.sourceTopic;
-      const value = options.value ?? (letter.value === null ? null : Buffer.from(letter.value, 'base64'));
+      const original = letter.value === null ? null : Buffer.from(letter.value, 'base64');
+      if (options.value !== undefined) {
+        const refused = checkCorrection(original ?? letter.valuePreview, options.value);
+        if (refused !== null) throw new ReplayRefusedError(`the corrected value ${refused}`, 'correction');
+      }
+      const value = options.value ?? original;
       const lost = value === null && letter.valueBytes !== null;
       if (topic === null || (allowed !== undefined && !allowed.has(topic)) || lost) {
         skipped++;
         continue;
       }
-      const messages = byTopic.get(topic) ?? [];
-      messages.push({ key: letter.key, value, headers: headersOf(letter, actor) });
-      byTopic.set(topic, messages);
-      sent.push(letter.id);
+      const message = { key: letter.key, value, headers: headersOf(letter, actor) };
+      outgoing.push({ id: letter.id, topic, bytes: sizeOf(message), message });
     }
-    for (const [topic, messages] of byTopic) await deps.producer.send({ topic, acks: -1, messages });
-    await deps.store.markReplayed(sent, deps.clock(), actor, options.value);
-    replayed += sent.length;
+    for (const request of requests(outgoing, maxBytes)) {
+      const refused = await send(request);
+      if (refused === null) continue;
+      // Which letter did the broker refuse? Each on its own: the others still go, marked as they go.
+      for (const item of request.length === 1 ? [] : request) {
+        const itemRefused = await send([item]);
+        if (itemRefused !== null) failed.push({ id: item.id, error: describe(itemRefused) });
+      }
+      if (request.length === 1) failed.push({ id: request[0]?.id ?? '', error: describe(refused) });
+    }
     options.onProgress?.(Math.min(start + chunk.length, ids.length), ids.length);
   }
-  return { replayed, skipped };
+  return { replayed, skipped, failed };
 }

@@ -12,31 +12,43 @@ export interface ForecastDay {
 export interface DeletionForecast {
   /** Due before now and not done: under legal hold, in progress, or waiting for the timer worker. */
   readonly overdue: number;
-  /** One entry per UTC day from today, `days` long, zeros included. */
+  /** The window's length: deletions due from now until `now + windowDays` days, the list's `dueBefore`. */
+  readonly windowDays: number;
+  /**
+   * One entry per UTC day the window touches, today first, zeros included: `windowDays + 1` days unless now is
+   * midnight, as the window ends at the same time of day as now.
+   */
   readonly days: readonly ForecastDay[];
 }
 
-/** Folds per-instant counts into UTC days from today's; what lies before `now` is overdue, what lies beyond the last day is left out. */
+/** The end of a forecast window: the same instant the list of upcoming deletions stops at, so count and list agree. */
+export function forecastWindowEnd(now: Millis, days: number): Millis {
+  return now + days * DAY_MS;
+}
+
+/** Folds per-instant counts into UTC days from today's; what lies before `now` is overdue, what lies at or past the window's end is left out. */
 export function foldByDay(rows: readonly { dueAt: Millis; count: number }[], now: Millis, days: number): DeletionForecast {
   const today = Math.floor(now / DAY_MS) * DAY_MS;
-  const counts = new Array<number>(days).fill(0);
+  const end = forecastWindowEnd(now, days);
+  const counts = new Array<number>(Math.ceil((end - today) / DAY_MS)).fill(0);
   let overdue = 0;
   for (const { dueAt, count } of rows) {
     if (dueAt < now) {
       overdue += count;
       continue;
     }
+    if (dueAt >= end) continue;
     const index = Math.floor((dueAt - today) / DAY_MS);
-    if (index < days) counts[index] = (counts[index] ?? 0) + count;
+    counts[index] = (counts[index] ?? 0) + count;
   }
   return {
     overdue,
+    windowDays: days,
     days: counts.map((count, index) => ({ day: new Date(today + index * DAY_MS).toISOString().slice(0, 10), count })),
   };
 }
 
-/** Pending deletions per UTC day for the next `days` days (today first), and those already overdue. */
+/** Pending deletions per UTC day for the next `days` days (from now to the same time then), and those already overdue. */
 export async function deletionForecast(subscriptions: SubscriptionRepository, now: Millis, days = 60): Promise<DeletionForecast> {
-  const today = Math.floor(now / DAY_MS) * DAY_MS;
-  return foldByDay(await subscriptions.countDeletionsByDueAt(today + days * DAY_MS), now, days);
+  return foldByDay(await subscriptions.countDeletionsByDueAt(forecastWindowEnd(now, days)), now, days);
 }

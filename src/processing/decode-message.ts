@@ -2,8 +2,10 @@ import type { z } from 'zod';
 
 import type { EventConsumer } from '../../consumers/consumer';
 import { envelopeSchema } from '../contract/envelope';
+import { NO_UNSAFE_CHARACTERS } from '../control-characters';
 import type { Command } from '../domain';
 import { AppError } from '../errors';
+import { REPLAY_HEADERS } from '../kafka/dead-letters';
 import type { InboundMessage } from './inbound-message';
 
 /** `type` is the envelope's type as sent (for metrics), or `unknown` when it could not be read: the message may be bad input. */
@@ -19,6 +21,19 @@ export interface DecoderOptions {
 }
 
 const EARLIEST = Date.UTC(2000, 0, 1);
+// Fatal: a lossy decoder turns every invalid byte into U+FFFD, so `ev-\xff` and `ev-\xfe` would become one id.
+// ignoreBOM keeps a byte-order mark in the text, as Buffer#toString did: a key with one is not the subscriptionId.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of valid UTF-8 bytes, or null. */
+function utf8(bytes: Buffer): string | null {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 const MAX_REASON = 2_000;
 
 function describeIssues(issues: readonly z.core.$ZodIssue[], prefix: readonly PropertyKey[] = []): string {
@@ -57,6 +72,14 @@ function unsafeKey(json: unknown): string | null {
   return null;
 }
 
+/** The operator named by a replayed message's `replay.actor` header, when it is printable text; attribution only. */
+function replayedBy(message: InboundMessage): { replayedBy: string } | Record<string, never> {
+  const raw = message.headers[REPLAY_HEADERS.replayedBy];
+  const first = Array.isArray(raw) ? raw[0] : raw;
+  const name = first === undefined ? null : typeof first === 'string' ? first : utf8(first);
+  return name !== null && name.length > 0 && name.length <= 500 && NO_UNSAFE_CHARACTERS.test(name) ? { replayedBy: name } : {};
+}
+
 /** Bytes to a validated command, or the reason it cannot be one. Never throws. */
 export function decodeMessage(message: InboundMessage, options: DecoderOptions, now: number): Decoded {
   const consumer = options.routes.get(message.topic);
@@ -68,9 +91,13 @@ export function decodeMessage(message: InboundMessage, options: DecoderOptions, 
       `message is ${message.value.length} bytes; the limit is ${options.maxMessageBytes} (MAX_MESSAGE_BYTES)`,
     );
   }
+  const text = utf8(message.value);
+  if (text === null) return fail('INVALID_ENCODING', 'value is not valid UTF-8; it is dead-lettered as sent, not decoded lossily');
+  const key = message.key === null ? undefined : utf8(message.key);
+  if (key === null) return fail('INVALID_ENCODING', 'key is not valid UTF-8; it is dead-lettered as sent, not decoded lossily');
   let json: unknown;
   try {
-    json = JSON.parse(message.value.toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     return fail('INVALID_JSON', `value is not JSON: ${(error as Error).message}`);
   }
@@ -92,7 +119,6 @@ export function decodeMessage(message: InboundMessage, options: DecoderOptions, 
   const parsedData = handler.data.safeParse(data);
   if (!parsedData.success) return fail('SCHEMA_VIOLATION', describeIssues(parsedData.error.issues, ['data']), rawType);
 
-  const key = message.key?.toString('utf8');
   if (key === undefined || key === '') return fail('MISSING_KEY', 'message has no key; the key must be the subscriptionId', rawType);
   if (key !== envelope.data.subscriptionId)
     return fail('KEY_MISMATCH', `key ${JSON.stringify(key.slice(0, 200))} is not the subscriptionId`, rawType);
@@ -114,7 +140,7 @@ export function decodeMessage(message: InboundMessage, options: DecoderOptions, 
       subscriptionId: envelope.data.subscriptionId,
       customerId: envelope.data.customerId,
       tenantId: envelope.data.tenantId,
-      actor: { kind: 'system', id: consumer.name },
+      actor: { kind: 'system', id: consumer.name, ...replayedBy(message) },
       instruction: handler.toInstruction(parsedData.data),
     },
   };

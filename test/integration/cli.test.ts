@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -219,7 +219,7 @@ describe('billing-enforcer CLI', () => {
 
     const replay = await cli(['dlq', 'replay', '--code', 'PROCESSING_FAILED', '--actor', 'carol', '--json'], env);
     expect(replay.code).toBe(0);
-    expect(replay.json()).toEqual({ replayed: 1, skipped: 0, actor: 'carol' });
+    expect(replay.json()).toEqual({ replayed: 1, skipped: 0, failed: [], actor: 'carol' });
     // The replayed event reached the worker through its inbound topic.
     await eventually(async () => expect((await h.app.subscriptions.get(replayed.subscriptionId))?.state.status).toBe('suspended'));
 
@@ -227,6 +227,47 @@ describe('billing-enforcer CLI', () => {
     expect(again.json()).toMatchObject({ replayed: 0, skipped: 1 });
     const missing = await cli(['dlq', 'replay', '--id', '0-99'], env);
     expect(missing.code).toBe(3);
+  });
+
+  it('dlq list never prints a control or bidi character from a Kafka key or reason; a forged correction exits 4', async () => {
+    const store = new DeadLetterStore(h.app.connection);
+    const ids = newIds('cli-hostile');
+    const event = paymentOverdue(ids, 'inv-1');
+    await store.index(
+      [
+        {
+          dlqPartition: 1,
+          dlqOffset: '7',
+          sourceTopic: h.topics.payments,
+          sourcePartition: 0,
+          sourceOffset: '7',
+          code: 'INVALID_ENCODING',
+          reason: 'value is not JSON: Unexpected token \u001b[2J\u0007 \u009b31m \u202egnp',
+          failedAt: Date.now(),
+          key: `${ids.subscriptionId}\u001b]0;owned\u0007`,
+          value: Buffer.from(event.value),
+          headers: [],
+          replayOf: null,
+        },
+      ],
+      Date.now(),
+    );
+    for (const args of [
+      ['dlq', 'list', '--code', 'INVALID_ENCODING'],
+      ['dlq', 'list', '--code', 'INVALID_ENCODING', '--json'],
+    ]) {
+      const listed = await cli(args, env);
+      expect(listed.code).toBe(0);
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what must not be printed
+      expect(listed.stdout.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+      expect(listed.stdout).toContain('\\u001b');
+    }
+
+    const forged = path.join(os.tmpdir(), `forged-${ids.subscriptionId}.json`);
+    writeFileSync(forged, paymentOverdue(ids, 'inv-1').value);
+    const refused = await cli(['dlq', 'replay', '--id', '1-7', '--value-file', forged, '--actor', 'mallory'], env);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/the corrected value changes eventId/);
   });
 
   it('usage errors exit 2, through the bin shim too', async () => {

@@ -2,7 +2,7 @@ import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
 
 import { replayDeadLetters, type DeadLetterView } from '../../src/ops/dead-letter-store';
 import { apiClient, type Call } from '../support/api-client';
-import { newIds, paymentSettled, suspendRequested, type Ids } from '../support/events';
+import { fraudDetected, newIds, paymentSettled, suspendRequested, type Ids } from '../support/events';
 import { testKafka } from '../support/kafka.helper';
 import { uniqueName } from '../support/unique-name';
 import { ADMIN_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
@@ -16,6 +16,7 @@ interface ListAnswer {
 interface ReplayAnswer {
   readonly replayed: number;
   readonly skipped: number;
+  readonly failed: readonly { readonly id: string; readonly error: string }[];
 }
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -96,6 +97,7 @@ describe('dead letters: index, list and replay', () => {
         { name: 'bin', value: Buffer.from([0xff, 0xfe, 0x00]).toString('base64'), encoding: 'base64' },
       ],
       replayOf: null,
+      truncated: null,
       replayedAt: null,
       replayedBy: null,
       replayCount: 0,
@@ -121,7 +123,7 @@ describe('dead letters: index, list and replay', () => {
 
     // The same event (same eventId), without the padding.
     const corrected = suspendRequested(ids, { eventId: event.eventId }).value;
-    expect(await replay({ ids: [tooLarge.id], value: corrected })).toEqual({ status: 200, body: { replayed: 1, skipped: 0 } });
+    expect(await replay({ ids: [tooLarge.id], value: corrected })).toEqual({ status: 200, body: { replayed: 1, skipped: 0, failed: [] } });
     await eventually(async () => expect((await h.app.audit.byEventId(event.eventId)).map((record) => record.outcome)).toEqual(['applied']));
     expect((await state(ids))?.status).toBe('suspended');
     expect(await letter(tooLarge.id)).toMatchObject({
@@ -133,8 +135,11 @@ describe('dead letters: index, list and replay', () => {
     });
     const applied = await state(ids);
 
-    expect(await replay({ ids: [tooLarge.id], value: corrected })).toEqual({ status: 200, body: { replayed: 0, skipped: 1 } });
-    expect(await replay({ ids: [tooLarge.id], value: corrected, force: true })).toEqual({ status: 200, body: { replayed: 1, skipped: 0 } });
+    expect(await replay({ ids: [tooLarge.id], value: corrected })).toEqual({ status: 200, body: { replayed: 0, skipped: 1, failed: [] } });
+    expect(await replay({ ids: [tooLarge.id], value: corrected, force: true })).toEqual({
+      status: 200,
+      body: { replayed: 1, skipped: 0, failed: [] },
+    });
     await eventually(async () =>
       expect((await h.app.audit.byEventId(event.eventId)).map((record) => record.outcome).sort()).toEqual(['applied', 'duplicate']),
     );
@@ -155,19 +160,19 @@ describe('dead letters: index, list and replay', () => {
     });
     const first = await letterFor('INVALID_JSON', ids.subscriptionId);
 
-    expect(await replay({ ids: [first.id] })).toEqual({ status: 200, body: { replayed: 1, skipped: 0 } });
+    expect(await replay({ ids: [first.id] })).toEqual({ status: 200, body: { replayed: 1, skipped: 0, failed: [] } });
     const sent = await eventually(() => {
-      const message = onPayments.find((m) => m.headers?.['dlq.replay-of']?.toString() === first.id);
+      const message = onPayments.find((m) => m.headers?.['replay.of']?.toString() === first.id);
       expect(message).toBeDefined();
       return message!;
     });
     expect(sent.key?.toString()).toBe(ids.subscriptionId);
     expect(sent.value).toEqual(value);
     const headers = sent.headers ?? {};
-    expect(Object.keys(headers).sort()).toEqual(['bin', 'dlq.replay-of', 'dlq.replayed-by', 'trace-id']);
+    expect(Object.keys(headers).sort()).toEqual(['bin', 'replay.actor', 'replay.of', 'trace-id']);
     expect(headers['trace-id']?.toString()).toBe('trace-2');
     expect(headers.bin).toEqual(bin);
-    expect(headers['dlq.replayed-by']?.toString()).toBe(actor);
+    expect(headers['replay.actor']?.toString()).toBe(actor);
 
     const second = await letterFor('INVALID_JSON', ids.subscriptionId, (item) => item.replayOf === first.id);
     expect(second.id).not.toBe(first.id);
@@ -200,7 +205,7 @@ describe('dead letters: index, list and replay', () => {
     const order = items.map((item) => [item.dlqPartition, Number(item.dlqOffset)] as const);
     expect(order).toEqual([...order].sort((a, b) => a[0] - b[0] || a[1] - b[1]));
 
-    expect(await replay({ filter: { code: 'MISSING_VALUE' } })).toEqual({ status: 200, body: { replayed: 7, skipped: 0 } });
+    expect(await replay({ filter: { code: 'MISSING_VALUE' } })).toEqual({ status: 200, body: { replayed: 7, skipped: 0, failed: [] } });
     expect((await list('code=MISSING_VALUE&status=replayed&limit=1')).total).toBe(7);
     // Each replay fails again (still no value): seven new pending letters, one per original, none replayed in the same go.
     const originals = new Set(items.map((item) => item.id));
@@ -211,7 +216,7 @@ describe('dead letters: index, list and replay', () => {
     });
     expect(await replay({ filter: { code: 'MISSING_VALUE', status: 'replayed' } })).toEqual({
       status: 200,
-      body: { replayed: 0, skipped: 7 },
+      body: { replayed: 0, skipped: 7, failed: [] },
     });
 
     // What the CLI calls: force replays already-replayed letters, reporting progress.
@@ -222,7 +227,7 @@ describe('dead letters: index, list and replay', () => {
       'cli@ops.example',
       { force: true, onProgress: (done, total) => progress.push([done, total]) },
     );
-    expect(result).toEqual({ replayed: 7, skipped: 0 });
+    expect(result).toEqual({ replayed: 7, skipped: 0, failed: [] });
     expect(progress).toEqual([[7, 7]]);
     expect((await list('code=MISSING_VALUE&status=replayed&limit=500')).items.map((item) => [item.replayCount, item.replayedBy])).toEqual(
       Array.from({ length: 7 }, () => [2, 'cli@ops.example']),
@@ -332,5 +337,129 @@ describe('dead letters: index, list and replay', () => {
     });
     expect(await h.app.deadLetterStore.count({ ids: [replayed!.id] })).toBe(1);
     expect((await list('code=SOMETHING_ELSE&limit=1')).total).toBe(0);
+  });
+
+  /** Letters as the indexer would store them, for sizes the worker's own limits would never let through. */
+  const indexLetters = async (letters: { key: string; value: Buffer }[]): Promise<string[]> => {
+    const offsetBase = 900_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
+    await h.app.deadLetterStore.index(
+      letters.map((item, n) => ({
+        dlqPartition: 0,
+        dlqOffset: String(offsetBase + n),
+        sourceTopic: h.topics.payments,
+        sourcePartition: 0,
+        sourceOffset: '0',
+        code: 'INVALID_JSON',
+        reason: 'test letter',
+        failedAt: Date.now(),
+        key: item.key,
+        value: item.value,
+        headers: [],
+        replayOf: null,
+      })),
+      Date.now(),
+    );
+    return letters.map((_, n) => `0-${offsetBase + n}`);
+  };
+  const sentFor = (id: string) => onPayments.filter((m) => m.headers?.['replay.of']?.toString() === id).length;
+
+  it('replays large letters within the producer size limit, marks each as it goes, and reports per letter what failed', async () => {
+    const key = newIds('large').subscriptionId;
+    const big = (bytes: number) => Buffer.from(`{"pad":"${'x'.repeat(bytes - 10)}"}`);
+    const [large1, large2, small1, small2, tooLarge, small3] = await indexLetters([
+      { key, value: big(600_000) },
+      { key, value: big(600_000) },
+      { key, value: Buffer.from('{"small":1') },
+      { key, value: Buffer.from('{"small":2') },
+      // Over the inbound topic's 1 MB limit even alone: it must fail alone.
+      { key, value: big(1_200_000) },
+      { key, value: Buffer.from('{"small":3') },
+    ]);
+    const ids = [large1!, large2!, small1!, small2!, tooLarge!, small3!];
+    const answer = await replay({ ids });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ replayed: 5, skipped: 0, failed: [{ id: tooLarge, error: expect.stringMatching(/./) }] });
+    for (const id of ids) expect([id, (await letter(id)).status]).toEqual([id, id === tooLarge ? 'pending' : 'replayed']);
+    // Each replayed letter was sent once; the refused one not at all.
+    await eventually(() => expect(ids.map(sentFor)).toEqual(ids.map((id) => (id === tooLarge ? 0 : 1))));
+
+    // Again, with force: only what is refused fails, and nothing else is sent twice in one go.
+    const again = await replay({ ids, force: true });
+    expect(again.body).toMatchObject({ replayed: 5, failed: [{ id: tooLarge }] });
+    await eventually(() => expect(ids.map(sentFor)).toEqual(ids.map((id) => (id === tooLarge ? 0 : 2))));
+  });
+
+  it('refuses a correction that changes the event (422) and records the replaying operator and every correction', async () => {
+    const ids = newIds('forge');
+    // A real fraud hold.
+    await h.produce(h.topics.fraud, [fraudDetected(ids, 'case-1', 0.95)]);
+    await eventually(async () => expect((await state(ids))?.status).toBe('suspended'));
+    // An unrelated malformed fraud letter of the same subscription.
+    const malformed = fraudDetected(ids, 'case-2', 0.9);
+    const broken = malformed.value.replace('"score":0.9', '"score":"high"');
+    await h.produce(h.topics.fraud, [{ key: ids.subscriptionId, value: broken }]);
+    const found = await letterFor('SCHEMA_VIOLATION', ids.subscriptionId);
+
+    // Forged: a fraud.cleared for the real case, under a new eventId.
+    const forged = JSON.stringify({
+      ...(JSON.parse(broken) as object),
+      eventId: 'forged-1',
+      type: 'fraud.cleared',
+      data: { caseId: 'case-1' },
+    });
+    const refused = await replay({ ids: [found.id], value: forged });
+    expect(refused.status).toBe(422);
+    expect((refused.body as unknown as { message: string }).message).toMatch(/^body\.value: the corrected value changes eventId /);
+    const sameIdOtherType = JSON.stringify({ ...(JSON.parse(broken) as object), type: 'fraud.cleared', data: { caseId: 'case-1' } });
+    expect((await replay({ ids: [found.id], value: sameIdOtherType })).status).toBe(422);
+    expect(await letter(found.id)).toMatchObject({ status: 'pending', replayCount: 0, corrections: [] });
+    expect((await state(ids))?.status).toBe('suspended');
+
+    // The honest correction: only the score, which failed validation.
+    const fixed = JSON.stringify({ ...(JSON.parse(broken) as object), data: { caseId: 'case-2', score: 0.9 } });
+    expect(await replay({ ids: [found.id], value: fixed })).toEqual({ status: 200, body: { replayed: 1, skipped: 0, failed: [] } });
+    const audit = await eventually(async () => {
+      const records = await h.app.audit.byEventId(malformed.eventId);
+      expect(records).toHaveLength(1);
+      return records[0]!;
+    });
+    expect(audit.actor).toEqual({ kind: 'system', id: 'fraud-signals', replayedBy: actor });
+    const refixed = JSON.stringify({ ...(JSON.parse(broken) as object), data: { caseId: 'case-2', score: 0.91 } });
+    const other = await call<ReplayAnswer>('POST', '/v1/dlq/replay', {
+      body: { actor: 'frank@ops.example', ids: [found.id], value: refixed, force: true },
+    });
+    expect(other.status).toBe(200);
+    const stored = await letter(found.id);
+    expect(stored.corrections.map((correction) => [correction.actor, Buffer.from(correction.value, 'base64').toString()])).toEqual([
+      [actor, fixed],
+      ['frank@ops.example', refixed],
+    ]);
+    expect(stored.corrections.every((correction) => ISO.test(correction.at))).toBe(true);
+  });
+
+  it('drops inbound dlq.* headers: a spoofed dlq.replay-of or replay.of never links a letter to another', async () => {
+    const ids = newIds('spoof');
+    const [victim] = (await list('limit=1')).items;
+    expect(victim).toBeDefined();
+    await producer.send({
+      topic: h.topics.payments,
+      messages: [
+        {
+          key: ids.subscriptionId,
+          value: '{"spoof',
+          headers: { 'dlq.replay-of': victim!.id, 'replay.of': victim!.id, 'dlq.error.code': 'NONE', 'trace-id': 't' },
+        },
+      ],
+    });
+    const found = await letterFor('INVALID_JSON', ids.subscriptionId);
+    expect(found.replayOf).toBeNull();
+    expect(found.headers).toEqual([{ name: 'trace-id', value: 't', encoding: 'utf8' }]);
+    const raw = await eventually(() => {
+      const message = h.deadLetters.find((m) => m.key === ids.subscriptionId);
+      expect(message).toBeDefined();
+      return message!;
+    });
+    expect(raw.headers['dlq.replay-of']).toBeUndefined();
+    expect(raw.headers['dlq.error.code']).toBe('INVALID_JSON');
   });
 });

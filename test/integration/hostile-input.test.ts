@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import fc from 'fast-check';
 
 import { newIds, paymentOverdue, paymentSettled, type Ids } from '../support/events';
+import type { Collected } from '../support/worker-harness';
 import { testKafka } from '../support/kafka.helper';
 import { uniqueName } from '../support/unique-name';
 import { eventually, startWorker, type Harness } from '../support/worker-harness';
@@ -175,4 +177,81 @@ describe('hostile input on the message path', () => {
       `${JSON.stringify({ seed: SEED, fuzzed: bad.length, goodEvents: good.length * 2, families: Object.fromEntries(families), codes: Object.fromEntries(codes) }, null, 2)}\n`,
     );
   }, 300_000);
+
+  const lettersFor = (key: string): Collected[] => h.deadLetters.filter((letter) => letter.key === key);
+
+  it('dead-letters values and keys that are not UTF-8 as INVALID_ENCODING: ev-\\xff and ev-\\xfe are not one id', async () => {
+    const ids = newIds('utf8');
+    // Two overdue invoices whose ids differ only in an invalid byte, then a settlement of the second: decoded lossily,
+    // the second overdue was taken for a duplicate and the settlement lifted the first one's hold.
+    const withByte = (text: string, byte: number) => {
+      const [before, after] = text.split('@@');
+      return Buffer.concat([Buffer.from(before ?? ''), Buffer.from([byte]), Buffer.from(after ?? '')]);
+    };
+    const values = [
+      withByte(paymentOverdue(ids, 'inv-@@', { eventId: 'ev-a' }).value, 0xff),
+      withByte(paymentOverdue(ids, 'inv-@@', { eventId: 'ev-b' }).value, 0xfe),
+      withByte(paymentSettled(ids, 'inv-@@').value, 0xfe),
+      withByte(paymentOverdue(ids, 'inv-1', { eventId: 'ev-@@' }).value, 0xc3),
+    ];
+    await h.produce(
+      h.topics.payments,
+      values.map((value) => ({ key: ids.subscriptionId, value })),
+    );
+    // And a valid event whose key is not UTF-8.
+    const kafka = testKafka();
+    const producer = kafka.producer();
+    await producer.connect();
+    const badKey = withByte(`${ids.subscriptionId}@@`, 0xff);
+    await producer.send({ topic: h.topics.payments, messages: [{ key: badKey, value: paymentOverdue(ids, 'inv-ok').value }] });
+    await producer.disconnect();
+
+    await eventually(
+      () =>
+        expect(
+          h.deadLetters.filter(
+            (letter) => letter.headers['dlq.source.topic'] === h.topics.payments && letter.value?.includes(ids.customerId),
+          ).length,
+        ).toBe(5),
+      60_000,
+    );
+    const letters = h.deadLetters.filter((letter) => letter.value?.includes(ids.customerId));
+    expect(letters.map((letter) => letter.headers['dlq.error.code'])).toEqual(Array.from({ length: 5 }, () => 'INVALID_ENCODING'));
+    expect(letters.filter((letter) => /key is not valid UTF-8/.test(letter.headers['dlq.error.reason'] ?? ''))).toHaveLength(1);
+    expect(letters.filter((letter) => /value is not valid UTF-8/.test(letter.headers['dlq.error.reason'] ?? ''))).toHaveLength(4);
+    // Nothing written: no subscription, no audit record.
+    expect(await h.app.subscriptions.get(ids.subscriptionId)).toBeNull();
+    expect(await h.app.connection.collection('audit_records').countDocuments({ subscriptionId: ids.subscriptionId })).toBe(0);
+  }, 120_000);
+
+  it('parks a 4,194,200-byte bad value in a letter that fits (cut, with its size and SHA-256) and applies the valid events on every partition', async () => {
+    const badIds = newIds('huge');
+    const huge = Buffer.alloc(4_194_200, 'x');
+    await h.produce(h.topics.payments, [{ key: badIds.subscriptionId, value: huge }]);
+    // Six valid events behind it, on the three partitions (keys spread by the default partitioner).
+    const good = Array.from({ length: 6 }, () => newIds('behind-huge'));
+    await h.produce(
+      h.topics.payments,
+      good.map((ids) => paymentOverdue(ids, 'inv-1')),
+    );
+    await eventually(async () => {
+      const stored = await h.app.subscriptions.load(good.map((ids) => ids.subscriptionId));
+      expect([...stored.values()].filter((sub) => sub.state.status === 'suspended')).toHaveLength(good.length);
+    }, 90_000);
+    const [letter] = await eventually(() => {
+      const found = lettersFor(badIds.subscriptionId);
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    expect(letter?.headers).toMatchObject({
+      'dlq.error.code': 'MESSAGE_TOO_LARGE',
+      'dlq.truncated': 'value',
+      'dlq.value.original-bytes': '4194200',
+      'dlq.value.sha256': createHash('sha256').update(huge).digest('hex'),
+      'dlq.source.topic': h.topics.payments,
+    });
+    expect(letter?.value?.length).toBeLessThan(huge.length);
+    expect(huge.toString().startsWith(letter?.value ?? 'none')).toBe(true);
+    expect((await fetch(`${h.baseUrl}/readyz`)).status).toBe(200);
+  }, 150_000);
 });

@@ -394,7 +394,16 @@ describe('operator API', () => {
         ['empty reason', { body: { ...operator, reason: '' } }, /^body\.reason: must not be empty/],
         ['blank actor', { body: { ...operator, actor: '   ' } }, /^body\.actor: must not be blank$/],
         ['long reason', { body: { ...operator, reason: 'x'.repeat(501) } }, /^body\.reason: must be at most 500 characters$/],
-        ['control character', { body: { ...operator, actor: 'eve\nadmin' } }, /^body\.actor: must not contain control characters$/],
+        [
+          'control character',
+          { body: { ...operator, actor: 'eve\nadmin' } },
+          /^body\.actor: must not contain control or bidirectional-formatting characters$/,
+        ],
+        [
+          'bidi override',
+          { body: { ...operator, actor: 'eve\u202enimda' } },
+          /^body\.actor: must not contain control or bidirectional-formatting characters$/,
+        ],
         ['number', { body: { ...operator, reason: 7 } }, /^body\.reason: must be a string$/],
         ['unknown field', { body: { ...operator, reasn: 'typo' } }, /^body: .*reasn/],
         ['not an object', { body: ['x'] }, /^body: must be a JSON object/],

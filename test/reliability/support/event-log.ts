@@ -1,6 +1,7 @@
 import { decide, policyFrom, type Command, type Instruction, type Subscription } from '../../../src/domain';
 import { random } from '../../support/seeded-random';
 import { project, type Projection } from '../../support/state-projection';
+import { lifecycleKey } from './lifecycle-check';
 
 export type TopicKey = 'payments' | 'fraud' | 'customer';
 
@@ -95,6 +96,8 @@ export interface ModelResult {
   /** Event ids the model applies (exactly once each). */
   readonly applied: ReadonlySet<string>;
   readonly uniqueEventIds: ReadonlySet<string>;
+  /** What the model publishes on the lifecycle topic, as `lifecycleKey`s (one per application and lifecycle event). */
+  readonly lifecycle: ReadonlySet<string>;
 }
 
 /** What the pure domain model computes from the log, applied in the order it was produced. */
@@ -112,11 +115,14 @@ export function model(
   const states = new Map<string, Subscription>();
   const applied = new Set<string>();
   const uniqueEventIds = new Set<string>();
+  const lifecycle = new Set<string>();
   for (const { command } of events) {
     uniqueEventIds.add(command.eventId);
     const decision = decide(states.get(command.subscriptionId) ?? null, command, policy, command.occurredAt);
     if (decision.state !== null) states.set(command.subscriptionId, decision.state);
     if (decision.outcome === 'applied') applied.add(command.eventId);
+    for (const effect of decision.effects)
+      if (effect.kind === 'publish') lifecycle.add(lifecycleKey(effect.event.causationId, effect.event.type, effect.event.holdReason));
   }
-  return { projections: new Map([...states].map(([id, state]) => [id, project(state)])), applied, uniqueEventIds };
+  return { projections: new Map([...states].map(([id, state]) => [id, project(state)])), applied, uniqueEventIds, lifecycle };
 }

@@ -14,6 +14,7 @@ import type { AuditDocument } from '../../../src/storage/audit.repository';
 import { project, type Projection } from '../../support/state-projection';
 import type { LoggedEvent, ModelResult, TopicKey } from './event-log';
 import { DATA_DELETION, parseDeletionJobId } from '../../../src/queue/timer-jobs';
+import { lifecycleDifferences, readLifecycle } from './lifecycle-check';
 import { reliabilityStack } from './reliability-stack';
 import { outputDir } from './worker-process';
 
@@ -202,10 +203,16 @@ export class Observer {
     for (const record of records) {
       if (record.outcome === 'applied') appliedCounts.set(record.eventId, (appliedCounts.get(record.eventId) ?? 0) + 1);
     }
+    // Audit records of one applied event share an id, so a second application's record is dropped: this count cannot
+    // see one. The lifecycle topic can (lifecycleDifferences).
     for (const [eventId, count] of appliedCounts) if (count > 1) problems.push(`${eventId} applied ${count} times`);
     for (const eventId of result.applied) if (!appliedCounts.has(eventId)) problems.push(`${eventId} never applied`);
     for (const eventId of appliedCounts.keys())
       if (result.uniqueEventIds.has(eventId) && !result.applied.has(eventId)) problems.push(`${eventId} applied, the model says not`);
+
+    problems.push(
+      ...lifecycleDifferences(result.lifecycle, await readLifecycle(this.kafka, this.names.topics.lifecycle), result.uniqueEventIds),
+    );
 
     const delayed = await this.queue.getJobs(['delayed', 'waiting'], 0, -1);
     const jobIds = new Set(delayed.map((job) => job.id));

@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 
 import { operatorText, resolveWhen, when, wholeNumber } from '../../../src/cli/arguments';
 import { CliError, EXIT, failureOf } from '../../../src/cli/exit-codes';
-import { redactText, table } from '../../../src/cli/output';
+import { Output, redactText, table } from '../../../src/cli/output';
 import { progress } from '../../../src/cli/progress';
 import { AppError } from '../../../src/errors';
 import { ReplayRefusedError } from '../../../src/ops/dead-letter-store';
@@ -54,6 +54,24 @@ describe('CLI output', () => {
 
   it('lays out columns', () => {
     expect(table(['A', 'BB'], [['xxx', 'y']])).toEqual(['A    BB', 'xxx  y']);
+  });
+
+  it('never writes a control or bidi character raw, in text or under --json', () => {
+    const hostile = 'key\u001b]0;owned\u0007 ref\u009b31m \u202etxt.exe';
+    const stdout = sink(false);
+    const stderr = sink(false);
+    new Output(false, stdout, stderr, () => 0).result({}, () => [hostile]);
+    new Output(false, stdout, stderr, () => 0).note(hostile);
+    new Output(true, stdout, stderr, () => 0).result({ key: hostile }, () => []);
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what must not appear
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/;
+    for (const text of [...stdout.written, ...stderr.written]) expect(text).not.toMatch(raw);
+    expect(stdout.written[0]).toBe('key\\u001b]0;owned\\u0007 ref\\u009b31m \\u202etxt.exe\n');
+    expect(JSON.parse(stdout.written[1] ?? '')).toEqual({ key: hostile });
+  });
+
+  it('refuses bidi characters in operator text', () => {
+    expect(() => operatorText('erin\u202e')).toThrow(InvalidArgumentError);
   });
 });
 

@@ -12,3 +12,10 @@ describe('html template tag', () => {
     expect(html`${null}${undefined}${0}`.text).toBe('0');
   });
 });
+
+describe('html escaping of control and bidi characters', () => {
+  it('shows C0, C1 and bidi characters from stored text as visible escapes, not as reordering or terminal codes', () => {
+    expect(html`<td>${'inv\u202egnp.exe'}</td>`.text).toBe('<td>inv\\u202egnp.exe</td>');
+    expect(html`<td>${'ref\u009b31m\u001b'}</td>`.text).toBe('<td>ref\\u009b31m\\u001b</td>');
+  });
+});

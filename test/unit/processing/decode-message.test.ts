@@ -69,6 +69,20 @@ describe('decodeMessage', () => {
       envelope({ data: { invoiceId: 'a\u0000b', amountDue: 1, currency: 'EUR', daysOverdue: 1 } }),
       'SCHEMA_VIOLATION',
     ],
+    [
+      'a C1 control (CSI) in invoiceId',
+      envelope({ data: { invoiceId: 'a\u009b31mb', amountDue: 1, currency: 'EUR', daysOverdue: 1 } }),
+      'SCHEMA_VIOLATION',
+    ],
+    [
+      'a bidi override in invoiceId',
+      envelope({ data: { invoiceId: 'inv-\u202e1-vni', amountDue: 1, currency: 'EUR', daysOverdue: 1 } }),
+      'SCHEMA_VIOLATION',
+    ],
+    ['a bidi isolate in eventId', envelope({ eventId: 'evt\u2066-1' }), 'SCHEMA_VIOLATION'],
+    ['an Arabic letter mark in eventId', envelope({ eventId: 'evt\u061c-1' }), 'SCHEMA_VIOLATION'],
+    ['a left-to-right mark in eventId', envelope({ eventId: 'evt\u200e-1' }), 'SCHEMA_VIOLATION'],
+    ['a C1 control in type', envelope({ type: 'payment.overdue\u0085' }), 'SCHEMA_VIOLATION'],
     ['a negative amount', envelope({ data: { invoiceId: 'i', amountDue: -1, currency: 'EUR', daysOverdue: 1 } }), 'SCHEMA_VIOLATION'],
     ['a non-RFC 3339 date', envelope({ occurredAt: '01/06/2026' }), 'SCHEMA_VIOLATION'],
     ['a date without offset', envelope({ occurredAt: '2026-06-01T11:00:00' }), 'SCHEMA_VIOLATION'],
@@ -105,6 +119,36 @@ describe('decodeMessage', () => {
 
   it('accepts events within the clock-skew allowance and ignores unknown envelope fields', () => {
     expect(codeOf(envelope({ occurredAt: '2026-06-01T12:30:00Z', extra: 'kept out' }))).toBe('ok');
+  });
+});
+
+describe('decodeMessage of bytes that are not UTF-8', () => {
+  const bytes = (text: string, invalid: number) => {
+    const [before, after] = text.split('@@');
+    return Buffer.concat([Buffer.from(before ?? ''), Buffer.from([invalid]), Buffer.from(after ?? '')]);
+  };
+  const raw = (value: Buffer, key: Buffer | null = Buffer.from('sub-1')): InboundMessage => ({
+    ...message(null),
+    value,
+    key,
+  });
+
+  it.each([0xff, 0xfe, 0xc3, 0x80])('dead-letters a value with the byte %i as INVALID_ENCODING, not as a lossy id', (invalid) => {
+    const value = bytes(JSON.stringify(envelope({ eventId: 'ev-@@' })), invalid);
+    const decoded = decodeMessage(raw(value), options, NOW);
+    expect(decoded.ok ? 'ok' : decoded.error.code).toBe('INVALID_ENCODING');
+    if (!decoded.ok) expect(decoded.error.message).toMatch(/value is not valid UTF-8/);
+  });
+
+  it('dead-letters a key that is not UTF-8 as INVALID_ENCODING', () => {
+    const decoded = decodeMessage(raw(Buffer.from(JSON.stringify(envelope())), bytes('sub-1@@', 0xff)), options, NOW);
+    expect(decoded.ok ? 'ok' : decoded.error.code).toBe('INVALID_ENCODING');
+    if (!decoded.ok) expect(decoded.error.message).toMatch(/key is not valid UTF-8/);
+  });
+
+  it('accepts multi-byte UTF-8 and keeps a byte-order mark in the key (so it is not the subscriptionId)', () => {
+    expect(codeOf(envelope({ data: { invoiceId: 'facture-é東', amountDue: 1, currency: 'EUR', daysOverdue: 1 } }))).toBe('ok');
+    expect(codeOf(envelope(), '\ufeffsub-1')).toBe('KEY_MISMATCH');
   });
 });
 
