@@ -51,7 +51,7 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 export function failureOf(error: unknown): Failure {
   if (error instanceof CliError) return error.kind;
   if (isAppError(error)) {
-    if (error.code === 'CONFIG_INVALID') return 'config';
+    if (error.code === 'CONFIG_INVALID' || error.code === 'KAFKA_AUTH_FAILED') return 'config';
     if (error.code === 'DEPENDENCY_UNAVAILABLE' || error.code === 'SUBSCRIPTION_BUSY') return 'unavailable';
     return 'failure';
   }

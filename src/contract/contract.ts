@@ -79,7 +79,7 @@ export function asyncApiDocument(): JsonSchema {
           enum: Object.entries(ERROR_CODES)
             .filter(([, retriable]) => !retriable)
             .map(([code]) => code)
-            .filter((code) => code !== 'CONFIG_INVALID'),
+            .filter((code) => code !== 'CONFIG_INVALID' && code !== 'KAFKA_AUTH_FAILED'),
         },
         [DLQ_HEADERS.reason]: { type: 'string' },
         [DLQ_HEADERS.failedAt]: { type: 'string', format: 'date-time' },
