@@ -12,6 +12,7 @@ ensure_chromium
 npm run --silent typecheck
 npm run --silent lint
 npm run --silent format:check
+bash scripts/check-deploy.sh
 npx jest --ci "$@"
 if [ "${SKIP_RELIABILITY:-0}" != "1" ]; then
   npm run --silent test:reliability -- --ci
