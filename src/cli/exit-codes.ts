@@ -2,7 +2,7 @@ import { isAppError } from '../errors';
 import { ReplayRefusedError } from '../ops/dead-letter-store';
 import { StackError } from '../stack/processes';
 
-/** What the CLI's exit status means; scripts branch on these (the README, Operations, lists them). */
+/** What the CLI's exit status means; scripts branch on these (docs/cli.md lists them). */
 export const EXIT = {
   ok: 0,
   /** Anything unexpected: a bug, or a fault with no better code. */

@@ -27,7 +27,7 @@ const list = z.string().transform((text) =>
 const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
 
-/** Every setting, its default and its meaning; the README's Configuration table mirrors this. */
+/** Every setting, its default and its meaning; docs/configuration.md is generated from it (npm run docs:config). */
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
