@@ -51,7 +51,7 @@ export async function startService(
     );
   }
   // A first run downloads or builds what the service needs, which can take minutes: say so before going quiet.
-  note(`provisioning (a first run fetches and builds; log in ${layout.logs})…`);
+  note(`provisioning (a first run fetches and builds; log in ${path.relative(process.cwd(), layout.logs) || layout.logs})…`);
   service.provision(layout, ports);
   const { command, args, env } = service.command(layout, ports);
   const pid = startDaemon({
