@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import { loadConfig } from '../../../src/config/config';
 import { isAppError } from '../../../src/errors';
+import { createLogger } from '../../../src/logging/logger';
 import { kafkaAuthFailure, kafkaSecurity, type KafkaSecuritySettings } from '../../../src/kafka/kafka-security';
 
 const base = { KAFKA_BROKERS: 'kafka:9092', MONGODB_URI: 'mongodb://mongo/db', REDIS_URL: 'redis://redis:6379' };
@@ -73,5 +74,16 @@ describe('Kafka TLS and SASL settings', () => {
     expect(failure?.code).toBe('KAFKA_AUTH_FAILED');
     expect(failure?.message).not.toContain('hunter2');
     expect(kafkaAuthFailure(new Error('ECONNREFUSED'), settings)).toBeUndefined();
+  });
+
+  it('keeps Kafka passwords out of log lines', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', {}, { write: (line: string) => lines.push(line) });
+    logger.info(
+      { KAFKA_SASL_PASSWORD: 'p-1', kafka: { sasl: { mechanism: 'plain', username: 'u', password: 'p-2' } }, password: 'p-3' },
+      'x',
+    );
+    expect(lines.join('')).not.toMatch(/p-[123]/);
+    expect(lines.join('')).toContain('"username":"u"');
   });
 });
