@@ -52,7 +52,7 @@ describe('Kafka over SASL_SSL', () => {
     passwordFile = path.join(kafka.dir, 'sasl-password');
     // As a mounted secret usually is: with a trailing newline.
     fs.writeFileSync(passwordFile, `${kafka.password}\n`);
-  }, 180_000);
+  }, 240_000);
 
   afterAll(async () => {
     for (const run of running) if (run.child.exitCode === null) run.child.kill('SIGKILL');

@@ -155,7 +155,7 @@ export async function startSecureKafka(): Promise<SecureKafka> {
     retry: { retries: 0 },
     connectionTimeout: 2_000,
   });
-  const deadline = Date.now() + 90_000;
+  const deadline = Date.now() + 150_000;
   for (;;) {
     const admin = probe.admin();
     try {
