@@ -1,17 +1,26 @@
 # syntax=docker/dockerfile:1
-FROM node:20-slim AS build
+# The worker and its operator CLI on Node 24 LTS. test/integration/container-image.test.ts replays these steps natively
+# (no container engine runs in CI): keep the two in step.
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci
-COPY . .
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY consumers ./consumers
+COPY jobs ./jobs
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY bin ./bin
+# The CLI on PATH: `docker compose exec worker billing-enforcer status sub-42`.
+ENV PATH=/app/bin:$PATH
+# The image's own unprivileged user (uid 1000); nothing under /app is writable by it.
 USER node
 EXPOSE 8080
 CMD ["node", "dist/src/main.js"]

@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.stack/', 'coverage/', 'test-output/', 'eslint.config.mjs'] },
+  { ignores: ['dist/', 'node_modules/', '.tools/', '.stack/', 'coverage/', 'test-output/', 'eslint.config.mjs'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -21,6 +21,7 @@ import { DeadLetterSink } from './kafka/dead-letters';
 import { deadLetterIndexHandler } from './kafka/dead-letter-index.handler';
 import { DeadLetterStore } from './ops/dead-letter-store';
 import { createKafka, ensureTopics } from './kafka/kafka-client';
+import { kafkaAuthFailure, kafkaSecurity } from './kafka/kafka-security';
 import { KafkaOffsets } from './kafka/offsets';
 import type { Logger } from './logging/logger';
 import { OutboxSweeper } from './processing/outbox-sweeper';
@@ -101,7 +102,11 @@ export async function createApp(
   const workerRedis: Redis = connectRedis(config.REDIS_URL, 'billing-enforcer-worker');
   const queue = new Queue(config.TIMER_QUEUE, { connection: queueRedis, prefix: config.QUEUE_PREFIX });
 
-  const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
+  const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger, security: kafkaSecurity(config) });
+  // Refused credentials or certificates fail the start at once, with the settings to check (the first Kafka call below).
+  const authFailure = (error: unknown): never => {
+    throw kafkaAuthFailure(error, config) ?? error;
+  };
   const routes = new Map<string, EventConsumer>(consumers.map((consumer) => [config[consumer.topic], consumer]));
   if (config.KAFKA_CREATE_TOPICS) {
     const topic = (name: string, configEntries: { name: string; value: string }[] = []) => ({
@@ -115,14 +120,14 @@ export async function createApp(
       topic(config.TOPIC_LIFECYCLE),
       // Dead letters carry the original bytes plus headers, so they may be larger than what the inbound topics accept.
       topic(config.TOPIC_DLQ, [{ name: 'max.message.bytes', value: String(4 * config.MAX_MESSAGE_BYTES) }]),
-    ]);
+    ]).catch(authFailure);
   }
   const producer = kafka.producer({
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 5 },
   });
-  await producer.connect();
+  await producer.connect().catch(authFailure);
 
   const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock, {
     maxBatchBytes: 2 * config.MAX_MESSAGE_BYTES,

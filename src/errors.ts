@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   PROCESSING_FAILED: false,
   // Configuration: fatal at start-up.
   CONFIG_INVALID: false,
+  // Kafka refused our credentials, or we refused its certificate: a setting to fix, not a fault to wait out.
+  KAFKA_AUTH_FAILED: false,
   // Faults of the services we depend on: retried with backoff.
   DEPENDENCY_UNAVAILABLE: true,
   VERSION_CONFLICT: true,

@@ -16,6 +16,11 @@ main().then(
       console.error(error.message);
       process.exit(78);
     }
+    // A setting to fix, like a bad configuration (EX_CONFIG); the message names the settings, never a secret.
+    if (isAppError(error) && error.code === 'KAFKA_AUTH_FAILED') {
+      console.error(`${error.code}: ${error.message}`);
+      process.exit(78);
+    }
     console.error(error);
     process.exit(1);
   },

@@ -7,6 +7,7 @@ import { operatorText, wholeNumber } from './arguments';
 import type { Cli, CommandContext } from './context';
 import { CliError, EXIT } from './exit-codes';
 import { table } from './output';
+import { KAFKA_SECURITY_SETTINGS } from '../kafka/kafka-security';
 
 interface FilterOptions {
   readonly code?: string;
@@ -113,6 +114,7 @@ async function replay(context: CommandContext, options: ReplayOptions): Promise<
     'MONGODB_URI',
     'KAFKA_BROKERS',
     'KAFKA_CLIENT_ID',
+    ...KAFKA_SECURITY_SETTINGS,
     'TOPIC_BILLING_PAYMENTS',
     'TOPIC_FRAUD_SIGNALS',
     'TOPIC_CUSTOMER_REQUESTS',

@@ -2,7 +2,7 @@ import { isAppError } from '../errors';
 import { ReplayRefusedError } from '../ops/dead-letter-store';
 import { StackError } from '../stack/processes';
 
-/** What the CLI's exit status means; scripts branch on these (the README, Operations, lists them). */
+/** What the CLI's exit status means; scripts branch on these (docs/cli.md lists them). */
 export const EXIT = {
   ok: 0,
   /** Anything unexpected: a bug, or a fault with no better code. */
@@ -51,7 +51,7 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 export function failureOf(error: unknown): Failure {
   if (error instanceof CliError) return error.kind;
   if (isAppError(error)) {
-    if (error.code === 'CONFIG_INVALID') return 'config';
+    if (error.code === 'CONFIG_INVALID' || error.code === 'KAFKA_AUTH_FAILED') return 'config';
     if (error.code === 'DEPENDENCY_UNAVAILABLE' || error.code === 'SUBSCRIPTION_BUSY') return 'unavailable';
     return 'failure';
   }

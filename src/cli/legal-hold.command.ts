@@ -14,6 +14,7 @@ import { iso } from './output';
 import { KeyedLock } from '../processing/keyed-lock';
 import { leasePrefix, SubscriptionLeases } from '../processing/subscription-leases';
 import { parseDuration } from '../domain';
+import { KAFKA_SECURITY_SETTINGS } from '../kafka/kafka-security';
 
 interface LegalHoldOptions {
   readonly reason: string;
@@ -40,6 +41,7 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
     'TIMER_QUEUE',
     'KAFKA_BROKERS',
     'KAFKA_CLIENT_ID',
+    ...KAFKA_SECURITY_SETTINGS,
     'TOPIC_LIFECYCLE',
     'SUBSCRIPTION_LEASE_TTL',
     ...POLICY_SETTINGS,

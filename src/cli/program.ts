@@ -24,7 +24,7 @@ Exit codes:
   69  a service (MongoDB, Redis, Kafka, the local stack) is unavailable
   78  bad configuration (the variable is named)
 
-Settings come from the same environment variables as the worker (README, "Configuration");
+Settings come from the same environment variables as the worker (docs/configuration.md);
 each command asks only for those it uses.`;
 
 function buildProgram(cli: Cli): Command {

@@ -5,6 +5,7 @@ import type { Connection } from 'mongoose';
 
 import type { Settings } from '../config/config';
 import { createKafka } from '../kafka/kafka-client';
+import { kafkaAuthFailure, kafkaSecurity, type KafkaSecuritySettings } from '../kafka/kafka-security';
 import { redactUrl, type Logger } from '../logging/logger';
 import { connectRedisFailFast } from '../queue/redis';
 import { connectMongo } from '../storage/mongo';
@@ -70,17 +71,20 @@ export class Services {
   }
 
   /** A Kafka producer that gives up on an absent broker within seconds. */
-  async producer(settings: Pick<Settings, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'>): Promise<Producer> {
+  async producer(settings: Pick<Settings, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'> & KafkaSecuritySettings): Promise<Producer> {
     const kafka = createKafka({
       clientId: `${settings.KAFKA_CLIENT_ID}-cli`,
       brokers: settings.KAFKA_BROKERS,
       logger: this.logger,
       retry: { initialRetryTime: 300, retries: 2, maxRetryTime: 2_000 },
+      security: kafkaSecurity(settings),
     });
     const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     try {
       await producer.connect();
     } catch (error) {
+      const refused = kafkaAuthFailure(error, settings);
+      if (refused !== undefined) throw new CliError('config', refused.message, { cause: refused });
       throw new CliError('unavailable', `Kafka at ${settings.KAFKA_BROKERS.join(',')} did not answer: ${reasonOf(error)}`, {
         cause: error,
       });

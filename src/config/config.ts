@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { AppError } from '../errors';
 import { parseDuration, policyFrom, type Policy } from '../domain';
+import { kafkaSecurityProblems } from '../kafka/kafka-security';
 
 const duration = z.string().refine(
   (text) => {
@@ -26,7 +27,7 @@ const list = z.string().transform((text) =>
 const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
 
-/** Every setting, its default and its meaning; the README's Configuration table mirrors this. */
+/** Every setting, its default and its meaning; docs/configuration.md is generated from it (npm run docs:config). */
 export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -87,6 +88,25 @@ export const configSchema = z.object({
   OPS_ROUTES_ENABLED: bool.default(true),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   ACCESS_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+
+  // --- Kafka TLS and SASL (docs/deployment.md, "Kafka security"); combinations checked in src/kafka/kafka-security.ts ---
+  /** TLS to the brokers; with no CA file, the system's trusted CAs verify them. */
+  KAFKA_SSL: bool.default(false),
+  /** PEM file of the CA that signed the brokers' certificates (a private CA). */
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  /** PEM client certificate, for brokers that authenticate clients by TLS (mTLS); needs KAFKA_SSL_KEY_FILE. */
+  KAFKA_SSL_CERT_FILE: z.string().min(1).optional(),
+  /** PEM private key of the client certificate. */
+  KAFKA_SSL_KEY_FILE: z.string().min(1).optional(),
+  /** false accepts any broker certificate: for a throwaway test cluster only. */
+  KAFKA_SSL_REJECT_UNAUTHORIZED: bool.default(true),
+  /** SASL authentication; unset: none. */
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  /** Secret: never logged. Prefer KAFKA_SASL_PASSWORD_FILE (a mounted secret). */
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
+  /** A file holding the SASL password (one trailing newline is ignored). */
+  KAFKA_SASL_PASSWORD_FILE: z.string().min(1).optional(),
 });
 
 export type Settings = z.infer<typeof configSchema>;
@@ -141,6 +161,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       'invalid configuration:\n  ADMIN_TOKEN: required in production while OPS_ROUTES_ENABLED is true (set it, or set OPS_ROUTES_ENABLED=false)',
     );
   }
+  const kafkaProblems = kafkaSecurityProblems(settings);
+  if (kafkaProblems.length > 0)
+    throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${kafkaProblems.join('\n  ')}`, {
+      context: { problems: kafkaProblems },
+    });
   return Object.freeze({ ...settings, policy: policyOf(settings) });
 }
 

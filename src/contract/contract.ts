@@ -4,6 +4,7 @@ import { consumers } from '../../consumers/routes';
 import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../kafka/dead-letters';
 import { ERROR_CODES } from '../errors';
 import { typedEnvelope } from './envelope';
+import { inboundExamples, lifecycleExamples } from './examples';
 import { lifecycleEnvelopeSchema } from './lifecycle';
 
 type JsonSchema = Record<string, unknown>;
@@ -48,7 +49,13 @@ export function asyncApiDocument(): JsonSchema {
     const channelMessages: JsonSchema = {};
     for (const type of Object.keys(consumer.events)) {
       const name = schemaName(type);
-      messages[name] = { name: type, contentType: 'application/json', payload: inbound[type] };
+      const example = inboundExamples[type];
+      messages[name] = {
+        name: type,
+        contentType: 'application/json',
+        payload: inbound[type],
+        ...(example === undefined ? {} : { examples: [{ name: type, payload: example }] }),
+      };
       channelMessages[name] = { $ref: `#/components/messages/${name}` };
     }
     channels[consumer.name] = {
@@ -58,7 +65,12 @@ export function asyncApiDocument(): JsonSchema {
     };
     operations[`consume-${consumer.name}`] = { action: 'receive', channel: { $ref: `#/channels/${consumer.name}` } };
   }
-  messages['subscription-lifecycle'] = { name: 'subscription.lifecycle.v1', contentType: 'application/json', payload: lifecycleSchema() };
+  messages['subscription-lifecycle'] = {
+    name: 'subscription.lifecycle.v1',
+    contentType: 'application/json',
+    payload: lifecycleSchema(),
+    examples: Object.entries(lifecycleExamples).map(([type, payload]) => ({ name: type, payload })),
+  };
   channels.lifecycle = {
     address: 'subscription.lifecycle.v1',
     description: 'Configurable with TOPIC_LIFECYCLE. Kafka key = subscriptionId; eventId is stable across redeliveries.',
@@ -80,7 +92,7 @@ export function asyncApiDocument(): JsonSchema {
           enum: Object.entries(ERROR_CODES)
             .filter(([, retriable]) => !retriable)
             .map(([code]) => code)
-            .filter((code) => code !== 'CONFIG_INVALID'),
+            .filter((code) => code !== 'CONFIG_INVALID' && code !== 'KAFKA_AUTH_FAILED'),
         },
         [DLQ_HEADERS.reason]: { type: 'string' },
         [DLQ_HEADERS.failedAt]: { type: 'string', format: 'date-time' },

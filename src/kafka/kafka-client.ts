@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Consumer, type ITopicConfig, type LogEntry, type RetryOptions } from 'kafkajs';
 
 import type { Logger } from '../logging/logger';
+import type { KafkaSecurity } from './kafka-security';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -13,11 +14,20 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
  * kafkajs, logging through our logger. kafkajs stays behind the adapters in this folder.
  * `retry` replaces the worker's patient default (about 40 s before giving up on an absent broker), for tools that must fail fast.
  */
-export function createKafka(options: { clientId: string; brokers: readonly string[]; logger: Logger; retry?: RetryOptions }): Kafka {
+export function createKafka(options: {
+  clientId: string;
+  brokers: readonly string[];
+  logger: Logger;
+  retry?: RetryOptions;
+  /** TLS and SASL, from `kafkaSecurity(settings)`. */
+  security?: KafkaSecurity;
+}): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
+    ...(options.security?.ssl === undefined ? {} : { ssl: options.security.ssl }),
+    ...(options.security?.sasl === undefined ? {} : { sasl: options.security.sasl }),
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
     retry: options.retry ?? { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },

@@ -20,6 +20,12 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
         '*.REDIS_URL',
         '*.ADMIN_TOKEN',
         '*.ACCESS_API_TOKEN',
+        // Kafka credentials: the setting, and kafkajs's own `sasl` option should a client's options ever be logged.
+        'KAFKA_SASL_PASSWORD',
+        '*.KAFKA_SASL_PASSWORD',
+        'password',
+        '*.password',
+        '*.*.password',
         'req.headers.authorization',
         'req.headers.cookie',
         'authorization',

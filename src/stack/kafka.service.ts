@@ -9,13 +9,15 @@ import { onPath, runToLog, StackError } from './processes';
 import type { ServiceDefinition } from './service';
 
 const pom = path.join(__dirname, 'kafka', 'pom.xml');
-const log4jConfig = path.join(__dirname, 'kafka', 'log4j2.properties');
+/** The broker's log4j2 configuration; also used by test/support/secure-kafka.ts's second broker. */
+export const log4jConfig = path.join(__dirname, 'kafka', 'log4j2.properties');
 
 function kafkaDir(layout: StackLayout): string {
   return path.join(layout.root, 'kafka');
 }
 
-function classpath(layout: StackLayout): string {
+/** The provisioned Kafka jars: also used by test/support/secure-kafka.ts's second broker. */
+export function classpath(layout: StackLayout): string {
   return `${path.join(kafkaDir(layout), 'libs')}/*`;
 }
 

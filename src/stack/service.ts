@@ -32,6 +32,7 @@ export async function startService(
   service: ServiceDefinition,
   layout: StackLayout,
   ports: StackPorts,
+  note: (line: string) => void = () => undefined,
 ): Promise<'started' | 'already running'> {
   const existing = runningPid(pidFile(layout, service), service.marker);
   if (existing !== undefined) {
@@ -46,9 +47,11 @@ export async function startService(
   const port = service.port(ports);
   if (!(await isPortFree(port))) {
     throw new StackError(
-      `${service.name}: port ${port} on 127.0.0.1 is taken by a process the stack did not start; free it or set another port (see README, "Local stack")`,
+      `${service.name}: port ${port} on 127.0.0.1 is taken by a process the stack did not start; free it or set another port (see docs/development.md, "Local stack")`,
     );
   }
+  // A first run downloads or builds what the service needs, which can take minutes: say so before going quiet.
+  note(`provisioning (a first run fetches and builds; log in ${path.relative(process.cwd(), layout.logs) || layout.logs})…`);
   service.provision(layout, ports);
   const { command, args, env } = service.command(layout, ports);
   const pid = startDaemon({
@@ -59,6 +62,7 @@ export async function startService(
     logFile: path.join(layout.logs, `${service.name}.log`),
     pidFile: pidFile(layout, service),
   });
+  note(`started (pid ${pid}), waiting for it to answer on port ${port}…`);
   try {
     await waitFor(
       service.name,

@@ -30,13 +30,25 @@ function writeEnvFile(stack: Stack): void {
 export async function stackUp(stack: Stack, report: (line: string) => void = () => undefined): Promise<void> {
   fs.mkdirSync(stack.layout.logs, { recursive: true });
   // Services start concurrently: Kafka's JVM start-up dominates and the others need not wait for it.
-  await Promise.all(
-    stackServices.map(async (service) => {
-      const started = Date.now();
-      const outcome = await startService(service, stack.layout, stack.ports);
-      report(`${service.name}: ${outcome} on 127.0.0.1:${service.port(stack.ports)} (${Date.now() - started} ms)`);
-    }),
-  );
+  const begun = Date.now();
+  const pending = new Set(stackServices.map((service) => service.name));
+  const ticker = setInterval(() => {
+    report(`still waiting for ${[...pending].join(', ')} (${Math.round((Date.now() - begun) / 1000)} s)…`);
+  }, 15_000);
+  try {
+    await Promise.all(
+      stackServices.map(async (service) => {
+        const started = Date.now();
+        const outcome = await startService(service, stack.layout, stack.ports, (line) => {
+          report(`${service.name}: ${line}`);
+        });
+        pending.delete(service.name);
+        report(`${service.name}: ${outcome} on 127.0.0.1:${service.port(stack.ports)} (${Date.now() - started} ms)`);
+      }),
+    );
+  } finally {
+    clearInterval(ticker);
+  }
   writeEnvFile(stack);
 }
 

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+
+import { configSchema } from './config';
+
+/**
+ * What each setting means, for docs/configuration.md (`npm run docs:config`). A setting may carry its meaning in the
+ * schema itself with zod's `.describe()`; otherwise it is here. A unit test fails when a setting has neither, or when
+ * the committed page is stale.
+ */
+const MEANINGS: Record<string, string> = {
+  NODE_ENV: '`production` requires `ADMIN_TOKEN` while `OPS_ROUTES_ENABLED` is true',
+  LOG_LEVEL: 'pino level',
+  HTTP_PORT: 'where the HTTP API listens (port)',
+  HTTP_HOST: 'where the HTTP API listens (address)',
+  KAFKA_BROKERS: 'comma-separated `host:port`',
+  KAFKA_CLIENT_ID: 'Kafka client id',
+  KAFKA_GROUP_ID: 'consumer group of the inbound topics (the DLQ indexer uses `<group>.dlq-index`)',
+  KAFKA_SESSION_TIMEOUT:
+    'how long the group waits for a silent (crashed) member before rebalancing its partitions (the broker allows 6 s to 5 min)',
+  KAFKA_CREATE_TOPICS: 'create missing topics at start-up',
+  KAFKA_TOPIC_PARTITIONS: 'partitions of the topics the worker creates; also the most worker replicas that get work',
+  KAFKA_REPLICATION_FACTOR: 'replication factor of the topics the worker creates',
+  TOPIC_BILLING_PAYMENTS: 'inbound billing topic',
+  TOPIC_FRAUD_SIGNALS: 'inbound fraud topic',
+  TOPIC_CUSTOMER_REQUESTS: 'inbound support topic',
+  TOPIC_LIFECYCLE: 'outbound lifecycle topic',
+  TOPIC_DLQ: 'dead-letter topic',
+  CONSUMER_BATCH_SIZE: 'messages per slice (one bulk read, write and effects round)',
+  CONSUMER_PARTITIONS_CONCURRENTLY: 'partitions processed at once',
+  MAX_MESSAGE_BYTES: 'larger messages are dead-lettered unparsed',
+  MAX_CLOCK_SKEW: 'how far in the future `occurredAt` may be',
+  RETRY_BACKOFF_MAX: 'longest wait between retries of a transient fault',
+  MONGO_BULK_CHUNK: 'statements per bulk write; FerretDB 1.24 deadlocks on large bulks (docs/development.md), MongoDB takes 1000',
+  MONGO_FILTER_BY_ID_ONLY:
+    '`auto`: on when the server is FerretDB, whose key serves only exactly-`{_id}` filters; then subscriptions are read and written by `{_id}` alone, guarded by the per-subscription lock and Redis lease. `true`/`false` force it',
+  MONGODB_URI: '`mongodb://…` including the database; TLS and authentication as URI options (docs/deployment.md)',
+  DATA_COLLECTIONS:
+    'comma-separated collections (same database) whose documents a deletion removes; empty means only the tombstone is written (a warning is logged)',
+  REDIS_URL:
+    '`redis://…` or `rediss://…` (TLS); Redis must run with `maxmemory-policy noeviction` and AOF; `hash-max-listpack-value 256` halves timer memory for long ids',
+  QUEUE_PREFIX: 'BullMQ key prefix',
+  TIMER_QUEUE: 'BullMQ queue name of the timers',
+  TIMER_CONCURRENCY: 'timer jobs run at once',
+  TIMER_LOCK_DURATION: "BullMQ lock of a running timer job; a crashed worker's job is retried after it lapses",
+  SUBSCRIPTION_LEASE_TTL:
+    'per-subscription lease in Redis (at least `PT1S`): how long a crashed process keeps others off its subscriptions; renewed every third of it while held',
+  FAILPOINT: 'test only: a named crash point where the process kills itself, for the fault-injection suite',
+  RECONCILE_ENABLED: 'run the repeatable reconciliation job (Redis timers brought in line with MongoDB)',
+  RECONCILE_INTERVAL: 'how often reconciliation runs',
+  DELETION_DELAY: 'from suspension to deletion',
+  DELETION_REMINDERS: 'reminder offsets before deletion; `none` for no reminders',
+  LEGAL_HOLD_RELEASE_GRACE: 'minimum time from legal-hold release to deletion',
+  FRAUD_SCORE_THRESHOLD: 'fraud score that places a fraud hold',
+  DEDUPE_WINDOW: 'event ids remembered per subscription for duplicate detection',
+  OPS_ROUTES_ENABLED: 'register the operator API, DLQ routes and `/admin`',
+  ADMIN_TOKEN: 'secret: bearer token for the operator API (at least 16 characters); unset: those routes answer 401',
+  ACCESS_API_TOKEN: 'secret: bearer token for the read-only routes, for sign-in services',
+  KAFKA_SSL: "TLS to the brokers; with no CA file, the system's trusted CAs verify them",
+  KAFKA_SSL_CA_FILE: "PEM file of the CA that signed the brokers' certificates (a private CA)",
+  KAFKA_SSL_CERT_FILE: 'PEM client certificate, for brokers that authenticate clients by TLS (mTLS); needs `KAFKA_SSL_KEY_FILE`',
+  KAFKA_SSL_KEY_FILE: 'PEM private key of the client certificate',
+  KAFKA_SSL_REJECT_UNAUTHORIZED: '`false` accepts any broker certificate: for a throwaway test cluster only',
+  KAFKA_SASL_MECHANISM: 'SASL authentication; unset: none',
+  KAFKA_SASL_USERNAME: 'SASL user (required with a mechanism)',
+  KAFKA_SASL_PASSWORD: 'secret: SASL password; prefer `KAFKA_SASL_PASSWORD_FILE`',
+  KAFKA_SASL_PASSWORD_FILE: 'a file holding the SASL password (a mounted secret; one trailing newline is ignored)',
+};
+
+type Shape = Record<string, z.ZodType>;
+
+function unwrap(schema: z.ZodType): { inner: z.ZodType; fallback: unknown; optional: boolean } {
+  let inner = schema;
+  let fallback: unknown = undefined;
+  let optional = false;
+  for (;;) {
+    if (inner instanceof z.ZodDefault) {
+      fallback = inner.def.defaultValue;
+      inner = inner.def.innerType as z.ZodType;
+    } else if (inner instanceof z.ZodOptional) {
+      optional = true;
+      inner = inner.def.innerType as z.ZodType;
+    } else return { inner, fallback, optional };
+  }
+}
+
+function allowed(schema: z.ZodType): string {
+  if (schema instanceof z.ZodEnum) return schema.options.map((value) => `\`${String(value)}\``).join(', ');
+  if (schema instanceof z.ZodPipe) return allowed(schema.def.in as z.ZodType);
+  if (schema instanceof z.ZodNumber) return 'number';
+  return 'text';
+}
+
+function defaultOf(fallback: unknown, optional: boolean): string {
+  if (fallback === undefined) return optional ? 'unset' : '**required**';
+  const text = Array.isArray(fallback) ? fallback.join(',') : typeof fallback === 'string' ? fallback : JSON.stringify(fallback);
+  return text === '' ? 'empty' : `\`${text}\``;
+}
+
+export interface SettingDoc {
+  readonly name: string;
+  readonly type: string;
+  readonly default: string;
+  readonly meaning: string | undefined;
+}
+
+export function settingDocs(): SettingDoc[] {
+  return Object.entries(configSchema.shape as Shape).map(([name, schema]) => {
+    const { inner, fallback, optional } = unwrap(schema);
+    const boolean = ['`0`, `1`, `true`, `false`', '`true`, `false`, `1`, `0`'].includes(allowed(inner));
+    const duration = typeof fallback === 'string' && /^P(?!$)/.test(fallback);
+    const kind = boolean ? 'boolean' : duration ? 'duration' : allowed(inner);
+    return { name, type: kind, default: defaultOf(fallback, optional), meaning: schema.description ?? inner.description ?? MEANINGS[name] };
+  });
+}
+
+const escapeCell = (text: string): string => text.replaceAll('|', '\\|');
+
+/** docs/configuration.md, whole. */
+export function configurationMarkdown(): string {
+  const rows = settingDocs().map(
+    (setting) =>
+      `| \`${setting.name}\` | ${escapeCell(setting.type)} | ${setting.default} | ${escapeCell(setting.meaning ?? '(undocumented)')} |`,
+  );
+  return [
+    '# Configuration',
+    '',
+    '<!-- Generated from the zod schema in src/config/config.ts by `npm run docs:config`; do not edit by hand. -->',
+    '',
+    'Every setting is an environment variable, validated with zod when the process starts (`src/config/config.ts`). A bad',
+    'value stops the worker with every problem named and exit code 78; an empty variable counts as unset. Values are never',
+    'printed: a problem names the variable only. Durations are ISO 8601 (`P60D`, `PT30S`); booleans are `true`, `false`, `1`',
+    'or `0`; lists are comma-separated. The operator CLI reads the same variables, each command only those it uses.',
+    '',
+    'Kafka TLS and SASL, and TLS for Redis and MongoDB: [deployment.md](deployment.md#kafka-security).',
+    '',
+    '| variable | type | default | meaning |',
+    '| --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
