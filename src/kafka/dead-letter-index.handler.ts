@@ -4,7 +4,7 @@ import type { IHeaders } from 'kafkajs';
 
 import { isOwnHeader, REPLAY_HEADERS, type DeadLetterHeader, type DeadLetterStore, type NewDeadLetter } from '../ops/dead-letter-store';
 import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from './dead-letters';
-import type { InboundMessage } from '../processing/inbound-message';
+import type { InboundMessage } from './inbound-message';
 import type { SliceHandler } from './partition-runner';
 
 const DIGITS = /^\d{1,20}$/;

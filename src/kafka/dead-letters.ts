@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { IHeaders, Producer } from 'kafkajs';
 
 import type { AppError } from '../errors';
-import type { InboundMessage } from '../processing/inbound-message';
+import type { InboundMessage } from './inbound-message';
 
 export interface DeadLetter {
   readonly message: InboundMessage;

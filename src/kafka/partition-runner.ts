@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 
 import { AppError } from '../errors';
 import type { Logger } from '../logging/logger';
-import type { InboundMessage } from '../processing/inbound-message';
+import type { InboundMessage } from './inbound-message';
 import { isTransient } from '../transient';
 import type { DeadLetter, DeadLetterSink } from './dead-letters';
 import { groupConsumer } from './kafka-client';

@@ -6,7 +6,7 @@ import { NO_UNSAFE_CHARACTERS } from '../control-characters';
 import type { Command } from '../domain';
 import { AppError } from '../errors';
 import { REPLAY_HEADERS } from '../kafka/dead-letters';
-import type { InboundMessage } from './inbound-message';
+import type { InboundMessage } from '../kafka/inbound-message';
 
 /** `type` is the envelope's type as sent (for metrics), or `unknown` when it could not be read: the message may be bad input. */
 export type Decoded = ({ readonly ok: true; readonly command: Command } | { readonly ok: false; readonly error: AppError }) & {

@@ -4,7 +4,7 @@ import type { DeadLetter } from '../kafka/dead-letters';
 import type { Metrics } from '../metrics/metrics';
 import { applyCommands, type ApplyDeps, type Delivery } from './apply-commands';
 import { decodeMessage, type DecoderOptions } from './decode-message';
-import { deliveryRef, type InboundMessage } from './inbound-message';
+import { deliveryRef, type InboundMessage } from '../kafka/inbound-message';
 
 export interface ProcessDeps extends ApplyDeps {
   readonly decoder: DecoderOptions;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { deadLetterRecord, DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../../../src/kafka/dead-letters';
 import { AppError } from '../../../src/errors';
-import type { InboundMessage } from '../../../src/processing/inbound-message';
+import type { InboundMessage } from '../../../src/kafka/inbound-message';
 
 const FAILED_AT = '2026-06-01T12:00:00.000Z';
 const MAX_RECORD = 4 * 1_048_576;

@@ -1,7 +1,7 @@
 import { consumers } from '../../../consumers/routes';
 import type { EventConsumer } from '../../../consumers/consumer';
 import { decodeMessage, type DecoderOptions } from '../../../src/processing/decode-message';
-import type { InboundMessage } from '../../../src/processing/inbound-message';
+import type { InboundMessage } from '../../../src/kafka/inbound-message';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');
 const options: DecoderOptions = {
