@@ -30,7 +30,14 @@ describe('a subscription busy in another process', () => {
 
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    const holding = other.withLeases([ids.subscriptionId], () => released);
+    // The other process must hold the lease before the request comes, or the request may take it first.
+    let held!: () => void;
+    const holdingNow = new Promise<void>((resolve) => (held = resolve));
+    const holding = other.withLeases([ids.subscriptionId], () => {
+      held();
+      return released;
+    });
+    await holdingNow;
     const refused = await post();
     expect(refused.status).toBe(503);
     expect(refused.headers.get('retry-after')).toBe('5');
