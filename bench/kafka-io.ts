@@ -97,3 +97,25 @@ export async function produce(
   }
   return startedAt;
 }
+
+/**
+ * Messages on `topics` the group has not committed. A producer that retried a timed-out send may have written a message
+ * twice, so "handled as many as produced" is not "done": a run ends when this is 0.
+ */
+export async function uncommitted(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    let behind = 0;
+    for (const topic of topics) {
+      const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+      for (const end of ends) {
+        const offset = Number(committed?.partitions.find((partition) => partition.partition === end.partition)?.offset ?? -1);
+        behind += Math.max(0, Number(end.high) - (offset < 0 ? Number(end.low) : offset));
+      }
+    }
+    return behind;
+  } finally {
+    await admin.disconnect();
+  }
+}

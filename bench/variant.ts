@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_POLICY_SETTINGS } from '../src/domain';
 import { BenchChild, withTimeout } from './child';
 import type { BenchEvent, MixOptions } from './event-mix';
-import { benchKafka, connectProducer, createTopics, deleteTopics, produce, waitForGroup, type TopicNames } from './kafka-io';
+import { benchKafka, connectProducer, createTopics, deleteTopics, produce, uncommitted, waitForGroup, type TopicNames } from './kafka-io';
 import { finalStates, jobDifferences, stateDifferences } from './model';
 import { summarize, type LatencySummary } from './stats';
 import { deleteQueueKeys, dropDatabase, preload, readStates, timerJobIds, usedMemory } from './store';
@@ -145,6 +145,9 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
     }
     startedAt = await producing;
     await producer?.disconnect();
+    // Handled counts include redeliveries and messages a retried send wrote twice: done is when the group is caught up.
+    while (!floor && Date.now() < deadline && (await uncommitted(kafka, names.env.KAFKA_GROUP_ID ?? '', Object.values(names.topics))) > 0)
+      await sleep(500);
     const complete = handled() >= total;
     const lastDoneAt = Math.max(...children.map((child) => child.lastDoneAt));
     const reports = await Promise.all(children.map((child) => child.finish()));
