@@ -5,6 +5,7 @@ import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
 import type { DeadLetterProducer, DeadLetterStore } from '../ops/dead-letter-store';
 import type { ApplyDeps } from '../processing/apply-commands';
+import type { ConsoleSources } from './console/sources';
 import type { AuditRepository } from '../storage/audit.repository';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
 import { isAppError } from '../errors';
@@ -27,6 +28,8 @@ export interface HttpDeps {
   readonly deadLetters: DeadLetterStore;
   readonly producer: DeadLetterProducer;
   readonly readiness: () => Promise<Record<string, boolean>>;
+  /** Consumer lag now and over the last hour, for the ops console's health page; absent, the page says unavailable. */
+  readonly console?: ConsoleSources;
   readonly logger: Logger;
 }
 

@@ -225,6 +225,23 @@ export class SubscriptionRepository {
       .toArray();
     return rows.map((row) => ({ dueAt: row._id, count: row.count }));
   }
+
+  // Read-only queries for the ops console and metrics (docs/operations.md).
+
+  /** Subscriptions of one customer or one tenant, by id, at most `limit`: the console's search. */
+  async findBy(field: 'customerId' | 'tenantId', value: string, limit: number): Promise<Subscription[]> {
+    const docs = await this.collection
+      .find({ [field]: value })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => toStored(doc).state);
+  }
+
+  /** Subscriptions whose effects are written but not carried out yet: the outbox backlog. */
+  async countPendingOutbox(): Promise<number> {
+    return await this.collection.countDocuments({ 'outbox.0': { $exists: true } });
+  }
 }
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
