@@ -179,7 +179,13 @@ export async function createApp(
   const offsets = new KafkaOffsets(kafka);
   // Consumer lag and job counts are read when Prometheus scrapes, from this app's own clients.
   const exporter = metrics instanceof PrometheusMetrics ? metrics : undefined;
-  exporter?.watch({ consumerLag: () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]), queues });
+  exporter?.watch({
+    consumerLag: () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]),
+    queues,
+    outboxBacklog: () => subscriptions.countPendingOutbox(),
+    pendingDeadLetters: () => deadLetterStore.count({ status: 'pending' }),
+    subscriptionsByStatus: () => subscriptions.countByStatus(),
+  });
   // The ops console's lag trend (docs/operations.md): an hour of readings in memory, taken while the HTTP server runs.
   const consumerLag = () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]);
   const lagHistory = new LagHistory(consumerLag, parseDuration(config.CONSOLE_LAG_SAMPLE_INTERVAL), clock, (error) => {
@@ -203,6 +209,7 @@ export async function createApp(
       producer,
       logger,
       console: { consumerLag, lagHistory },
+      observe: metrics,
       // Each check answers within 2 s: a server that is away makes /readyz say 503, never hang.
       readiness: async () => {
         const [mongodb, redis] = await Promise.all([

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
 import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
+import type { Metrics } from '../metrics/metrics';
 import type { DeadLetterProducer, DeadLetterStore } from '../ops/dead-letter-store';
 import type { ApplyDeps } from '../processing/apply-commands';
 import type { ConsoleSources } from './console/sources';
@@ -22,6 +23,8 @@ export interface HttpDeps {
   readonly deadLetterCount: () => Promise<number>;
   /** The Prometheus exposition for `GET /metrics`; absent when the app runs without exported metrics. */
   readonly metrics?: { readonly contentType: string; render(): Promise<string> };
+  /** What the HTTP routes themselves report (access-API latency); absent, nothing is recorded. */
+  readonly observe?: Pick<Metrics, 'accessRequest'>;
   /** The same path Kafka events take, for operators' manual commands. */
   readonly apply: ApplyDeps;
   /** The dead-letter topic indexed in MongoDB, and the producer that replays letters to their source topics. */

@@ -5,7 +5,7 @@ describe('LagHistory', () => {
     let now = 0;
     let lag = 0;
     const history = new LagHistory(
-      () => Promise.resolve([{ topic: 't', partition: 0, lag: lag++ }]),
+      () => Promise.resolve([{ topic: 't', partition: 0, lag: lag++, committed: 0 }]),
       60_000,
       () => now,
     );
