@@ -1,4 +1,5 @@
 import { redactUrl } from '../logging/logger';
+import { terminalSafeJson, visible } from '../visible-text';
 import { progress, type Progress, type ProgressStream } from './progress';
 
 export interface TextSink {
@@ -19,10 +20,13 @@ export class Output {
     private readonly clock: () => number,
   ) {}
 
-  /** The result: `document` under --json, else the lines `human` gives (built only when shown). */
+  /**
+   * The result: `document` under --json, else the lines `human` gives (built only when shown). Values come from
+   * Kafka, HTTP and operators: control and bidi characters in them are escaped, never sent to the terminal as is.
+   */
   result(document: unknown, human: () => readonly string[]): void {
-    if (this.json) this.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
-    else for (const line of human()) this.stdout.write(`${line}\n`);
+    if (this.json) this.stdout.write(`${terminalSafeJson(JSON.stringify(document, null, 2))}\n`);
+    else for (const line of human()) this.stdout.write(`${visible(line)}\n`);
   }
 
   /** A remark on the way (which stack, what is being started): stderr, so it never mixes with the result. */

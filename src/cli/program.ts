@@ -7,6 +7,7 @@ import { registerDeletions } from './deletions.command';
 import { registerDlq } from './dlq.command';
 import { EXIT, failureOf } from './exit-codes';
 import { registerLegalHold } from './legal-hold.command';
+import { visible } from '../visible-text';
 import { redactText } from './output';
 import { registerReconcile } from './reconcile.command';
 import { registerStack } from './stack.command';
@@ -32,6 +33,11 @@ function buildProgram(cli: Cli): Command {
     .version(version)
     .option('--json', 'print the result as one JSON document on stdout')
     .option('--verbose', 'log what the drivers do (stderr) and show stack traces of failures')
+    .option('--api <url>', "go through the worker's HTTP API (status, legal-hold, deletions, dlq): no database credentials needed")
+    .option(
+      '--token <token>',
+      'the API token for --api (default: $BILLING_ENFORCER_API_TOKEN, else $ADMIN_TOKEN; visible to ps, prefer the variable)',
+    )
     .showHelpAfterError('(add --help for usage)')
     .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', EXIT_CODES_HELP)
@@ -78,7 +84,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     const kind = failureOf(error);
     const verbose = cli.current?.flags.verbose ?? argv.includes('--verbose');
-    const message = redactText(error instanceof Error ? error.message : String(error));
+    const message = visible(redactText(error instanceof Error ? error.message : String(error)));
     io.stderr.write(`billing-enforcer: ${message}\n`);
     if (verbose) {
       for (let cause: unknown = error; cause instanceof Error; cause = cause.cause)
