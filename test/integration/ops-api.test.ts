@@ -203,6 +203,7 @@ describe('operator API', () => {
           status: 'suspended',
           dueAt: expect.stringMatching(ISO),
           legalHold: ids === held,
+          inProgress: false,
         });
       }
     });
