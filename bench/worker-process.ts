@@ -39,6 +39,15 @@ class RecordingMetrics implements Metrics {
   leaseLost(count: number): void {
     this.inner.leaseLost(count);
   }
+  identityMismatch(): void {
+    this.inner.identityMismatch();
+  }
+  timerJobFailed(job: string, final: boolean): void {
+    this.inner.timerJobFailed(job, final);
+  }
+  accessRequest(route: string, statusCode: number, seconds: number): void {
+    this.inner.accessRequest(route, statusCode, seconds);
+  }
 }
 
 async function main(): Promise<void> {

@@ -1,4 +1,5 @@
 import { reconcile } from '../src/ops/reconcile';
+import { recordReconcile } from '../src/ops/reconcile-status';
 import { RECONCILE, reconcilePayload } from '../src/queue/timer-jobs';
 import { defineJob } from './job';
 
@@ -7,13 +8,21 @@ export const reconcileJob = defineJob({
   name: RECONCILE,
   payload: reconcilePayload,
   async process(_payload, _jobId, deps) {
-    const report = await reconcile({
-      subscriptions: deps.subscriptions,
-      queue: deps.queue,
-      clock: deps.clock,
-      logger: deps.logger,
-      ...(deps.onDrift === undefined ? {} : { onDrift: deps.onDrift }),
-    });
+    let report;
+    try {
+      report = await reconcile({
+        subscriptions: deps.subscriptions,
+        queue: deps.queue,
+        clock: deps.clock,
+        logger: deps.logger,
+        ...(deps.onDrift === undefined ? {} : { onDrift: deps.onDrift }),
+      });
+    } catch (error) {
+      // The console shows the last run whatever its result; recording it must not hide the failure itself.
+      await recordReconcile(deps.queue, { at: deps.clock(), outcome: 'failed', report: null, error: String(error) }).catch(() => undefined);
+      throw error;
+    }
+    await recordReconcile(deps.queue, { at: deps.clock(), outcome: 'done', report, error: null });
     return {
       kind: 'done',
       outcome: `reconciled: ${report.missing} missing, ${report.wrongTime} re-timed, ${report.orphans} orphans removed`,

@@ -39,6 +39,7 @@ import { SubscriptionRepository } from './storage/subscription.repository';
 import { parseDuration } from './domain';
 import { noMetrics, type Metrics } from './metrics/metrics';
 import { PrometheusMetrics } from './metrics/prometheus';
+import { LagHistory } from './ops/lag-history';
 
 /** Everything the worker is made of, wired once. Tests build it with their own config. */
 export interface App {
@@ -207,7 +208,18 @@ export async function createApp(
   const offsets = new KafkaOffsets(kafka);
   // Consumer lag and job counts are read when Prometheus scrapes, from this app's own clients.
   const exporter = metrics instanceof PrometheusMetrics ? metrics : undefined;
-  exporter?.watch({ consumerLag: () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]), queues });
+  exporter?.watch({
+    consumerLag: () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]),
+    queues,
+    outboxBacklog: () => commits.pendingCount(),
+    pendingDeadLetters: () => deadLetterStore.count({ status: 'pending' }),
+    subscriptionsByStatus: () => subscriptions.countByStatus(),
+  });
+  // The ops console's lag trend (docs/operations.md): an hour of readings in memory, taken while the HTTP server runs.
+  const consumerLag = () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]);
+  const lagHistory = new LagHistory(consumerLag, parseDuration(config.CONSOLE_LAG_SAMPLE_INTERVAL), clock, (error) => {
+    logger.warn({ err: error }, 'consumer lag reading for the console failed');
+  });
   const sweeper = new OutboxSweeper(commits, locks, clock, logger.child({ component: 'outbox' }));
 
   let worker: Worker | undefined;
@@ -225,6 +237,8 @@ export async function createApp(
       deadLetters: deadLetterStore,
       producer,
       logger,
+      console: { consumerLag, lagHistory },
+      observe: metrics,
       // Each check answers within 2 s: a server that is away makes /readyz say 503, never hang.
       readiness: async () => {
         const [mongodb, redis] = await Promise.all([
@@ -298,11 +312,15 @@ export async function createApp(
         await indexer.start();
       }
       sweeper.start();
-      if (options.http ?? true) await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
+      if (options.http ?? true) {
+        await http.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
+        lagHistory.start();
+      }
     },
     stop: once(async () => {
       await runEveryStep([
         ['sweeper', () => sweeper.stop()],
+        ['lag history', () => lagHistory.stop()],
         ['http', () => http.close()],
         ['consumer', () => batchConsumer.stop()],
         ['dead-letter indexer', () => indexer.stop()],

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 
 import { loadSettings, type Settings } from '../config/config';
 import { createLogger, type Logger } from '../logging/logger';
-import { EXIT } from './exit-codes';
+import { ApiClient } from './api-client';
+import { CliError, EXIT } from './exit-codes';
 import { Output, type TextSink } from './output';
 import type { ProgressStream } from './progress';
 import { Services } from './services';
@@ -33,6 +34,9 @@ export function processIo(): CliIo {
 export interface GlobalFlags {
   readonly json: boolean;
   readonly verbose: boolean;
+  /** `--api <url>`: go through the worker's HTTP API instead of the stores. */
+  readonly api?: string;
+  readonly token?: string;
 }
 
 /** What one command runs with: its flags, output, logger, settings and connections. */
@@ -51,6 +55,18 @@ export class CommandContext {
     this.services = new Services(this.logger);
   }
 
+  /**
+   * The worker's HTTP API when the command was run with `--api`, else null (the command uses the stores directly). The
+   * token is `--token`, else BILLING_ENFORCER_API_TOKEN, else ADMIN_TOKEN.
+   */
+  api(): ApiClient | null {
+    if (this.flags.api === undefined) return null;
+    const token = this.flags.token ?? this.io.env.BILLING_ENFORCER_API_TOKEN ?? this.io.env.ADMIN_TOKEN;
+    if (token === undefined || token === '')
+      throw new CliError('config', '--api needs a token: --token, or BILLING_ENFORCER_API_TOKEN (or ADMIN_TOKEN) in the environment');
+    return new ApiClient(this.flags.api, token);
+  }
+
   /** Only the settings this command needs, validated like the worker's (a missing one is named; exit 78). */
   settings<Key extends keyof Settings>(keys: readonly Key[]): Readonly<Pick<Settings, Key>> {
     return loadSettings(keys, this.io.env);
@@ -64,11 +80,27 @@ export class Cli {
 
   constructor(readonly io: CliIo) {}
 
-  /** Runs a command's body with a fresh context; what it returns is the exit code, its connections are closed whatever happens. */
-  async run(command: Command, body: (context: CommandContext) => Promise<number | undefined>): Promise<void> {
-    const options = command.optsWithGlobals<{ json?: boolean; verbose?: boolean }>();
-    const context = new CommandContext(this.io, { json: options.json === true, verbose: options.verbose === true });
+  /**
+   * Runs a command's body with a fresh context; what it returns is the exit code, its connections are closed whatever
+   * happens. Only commands that say so (`api: true`) accept `--api`; the others need the stores themselves.
+   */
+  async run(
+    command: Command,
+    body: (context: CommandContext) => Promise<number | undefined>,
+    options: { readonly api?: boolean } = {},
+  ): Promise<void> {
+    const flags = command.optsWithGlobals<{ json?: boolean; verbose?: boolean; api?: string; token?: string }>();
+    const context = new CommandContext(this.io, {
+      json: flags.json === true,
+      verbose: flags.verbose === true,
+      ...(flags.api === undefined ? {} : { api: flags.api }),
+      ...(flags.token === undefined ? {} : { token: flags.token }),
+    });
     this.current = context;
+    if (flags.api !== undefined && options.api !== true) {
+      this.exitCode = EXIT.usage;
+      throw new CliError('usage', `${command.name()} works on the stores directly (MongoDB, Redis, Kafka); --api does not apply to it`);
+    }
     try {
       this.exitCode = (await body(context)) ?? EXIT.ok;
     } finally {

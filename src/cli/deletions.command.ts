@@ -28,30 +28,40 @@ function row(state: Subscription) {
   };
 }
 
-async function listUpcoming(context: CommandContext, options: UpcomingOptions): Promise<number> {
+type Row = ReturnType<typeof row>;
+type Page = { readonly items: readonly Row[]; readonly next: string | null };
+
+/** One page of upcoming deletions: from the API with `--api` (500 at most a page), else from MongoDB. */
+async function pager(context: CommandContext, dueBefore: number): Promise<(limit: number, after?: string) => Promise<Page>> {
+  const api = context.api();
+  if (api !== null)
+    return (limit, after) => api.get<Page>('/v1/deletions', { dueBefore: iso(dueBefore), limit: Math.min(limit, 500), after });
   const settings = context.settings(['MONGODB_URI']);
-  const dueBefore = resolveWhen(options.before, context.io.clock());
   const subscriptions = new SubscriptionRepository(await context.services.mongo(settings.MONGODB_URI));
-  const items: Subscription[] = [];
+  return async (limit, after) => {
+    const page = await upcomingDeletions(subscriptions, { dueBefore, limit, after }).catch((error: unknown) => {
+      if (error instanceof RangeError) throw new CliError('usage', '--after: is not a cursor this command printed');
+      throw error;
+    });
+    return { items: page.items.map((state: Subscription) => row(state)), next: page.next };
+  };
+}
+
+async function listUpcoming(context: CommandContext, options: UpcomingOptions): Promise<number> {
+  const dueBefore = resolveWhen(options.before, context.io.clock());
+  const readPage = await pager(context, dueBefore);
+  const rows: Row[] = [];
   const shown = context.output.progress('deletions');
   let after = options.after;
   let next: string | null = null;
   do {
-    const page = await upcomingDeletions(subscriptions, {
-      dueBefore,
-      limit: Math.min(PAGE_SIZE, options.limit - items.length),
-      after,
-    }).catch((error: unknown) => {
-      if (error instanceof RangeError) throw new CliError('usage', '--after: is not a cursor this command printed');
-      throw error;
-    });
-    items.push(...page.items);
+    const page = await readPage(Math.min(PAGE_SIZE, options.limit - rows.length), after);
+    rows.push(...page.items);
     next = page.next;
     after = page.next ?? undefined;
-    shown.update(items.length);
-  } while (next !== null && items.length < options.limit);
-  shown.finish(`${items.length} listed`);
-  const rows = items.map(row);
+    shown.update(rows.length);
+  } while (next !== null && rows.length < options.limit);
+  shown.finish(`${rows.length} listed`);
   context.output.result({ dueBefore: iso(dueBefore), count: rows.length, items: rows, next }, () => [
     ...(rows.length === 0
       ? []
@@ -86,7 +96,7 @@ export function registerDeletions(program: Command, cli: Cli): void {
     .option('--limit <n>', 'list at most this many', wholeNumber(1, 1_000_000), 1_000)
     .option('--after <cursor>', 'continue a listing where an earlier one stopped (the cursor it printed)')
     .action(async (options: UpcomingOptions, command: Command) => {
-      await cli.run(command, (context) => listUpcoming(context, options));
+      await cli.run(command, (context) => listUpcoming(context, options), { api: true });
     });
   program.addCommand(deletions);
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command as CommandClass, InvalidArgumentError, Option, type Command } from 'commander';
 
 import { DEAD_LETTER_ID, DeadLetterStore, replayDeadLetters, type DeadLetterFilter, type DeadLetterView } from '../ops/dead-letter-store';
+import type { ApiClient } from './api-client';
 import { operatorText, wholeNumber } from './arguments';
 import type { Cli, CommandContext } from './context';
 import { CliError, EXIT } from './exit-codes';
@@ -56,49 +57,84 @@ function listed(letter: DeadLetterView, withValues: boolean) {
 const cut = (text: string | null, width: number): string =>
   text === null ? '-' : text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 
+type Listed = ReturnType<typeof listed>;
+interface LetterSource {
+  count(filter: DeadLetterFilter): Promise<number>;
+  page(filter: DeadLetterFilter, limit: number, after?: string): Promise<{ items: Listed[]; next: string | null }>;
+}
+
+/** The API's listing leaves the values out; `--with-values` reads each letter (`GET /v1/dlq/{id}`). */
+function apiLetters(api: ApiClient, withValues: boolean): LetterSource {
+  const query = (filter: DeadLetterFilter) => ({ code: filter.code, sourceTopic: filter.sourceTopic, status: filter.status });
+  return {
+    async count(filter) {
+      return (await api.get<{ total: number }>('/v1/dlq', { ...query(filter), limit: 1 })).total;
+    },
+    async page(filter, limit, after) {
+      const page = await api.get<{ items: Listed[]; next: string | null }>('/v1/dlq', {
+        ...query(filter),
+        limit: Math.min(limit, 500),
+        after,
+      });
+      if (!withValues) return page;
+      const items = await Promise.all(page.items.map((letter) => api.get<DeadLetterView>(`/v1/dlq/${encodeURIComponent(letter.id)}`)));
+      return { items, next: page.next };
+    },
+  };
+}
+
+function storeLetters(store: DeadLetterStore, withValues: boolean): LetterSource {
+  return {
+    count: (filter) => store.count(filter),
+    async page(filter, limit, after) {
+      const page = await store.list(filter, { limit, ...(after === undefined ? {} : { after }) }).catch((error: unknown) => {
+        if (error instanceof RangeError) throw new CliError('usage', '--after: is not a cursor this command printed');
+        throw error;
+      });
+      return { items: page.items.map((letter) => listed(letter, withValues)), next: page.next };
+    },
+  };
+}
+
 async function list(context: CommandContext, options: ListOptions): Promise<number> {
-  const settings = context.settings(['MONGODB_URI']);
-  const store = new DeadLetterStore(await context.services.mongo(settings.MONGODB_URI));
+  const api = context.api();
+  const withValues = options.withValues === true;
+  const source =
+    api === null
+      ? storeLetters(new DeadLetterStore(await context.services.mongo(context.settings(['MONGODB_URI']).MONGODB_URI)), withValues)
+      : apiLetters(api, withValues);
   const filter = filterOf(options);
-  const total = await store.count(filter);
-  const items: DeadLetterView[] = [];
+  const total = await source.count(filter);
+  const items: Listed[] = [];
   const shown = context.output.progress('dead letters');
   let after = options.after;
   let next: string | null = null;
   do {
-    const page = await store
-      .list(filter, { limit: Math.min(PAGE_SIZE, options.limit - items.length), ...(after === undefined ? {} : { after }) })
-      .catch((error: unknown) => {
-        if (error instanceof RangeError) throw new CliError('usage', '--after: is not a cursor this command printed');
-        throw error;
-      });
+    const page = await source.page(filter, Math.min(PAGE_SIZE, options.limit - items.length), after);
     items.push(...page.items);
     next = page.next;
     after = page.next ?? undefined;
     shown.update(items.length, Math.min(total, options.limit));
   } while (next !== null && items.length < options.limit);
   shown.finish(`${items.length} listed`);
-  context.output.result(
-    { total, count: items.length, items: items.map((letter) => listed(letter, options.withValues === true)), next },
-    () => [
-      ...(items.length === 0
-        ? []
-        : table(
-            ['ID', 'STATUS', 'CODE', 'SOURCE TOPIC', 'KEY', 'FAILED AT', 'REASON'],
-            items.map((letter) => [
-              letter.id,
-              letter.status === 'replayed' ? `replayed×${letter.replayCount}` : 'pending',
-              letter.code ?? '-',
-              letter.sourceTopic ?? '-',
-              cut(letter.key, 32),
-              letter.failedAt ?? '-',
-              cut(letter.reason, 80),
-            ]),
-          )),
-      `${items.length} of ${total} dead letter${total === 1 ? '' : 's'} matching`,
-      ...(next === null ? [] : [`more remain: continue with --after ${next}`]),
-    ],
-  );
+  context.output.result({ total, count: items.length, items, next }, () => [
+    ...(items.length === 0
+      ? []
+      : table(
+          ['ID', 'STATUS', 'CODE', 'SOURCE TOPIC', 'KEY', 'FAILED AT', 'REASON'],
+          items.map((letter) => [
+            letter.id,
+            letter.status === 'replayed' ? `replayed×${letter.replayCount}` : 'pending',
+            letter.code ?? '-',
+            letter.sourceTopic ?? '-',
+            cut(letter.key, 32),
+            letter.failedAt ?? '-',
+            cut(letter.reason, 80),
+          ]),
+        )),
+    `${items.length} of ${total} dead letter${total === 1 ? '' : 's'} matching`,
+    ...(next === null ? [] : [`more remain: continue with --after ${next}`]),
+  ]);
   return 0;
 }
 
@@ -109,6 +145,8 @@ async function replay(context: CommandContext, options: ReplayOptions): Promise<
   if (filters && options.all === true)
     throw new CliError('usage', 'dlq replay: --all replays every dead letter; it cannot be combined with a filter');
   const value = options.valueFile === undefined ? undefined : readValue(options.valueFile);
+  const api = context.api();
+  if (api !== null) return await replayViaApi(context, api, options, value);
 
   const settings = context.settings([
     'MONGODB_URI',
@@ -166,6 +204,35 @@ async function replay(context: CommandContext, options: ReplayOptions): Promise<
   return result.failed.length === 0 ? 0 : EXIT.failure;
 }
 
+/** `POST /v1/dlq/replay`: the worker checks a corrected value as it would decode it, and sends the letters itself. */
+async function replayViaApi(context: CommandContext, api: ApiClient, options: ReplayOptions, value: Buffer | undefined): Promise<number> {
+  const filter = filterOf(options);
+  const force = options.force === true;
+  const { ids, ...fields } = filter;
+  if (options.dryRun === true) {
+    const letters = apiLetters(api, false);
+    const selected = ids === undefined ? await letters.count(fields) : ids.length;
+    const replayable = force || ids !== undefined ? selected : await letters.count({ ...fields, status: 'pending' });
+    context.output.result({ dryRun: true, selected, wouldReplay: replayable, alreadyReplayed: selected - replayable }, () => [
+      `${selected} dead letter${selected === 1 ? '' : 's'} selected; ${replayable} would be replayed${force ? ' (--force)' : ''}`,
+    ]);
+    return 0;
+  }
+  const actor = options.actor ?? context.io.env.USER ?? context.io.env.LOGNAME ?? 'cli';
+  const result = await api.post<{ replayed: number; skipped: number }>('/v1/dlq/replay', {
+    actor,
+    force,
+    ...(options.all === true ? { all: true } : {}),
+    ...(ids === undefined ? {} : { ids }),
+    ...(Object.keys(fields).length === 0 ? {} : { filter: fields }),
+    ...(value === undefined ? {} : { value: value.toString('utf8') }),
+  });
+  context.output.result({ ...result, actor }, () => [
+    `replayed ${result.replayed}, skipped ${result.skipped}${result.skipped > 0 && !force ? ' (already replayed ones are skipped unless --force)' : ''}`,
+  ]);
+  return 0;
+}
+
 function readValue(file: string): Buffer {
   try {
     return readFileSync(file);
@@ -187,7 +254,7 @@ export function registerDlq(program: Command, cli: Cli): void {
     .option('--after <cursor>', 'continue a listing where an earlier one stopped (the cursor it printed)')
     .option('--with-values', 'include whole values (base64) in --json output, not only the preview')
     .action(async (options: ListOptions, command: Command) => {
-      await cli.run(command, (context) => list(context, options));
+      await cli.run(command, (context) => list(context, options), { api: true });
     });
   group
     .command('replay')
@@ -203,7 +270,7 @@ export function registerDlq(program: Command, cli: Cli): void {
     .option('--value-file <path>', 'replay exactly one letter with this corrected value instead of the original')
     .option('--dry-run', 'only count what would be replayed')
     .action(async (options: ReplayOptions, command: Command) => {
-      await cli.run(command, (context) => replay(context, options));
+      await cli.run(command, (context) => replay(context, options), { api: true });
     });
   program.addCommand(group);
 }

@@ -32,7 +32,41 @@ function refusal(action: OperatorAction, decision: Decision, id: string): string
   return null;
 }
 
+interface CommandAnswer {
+  readonly outcome: string;
+  readonly reason: string;
+  readonly subscription: ReturnType<typeof subscriptionView> | null;
+}
+
+function printResult(context: CommandContext, action: OperatorAction, id: string, answer: CommandAnswer): number {
+  const view = answer.subscription;
+  context.output.result({ action, outcome: answer.outcome, changes: answer.reason, subscription: view }, () => [
+    `${id}: ${answer.reason}`,
+    ...(view === null
+      ? []
+      : [
+          `status ${view.status}, legal hold ${view.legalHold === null ? 'none' : `since ${view.legalHold.since} by ${view.legalHold.actor}`}`,
+          `deletion ${view.deletion === null ? 'none' : `due ${view.deletion.dueAt}`}`,
+        ]),
+  ]);
+  return 0;
+}
+
+/** Through the HTTP API: the worker runs the command and carries out its effects; 409 (already held, none to release) exits 4. */
+async function viaApi(context: CommandContext, action: OperatorAction, id: string, options: LegalHoldOptions): Promise<number | null> {
+  const api = context.api();
+  if (api === null) return null;
+  const path = `/v1/subscriptions/${encodeURIComponent(id)}/legal-hold`;
+  const body = { reason: options.reason, actor: options.actor };
+  const answer = action === 'legal-hold-set' ? await api.post<CommandAnswer>(path, body) : await api.delete<CommandAnswer>(path, body);
+  if (answer.outcome !== 'applied')
+    throw new CliError('refused', `subscription ${id}: ${answer.outcome} (${answer.reason}); nothing changed`);
+  return printResult(context, action, id, answer);
+}
+
 async function legalHold(context: CommandContext, action: OperatorAction, id: string, options: LegalHoldOptions): Promise<number> {
+  const answered = await viaApi(context, action, id, options);
+  if (answered !== null) return answered;
   // Releasing reschedules the deletion timer (Redis) and announces it (Kafka): the command carries out its own effects.
   const settings = context.settings([
     'MONGODB_URI',
@@ -90,17 +124,11 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
   const { decision } = result;
   const refused = refusal(action, decision, id);
   if (refused !== null) throw new CliError('refused', refused);
-  const view = decision.state === null ? null : subscriptionView(decision.state);
-  context.output.result({ action, outcome: decision.outcome, changes: decision.audit.reason, subscription: view }, () => [
-    `${id}: ${decision.audit.reason}`,
-    ...(view === null
-      ? []
-      : [
-          `status ${view.status}, legal hold ${view.legalHold === null ? 'none' : `since ${view.legalHold.since} by ${view.legalHold.actor}`}`,
-          `deletion ${view.deletion === null ? 'none' : `due ${view.deletion.dueAt}`}`,
-        ]),
-  ]);
-  return 0;
+  return printResult(context, action, id, {
+    outcome: decision.outcome,
+    reason: decision.audit.reason,
+    subscription: decision.state === null ? null : subscriptionView(decision.state),
+  });
 }
 
 /** `legal-hold set|release`: block or unblock a subscription's data deletion, as an operator, with a reason. */
@@ -122,7 +150,7 @@ export function registerLegalHold(program: Command, cli: Cli): void {
       .requiredOption('--reason <text>', 'why (kept in the audit trail)', operatorText)
       .requiredOption('--actor <name>', 'who asks (the audit trail records it as the operator)', operatorText)
       .action(async (id: string, options: LegalHoldOptions, command: Command) => {
-        await cli.run(command, (context) => legalHold(context, action, id, options));
+        await cli.run(command, (context) => legalHold(context, action, id, options), { api: true });
       });
   }
   program.addCommand(group);

@@ -33,6 +33,11 @@ function buildProgram(cli: Cli): Command {
     .version(version)
     .option('--json', 'print the result as one JSON document on stdout')
     .option('--verbose', 'log what the drivers do (stderr) and show stack traces of failures')
+    .option('--api <url>', "go through the worker's HTTP API (status, legal-hold, deletions, dlq): no database credentials needed")
+    .option(
+      '--token <token>',
+      'the API token for --api (default: $BILLING_ENFORCER_API_TOKEN, else $ADMIN_TOKEN; visible to ps, prefer the variable)',
+    )
     .showHelpAfterError('(add --help for usage)')
     .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', EXIT_CODES_HELP)

@@ -27,7 +27,14 @@ function timerView(timer: ScheduledTimer) {
   };
 }
 
-async function showStatus(context: CommandContext, id: string, options: StatusOptions): Promise<number> {
+type StatusDocument = {
+  readonly subscription: ReturnType<typeof subscriptionView>;
+  readonly scheduled: readonly ReturnType<typeof timerView>[];
+  readonly audit: readonly ReturnType<typeof auditView>[];
+};
+
+/** The same document `GET /v1/subscriptions/{id}/timeline` answers, read from the stores. */
+async function fromStores(context: CommandContext, id: string, options: StatusOptions): Promise<StatusDocument> {
   const settings = context.settings(['MONGODB_URI', 'REDIS_URL', 'QUEUE_PREFIX', 'TIMER_QUEUE']);
   const connection = await context.services.mongo(settings.MONGODB_URI);
   const queue = await context.services.queue(settings);
@@ -37,10 +44,21 @@ async function showStatus(context: CommandContext, id: string, options: StatusOp
     options.audit,
   );
   if (timeline === null) throw new CliError('notFound', `no subscription ${id}`);
-  const view = subscriptionView(timeline.subscription);
-  const scheduled = timeline.scheduled.map(timerView);
-  const audit = timeline.audit.map(auditView);
-  context.output.result({ subscription: view, scheduled, audit }, () => [
+  return {
+    subscription: subscriptionView(timeline.subscription),
+    scheduled: timeline.scheduled.map(timerView),
+    audit: timeline.audit.map(auditView),
+  };
+}
+
+async function showStatus(context: CommandContext, id: string, options: StatusOptions): Promise<number> {
+  const api = context.api();
+  const document =
+    api === null
+      ? await fromStores(context, id, options)
+      : await api.get<StatusDocument>(`/v1/subscriptions/${encodeURIComponent(id)}/timeline`, { limit: options.audit });
+  const { subscription: view, scheduled, audit } = document;
+  context.output.result(document, () => [
     `${view.subscriptionId}  ${view.status} (access: ${view.accessLevel})  tenant ${view.tenantId}  customer ${view.customerId}`,
     `holds:       ${view.holds.length === 0 ? 'none' : view.holds.map((hold) => `${hold.reason} since ${hold.since}${hold.refs.length === 0 ? '' : ` [${hold.refs.join(', ')}]`}`).join('; ')}`,
     `deletion:    ${view.deletion === null ? 'none' : `due ${view.deletion.dueAt}${view.deletion.inProgress ? ' (in progress)' : ''}`}`,
@@ -71,8 +89,8 @@ async function showStatus(context: CommandContext, id: string, options: StatusOp
     `audit (latest ${audit.length}, oldest first):`,
     ...table(
       ['  RECORDED', 'TYPE', 'OUTCOME', 'ACTOR', 'STATUS', 'REASON'],
-      timeline.audit.map((record) => [
-        `  ${iso(record.recordedAt)}`,
+      audit.map((record) => [
+        `  ${record.recordedAt}`,
         record.type,
         record.outcome,
         actorText(record.actor),
@@ -92,6 +110,6 @@ export function registerStatus(program: Command, cli: Cli): void {
     .addArgument(new Argument('<subscriptionId>', 'the subscription').argParser(subscriptionId))
     .option('--audit <n>', 'how many of the latest audit lines to show', wholeNumber(1, 1_000), 10)
     .action(async (id: string, options: StatusOptions, command: Command) => {
-      await cli.run(command, (context) => showStatus(context, id, options));
+      await cli.run(command, (context) => showStatus(context, id, options), { api: true });
     });
 }

@@ -8,6 +8,11 @@ import { configSchema } from './config';
  * the committed page is stale.
  */
 const MEANINGS: Record<string, string> = {
+  BULL_BOARD_DESTRUCTIVE:
+    "Bull Board's obliterate, clean, empty, add-job, retry and scheduler actions; `false` leaves every queue read-only",
+  ADMIN_SIGNIN_ATTEMPTS: 'console sign-in attempts per client IP per `ADMIN_SIGNIN_WINDOW`; more answer 429',
+  ADMIN_SIGNIN_WINDOW: 'the window of `ADMIN_SIGNIN_ATTEMPTS`',
+  CONSOLE_LAG_SAMPLE_INTERVAL: 'how often the console samples consumer lag for its one-hour trend (in memory, per process)',
   NODE_ENV: '`production` requires `ADMIN_TOKEN` while `OPS_ROUTES_ENABLED` is true',
   LOG_LEVEL: 'pino level',
   HTTP_PORT: 'where the HTTP API listens (port)',

@@ -107,6 +107,16 @@ export const configSchema = z.object({
   KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   /** A file holding the SASL password (one trailing newline is ignored). */
   KAFKA_SASL_PASSWORD_FILE: z.string().min(1).optional(),
+  // The ops console (/admin): docs/operations.md.
+  /** Bull Board's obliterate, clean, empty, add-job, retry and scheduler actions; off leaves every queue read-only. */
+  BULL_BOARD_DESTRUCTIVE: bool.default(false),
+  /** Sign-in attempts per client IP per ADMIN_SIGNIN_WINDOW; more answer 429. */
+  ADMIN_SIGNIN_ATTEMPTS: z.coerce.number().int().min(1).max(10_000).default(10),
+  ADMIN_SIGNIN_WINDOW: duration.default('PT5M'),
+  /** How often the console samples consumer lag for its one-hour trend (kept in memory, per process). */
+  CONSOLE_LAG_SAMPLE_INTERVAL: duration
+    .refine((text) => parseDuration(text) >= 1_000, { message: 'must be at least one second (PT1S)' })
+    .default('PT1M'),
 });
 
 export type Settings = z.infer<typeof configSchema>;

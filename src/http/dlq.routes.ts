@@ -4,14 +4,8 @@ import { z } from 'zod';
 import { consumers } from '../../consumers/routes';
 import type { EventConsumer } from '../../consumers/consumer';
 import { parseDuration } from '../domain';
-import {
-  DEAD_LETTER_ID,
-  ReplayRefusedError,
-  replayDeadLetters,
-  type DeadLetterFilter,
-  type DeadLetterView,
-} from '../ops/dead-letter-store';
-import { decodeMessage } from '../processing/decode-message';
+import { DEAD_LETTER_ID, type DeadLetterView } from '../ops/dead-letter-store';
+import { replayRequest as replayDeadLetterRequest } from '../ops/dead-letter-replay';
 import { requireToken } from './auth';
 import type { HttpDeps, RouteModule } from './server';
 import { badRequest, notFound, operatorText, wholeNumber } from './validation';
@@ -68,6 +62,10 @@ const replayBody = z
   });
 const replayRequest = z.object({ body: replayBody });
 
+/** The letter-id and filter rules, for the console's forms. */
+export const deadLetterFilterFields = filterFields;
+export const deadLetterIdSchema = letterId;
+
 /** The listing leaves the bytes out (a letter may hold megabytes); `GET /v1/dlq/{id}` has them. */
 function summary(letter: DeadLetterView): Omit<DeadLetterView, 'value' | 'correctedValue' | 'corrections'> {
   const { value: _value, correctedValue: _corrected, corrections: _corrections, ...rest } = letter;
@@ -103,59 +101,19 @@ export const dlqRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): vo
     const parsed = replayRequest.safeParse({ body: request.body ?? {} });
     if (!parsed.success) return badRequest(reply, parsed.error.issues);
     const { ids, filter, force, value, actor } = parsed.data.body;
-    const selection: DeadLetterFilter = { ...filter, ...(ids === undefined ? {} : { ids }) };
-
-    if (ids !== undefined) {
-      const found = new Set((await deps.deadLetters.select({ ids })).map((letter) => letter.id));
-      const missing = ids.filter((id) => !found.has(id));
-      if (missing.length > 0) return notFound(reply, `no dead letter ${missing.join(', ')}`);
-    }
-    const corrected = value === undefined ? undefined : Buffer.from(value, 'utf8');
-    const [onlyId] = ids ?? [];
-    if (corrected !== undefined && onlyId !== undefined) {
-      // Check the correction as the worker will, so a still-bad value is refused here rather than dead-lettered again.
-      const letter = await deps.deadLetters.get(onlyId);
-      const verdict =
-        letter?.sourceTopic == null
-          ? null
-          : decodeMessage(
-              {
-                topic: letter.sourceTopic,
-                partition: letter.sourcePartition ?? 0,
-                offset: letter.sourceOffset ?? '0',
-                timestamp: String(deps.apply.clock()),
-                key: letter.key === null ? null : Buffer.from(letter.key, 'utf8'),
-                value: corrected,
-                headers: {},
-              },
-              decoder,
-              deps.apply.clock(),
-            );
-      if (verdict === null)
-        return badRequest(reply, [{ path: ['body', 'ids', 0], message: 'this letter has no source topic to replay to' }]);
-      if (!verdict.ok) {
-        return badRequest(reply, [
-          { path: ['body', 'value'], message: `would be dead-lettered again (${verdict.error.code}): ${verdict.error.message}` },
-        ]);
-      }
-    }
-    try {
-      return await replayDeadLetters(
-        {
-          store: deps.deadLetters,
-          producer: deps.producer,
-          clock: deps.apply.clock,
-          sourceTopics: [...routes.keys()],
-        },
-        selection,
+    const answer = await replayDeadLetterRequest(
+      { store: deps.deadLetters, producer: deps.producer, clock: deps.apply.clock, decoder },
+      {
+        force: force ?? false,
         actor,
-        { force: force ?? false, ...(corrected === undefined ? {} : { value: corrected }) },
-      );
-    } catch (error) {
-      if (error instanceof ReplayRefusedError && error.kind === 'correction')
-        return await reply.code(422).send({ error: 'unprocessable', message: `body.value: ${error.message}` });
-      if (error instanceof ReplayRefusedError) return badRequest(reply, [{ path: ['body'], message: error.message }]);
-      throw error;
-    }
+        ...(ids === undefined ? {} : { ids }),
+        ...(filter === undefined ? {} : { filter }),
+        ...(value === undefined ? {} : { value }),
+      },
+    );
+    if (answer.ok) return { replayed: answer.replayed, skipped: answer.skipped, failed: answer.failed };
+    if (answer.status === 404) return notFound(reply, answer.message);
+    if (answer.status === 422) return await reply.code(422).send({ error: 'unprocessable', message: `body.value: ${answer.message}` });
+    return badRequest(reply, [{ path: answer.path, message: answer.message }]);
   });
 };

@@ -90,6 +90,7 @@ export const opsRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): vo
         status: state.status,
         dueAt: state.deletion === null ? null : iso(state.deletion.dueAt),
         legalHold: state.legalHold !== null,
+        inProgress: state.deletion?.claimedAt != null,
       })),
       next: page.next,
     };

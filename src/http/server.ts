@@ -3,8 +3,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
 import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
+import type { Metrics } from '../metrics/metrics';
 import type { DeadLetterProducer, DeadLetterStore } from '../ops/dead-letter-store';
 import type { ApplyDeps } from '../processing/apply-commands';
+import type { ConsoleSources } from './console/sources';
 import type { AuditRepository } from '../storage/audit.repository';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
 import { isAppError } from '../errors';
@@ -21,12 +23,16 @@ export interface HttpDeps {
   readonly deadLetterCount: () => Promise<number>;
   /** The Prometheus exposition for `GET /metrics`; absent when the app runs without exported metrics. */
   readonly metrics?: { readonly contentType: string; render(): Promise<string> };
+  /** What the HTTP routes themselves report (access-API latency); absent, nothing is recorded. */
+  readonly observe?: Pick<Metrics, 'accessRequest'>;
   /** The same path Kafka events take, for operators' manual commands. */
   readonly apply: ApplyDeps;
   /** The dead-letter topic indexed in MongoDB, and the producer that replays letters to their source topics. */
   readonly deadLetters: DeadLetterStore;
   readonly producer: DeadLetterProducer;
   readonly readiness: () => Promise<Record<string, boolean>>;
+  /** Consumer lag now and over the last hour, for the ops console's health page; absent, the page says unavailable. */
+  readonly console?: ConsoleSources;
   readonly logger: Logger;
 }
 

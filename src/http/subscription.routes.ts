@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 import { idSchema } from '../contract/envelope';
@@ -17,8 +17,13 @@ export function problem(issues: readonly { path: readonly PropertyKey[]; message
 /** The read-only routes sign-in services call: a subscription's state and the access decision. */
 export const subscriptionRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): void => {
   const readAuth = requireToken([deps.config.ADMIN_TOKEN, deps.config.ACCESS_API_TOKEN], 'ADMIN_TOKEN or ACCESS_API_TOKEN');
+  // Sign-in services wait on these answers: their latency is measured (and alerted on, deploy/observability/).
+  const timed = (route: string) => (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    deps.observe?.accessRequest(route, reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  };
 
-  app.get('/v1/subscriptions/:id', { preHandler: readAuth }, async (request, reply) => {
+  app.get('/v1/subscriptions/:id', { preHandler: readAuth, onResponse: timed('subscription') }, async (request, reply) => {
     const parsed = params.safeParse(request.params);
     if (!parsed.success) return reply.code(400).send({ error: 'bad-request', message: problem(parsed.error.issues) });
     const stored = await deps.subscriptions.get(parsed.data.id);
@@ -27,7 +32,7 @@ export const subscriptionRoutes: RouteModule = (app: FastifyInstance, deps: Http
   });
 
   /** The decision a sign-in service asks for: may this role use this subscription now? */
-  app.get('/v1/subscriptions/:id/access', { preHandler: readAuth }, async (request, reply) => {
+  app.get('/v1/subscriptions/:id/access', { preHandler: readAuth, onResponse: timed('access') }, async (request, reply) => {
     const parsedParams = params.safeParse(request.params);
     const parsedQuery = accessQuery.safeParse(request.query);
     if (!parsedParams.success) return reply.code(400).send({ error: 'bad-request', message: problem(parsedParams.error.issues) });

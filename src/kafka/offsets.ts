@@ -5,6 +5,8 @@ export interface PartitionLag {
   readonly partition: number;
   /** Messages on the partition the group has not committed past. */
   readonly lag: number;
+  /** Where the group resumes on the partition: its committed offset, or the partition's start before its first commit. */
+  readonly committed: number;
 }
 
 /**
@@ -47,7 +49,7 @@ export class KafkaOffsets {
         const at = committedAt.get(`${topic}/${partition}`) ?? -1n;
         const from = at < 0n ? BigInt(low) : at;
         const lag = BigInt(high) - from;
-        return { topic, partition, lag: Number(lag > 0n ? lag : 0n) };
+        return { topic, partition, lag: Number(lag > 0n ? lag : 0n), committed: Number(from) };
       }),
     );
   }

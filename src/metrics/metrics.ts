@@ -17,6 +17,12 @@ export interface Metrics {
   leaseWaited(seconds: number): void;
   /** Subscription leases that lapsed while held (the holder stalled, or Redis was away, for longer than the TTL). */
   leaseLost(count: number): void;
+  /** An event named another tenant or customer than its subscription's, and was dead-lettered (IDENTITY_MISMATCH). */
+  identityMismatch(): void;
+  /** A timer job's run failed: `final` when it gave up (the job is kept as failed), else it will be retried. */
+  timerJobFailed(job: string, final: boolean): void;
+  /** One request to the access API (`GET /v1/subscriptions/...`), answered in `seconds`. */
+  accessRequest(route: string, statusCode: number, seconds: number): void;
 }
 
 export const noMetrics: Metrics = {
@@ -27,4 +33,7 @@ export const noMetrics: Metrics = {
   reconciliationDrift: () => undefined,
   leaseWaited: () => undefined,
   leaseLost: () => undefined,
+  identityMismatch: () => undefined,
+  timerJobFailed: () => undefined,
+  accessRequest: () => undefined,
 };

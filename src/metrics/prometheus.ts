@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+import type { Status } from '../domain';
 import type { PartitionLag } from '../kafka/offsets';
 import type { Logger } from '../logging/logger';
 import type { ConsumeOutcome, Metrics } from './metrics';
@@ -16,6 +17,12 @@ export interface CountableQueue {
 export interface ScrapeSources {
   readonly consumerLag: () => Promise<readonly PartitionLag[]>;
   readonly queues: readonly CountableQueue[];
+  /** Subscriptions whose effects are written but not carried out yet. */
+  readonly outboxBacklog?: () => Promise<number>;
+  /** Dead letters not replayed yet (the indexed dead-letter topic). */
+  readonly pendingDeadLetters?: () => Promise<number>;
+  /** Subscriptions by status: a group-by over the whole collection, so read at most every `slowCacheMs`. */
+  readonly subscriptionsByStatus?: () => Promise<Readonly<Record<Status, number>>>;
 }
 
 export interface PrometheusOptions {
@@ -27,6 +34,24 @@ export interface PrometheusOptions {
   readonly clock?: () => number;
   /** Node.js process metrics (`process_*`, `nodejs_*`, without our prefix, as dashboards expect them). */
   readonly defaultMetrics?: boolean;
+  /** How long the readings that query MongoDB (outbox, dead letters, statuses) are reused; default 30 s. */
+  readonly slowCacheMs?: number;
+  /** The `version` label of `build_info`; default the package's version. */
+  readonly version?: string;
+}
+
+/** The version in our package.json (beside `src/` when run with tsx, beside `dist/` when built); `unknown` without it. */
+function packageVersion(): string {
+  for (const candidate of ['../../package.json', '../../../package.json']) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON file beside the sources, read once at start-up
+      const pkg = require(candidate) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'billing-enforcer' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not there: try the next place
+    }
+  }
+  return 'unknown';
 }
 
 /** Reuses a successful load for `ttlMs`; concurrent callers share one load; a failure is not kept. */
@@ -63,12 +88,18 @@ export class PrometheusMetrics implements Metrics {
   private readonly scrapeErrors: Counter<'source'>;
   private readonly leaseWaits: Histogram;
   private readonly leasesLost: Counter;
+  private readonly identityMismatches: Counter;
+  private readonly timerFailures: Counter<'job' | 'final'>;
+  private readonly accessLatency: Histogram<'route' | 'code'>;
+  private readonly slowCacheMs: number;
+  private slowSources: Required<Pick<ScrapeSources, 'outboxBacklog' | 'pendingDeadLetters' | 'subscriptionsByStatus'>> | undefined;
 
   constructor(options: PrometheusOptions) {
     this.eventTypes = new Set(options.eventTypes);
     this.logger = options.logger;
     this.lagCacheMs = options.lagCacheMs ?? 5_000;
     this.clock = options.clock ?? Date.now;
+    this.slowCacheMs = options.slowCacheMs ?? 30_000;
     const registers = [this.registry];
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
 
@@ -125,6 +156,73 @@ export class PrometheusMetrics implements Metrics {
       registers,
     });
 
+    this.identityMismatches = new Counter({
+      name: `${PREFIX}identity_mismatches_total`,
+      help: "Events that named another tenant or customer than their subscription's, dead-lettered as IDENTITY_MISMATCH.",
+      registers,
+    });
+    this.timerFailures = new Counter({
+      name: `${PREFIX}timer_job_failures_total`,
+      help: 'Failed runs of timer jobs (job: data-deletion or reconcile); final="true" when the job gave up and is kept as failed.',
+      labelNames: ['job', 'final'],
+      registers,
+    });
+    this.accessLatency = new Histogram({
+      name: `${PREFIX}access_request_duration_seconds`,
+      help: 'Seconds to answer the access API (GET /v1/subscriptions/{id} and /access), by route and status code class.',
+      labelNames: ['route', 'code'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    new Gauge({
+      name: `${PREFIX}build_info`,
+      help: 'Always 1; its labels say which build runs (version) on which Node.js (node_version).',
+      labelNames: ['version', 'node_version'],
+      registers,
+    }).set({ version: options.version ?? packageVersion(), node_version: process.version }, 1);
+
+    const outbox = new Gauge({
+      name: `${PREFIX}outbox_backlog`,
+      help: 'Subscriptions whose effects (timers, lifecycle events, audit) may be owed: pending-effects marks in Redis.',
+      registers,
+      collect: async () => {
+        const value = await this.slowReading('mongodb', (sources) => sources.outboxBacklog());
+        if (value !== undefined) outbox.set(value);
+      },
+    });
+    const pendingLetters = new Gauge({
+      name: `${PREFIX}dead_letters_pending`,
+      help: 'Dead letters indexed from the dead-letter topic and not replayed yet.',
+      registers,
+      collect: async () => {
+        const value = await this.slowReading('mongodb', (sources) => sources.pendingDeadLetters());
+        if (value !== undefined) pendingLetters.set(value);
+      },
+    });
+    const statuses = new Gauge({
+      name: `${PREFIX}subscriptions`,
+      help: 'Subscriptions by status (active, suspended, cancelled, deleted).',
+      labelNames: ['status'],
+      registers,
+      collect: async () => {
+        const counts = await this.slowReading('mongodb', (sources) => sources.subscriptionsByStatus());
+        if (counts === undefined) return;
+        for (const [status, count] of Object.entries(counts)) statuses.set({ status }, count);
+      },
+    });
+    const committed = new Gauge({
+      name: `${PREFIX}consumer_committed_offset`,
+      help: "Where the worker's consumer group resumes, by inbound topic and partition: an offset that stops advancing while lag stays is a stalled consumer.",
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect: async () => {
+        if (this.sources === undefined) return;
+        const rows = await this.reading('kafka', this.sources.consumerLag);
+        committed.reset();
+        for (const row of rows ?? []) committed.set({ topic: row.topic, partition: String(row.partition) }, row.committed);
+      },
+    });
+
     const lag = new Gauge({
       name: `${PREFIX}consumer_lag`,
       help: "Messages not yet committed by the worker's consumer group, by inbound topic and partition.",
@@ -161,6 +259,14 @@ export class PrometheusMetrics implements Metrics {
   /** Binds what is read at scrape time; the app calls it once its Kafka and BullMQ clients exist. */
   watch(sources: ScrapeSources): void {
     this.sources = { consumerLag: cached(sources.consumerLag, this.lagCacheMs, this.clock), queues: sources.queues };
+    const { outboxBacklog, pendingDeadLetters, subscriptionsByStatus } = sources;
+    if (outboxBacklog !== undefined && pendingDeadLetters !== undefined && subscriptionsByStatus !== undefined) {
+      this.slowSources = {
+        outboxBacklog: cached(outboxBacklog, this.slowCacheMs, this.clock),
+        pendingDeadLetters: cached(pendingDeadLetters, this.slowCacheMs, this.clock),
+        subscriptionsByStatus: cached(subscriptionsByStatus, this.slowCacheMs, this.clock),
+      };
+    }
   }
 
   get contentType(): string {
@@ -201,6 +307,27 @@ export class PrometheusMetrics implements Metrics {
 
   leaseLost(count: number): void {
     this.leasesLost.inc(count);
+  }
+
+  identityMismatch(): void {
+    this.identityMismatches.inc();
+  }
+
+  timerJobFailed(job: string, final: boolean): void {
+    this.timerFailures.inc({ job, final: String(final) });
+  }
+
+  accessRequest(route: string, statusCode: number, seconds: number): void {
+    this.accessLatency.observe({ route, code: `${Math.floor(statusCode / 100)}xx` }, seconds);
+  }
+
+  private async slowReading<T>(
+    source: string,
+    read: (sources: NonNullable<PrometheusMetrics['slowSources']>) => Promise<T>,
+  ): Promise<T | undefined> {
+    const sources = this.slowSources;
+    if (sources === undefined) return undefined;
+    return await this.reading(source, () => read(sources));
   }
 
   private async reading<T>(source: string, read: () => Promise<T>): Promise<T | undefined> {

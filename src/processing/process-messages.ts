@@ -43,6 +43,7 @@ export async function processMessages(
     if (source === undefined) continue;
     if (decision.outcome === 'rejected') {
       letters.push({ message: source.message, error: new AppError('IDENTITY_MISMATCH', decision.audit.reason), type: source.type });
+      deps.metrics.identityMismatch();
       continue;
     }
     tally[decision.outcome]++;

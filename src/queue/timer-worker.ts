@@ -67,6 +67,7 @@ export function startTimerWorker(options: {
         if (failures > retry.retries) throw error;
         const retryInMs = retryDelayMs(failures, retry);
         deps.logger.warn({ jobId: job.id, job: job.name, err: error, failures, retryInMs }, 'timer job failed; retrying');
+        deps.metrics.timerJobFailed(job.name, false);
         await job.updateData({ failures });
         await job.moveToDelayed(Date.now() + retryInMs, token);
         throw new DelayedError();
@@ -84,6 +85,7 @@ export function startTimerWorker(options: {
   );
   worker.on('failed', (job, error) => {
     deps.logger.error({ jobId: job?.id, job: job?.name, err: error }, 'timer job failed for good');
+    deps.metrics.timerJobFailed(job?.name ?? 'unknown', true);
   });
   worker.on('error', (error) => {
     deps.logger.error({ err: error }, 'timer worker error');

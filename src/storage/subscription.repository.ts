@@ -73,6 +73,8 @@ export class SubscriptionRepository {
       { key: { status: 1 } },
       { key: { 'deletion.dueAt': 1 } },
       { key: { tenantId: 1, customerId: 1 } },
+      // The console's search by customer alone (the compound index above serves a tenant).
+      { key: { customerId: 1 } },
     ]);
   }
 
@@ -202,6 +204,18 @@ export class SubscriptionRepository {
       ])
       .toArray();
     return rows.map((row) => ({ dueAt: row._id, count: row.count }));
+  }
+
+  // Read-only queries for the ops console and metrics (docs/operations.md).
+
+  /** Subscriptions of one customer or one tenant, by id, at most `limit`: the console's search. */
+  async findBy(field: 'customerId' | 'tenantId', value: string, limit: number): Promise<Subscription[]> {
+    const docs = await this.collection
+      .find({ [field]: value })
+      .sort({ _id: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map((doc) => toStored(doc).state);
   }
 }
 

@@ -6,7 +6,7 @@ import { PrometheusMetrics } from '../../src/metrics/prometheus';
 import { fraudDetected, newIds, paymentOverdue, resumeRequested, suspendRequested } from '../support/events';
 import { createTopics, deleteTopics, testKafka } from '../support/kafka.helper';
 import { uniqueName } from '../support/unique-name';
-import { eventually, startWorker, type Harness } from '../support/worker-harness';
+import { ACCESS_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
 
 interface Series {
   readonly name: string;
@@ -47,7 +47,8 @@ async function scrape(h: Harness): Promise<Scrape> {
 
 describe('GET /metrics (events, jobs, lag)', () => {
   let h: Harness;
-  const metrics = new PrometheusMetrics({ eventTypes });
+  // No caching of the MongoDB readings, so each scrape shows the store as it is.
+  const metrics = new PrometheusMetrics({ eventTypes, slowCacheMs: 0 });
 
   beforeAll(async () => {
     h = await startWorker({ DELETION_DELAY: 'PT1H', DELETION_REMINDERS: 'PT30M' }, undefined, metrics);
@@ -131,6 +132,62 @@ describe('GET /metrics (events, jobs, lag)', () => {
     });
   });
 
+  it('reads the outbox backlog, pending dead letters and subscriptions by status from the store', async () => {
+    await h.produce(h.topics.payments, [{ key: 'x', value: 'not json' }]);
+    await eventually(async () => expect(await h.app.deadLetterStore.count({ status: 'pending' })).toBeGreaterThan(0));
+    const after = await scrape(h);
+    expect(after.sum('billing_enforcer_dead_letters_pending')).toBe(await h.app.deadLetterStore.count({ status: 'pending' }));
+    expect(after.sum('billing_enforcer_outbox_backlog')).toBe(await h.app.commits.pendingCount());
+    const statuses = await h.app.subscriptions.countByStatus();
+    expect(after.series('billing_enforcer_subscriptions').map((entry) => [entry.labels.status, entry.value])).toEqual(
+      expect.arrayContaining(Object.entries(statuses)),
+    );
+    expect(statuses.suspended).toBeGreaterThan(0);
+  });
+
+  it('has a committed-offset series for every partition of every inbound topic, and build_info', async () => {
+    const after = await scrape(h);
+    expect(after.series('billing_enforcer_consumer_committed_offset')).toHaveLength(9);
+    expect(after.series('billing_enforcer_build_info')).toEqual([
+      { name: 'billing_enforcer_build_info', labels: { version: '0.1.0', node_version: process.version }, value: 1 },
+    ]);
+  });
+
+  it('times the access API by route and status class', async () => {
+    const before = await scrape(h);
+    const ids = newIds('access');
+    await h.produce(h.topics.customer, [suspendRequested(ids)]);
+    await eventually(async () => expect(await h.app.subscriptions.get(ids.subscriptionId)).not.toBeNull());
+    const headers = { authorization: `Bearer ${ACCESS_TOKEN}` };
+    expect((await fetch(`${h.baseUrl}/v1/subscriptions/${ids.subscriptionId}/access?role=user`, { headers })).status).toBe(200);
+    expect((await fetch(`${h.baseUrl}/v1/subscriptions/no-such-sub/access?role=user`, { headers })).status).toBe(404);
+    expect((await fetch(`${h.baseUrl}/v1/subscriptions/${ids.subscriptionId}`, { headers })).status).toBe(200);
+    const after = await scrape(h);
+    const count = (scrape: Scrape, route: string, code: string) =>
+      scrape.sum('billing_enforcer_access_request_duration_seconds_count', { route, code });
+    expect([count(after, 'access', '2xx'), count(after, 'access', '4xx'), count(after, 'subscription', '2xx')]).toEqual([
+      count(before, 'access', '2xx') + 1,
+      count(before, 'access', '4xx') + 1,
+      count(before, 'subscription', '2xx') + 1,
+    ]);
+  });
+
+  it('counts identity mismatches, and timer jobs that failed for good', async () => {
+    const before = await scrape(h);
+    const ids = newIds('identity');
+    await h.produce(h.topics.customer, [suspendRequested(ids)]);
+    await eventually(async () => expect(await h.app.subscriptions.get(ids.subscriptionId)).not.toBeNull());
+    // The same subscription, claimed by another customer: dead-lettered, never applied.
+    await h.produce(h.topics.customer, [resumeRequested({ ...ids, customerId: 'someone-else' })]);
+    // A job no processor knows fails for good at once.
+    await h.app.queue.add('no-such-job', {}, { jobId: `bad-${randomUUID()}` });
+    await eventually(async () => {
+      const after = await scrape(h);
+      expect(after.sum('billing_enforcer_identity_mismatches_total') - before.sum('billing_enforcer_identity_mismatches_total')).toBe(1);
+      expect(after.sum('billing_enforcer_timer_job_failures_total', { job: 'no-such-job', final: 'true' })).toBe(1);
+    });
+  });
+
   it('counts the reconciliation drift a reconciler reports, by kind', async () => {
     const before = await scrape(h);
     expect(before.text).toContain('# TYPE billing_enforcer_reconciliation_drift_total counter');
@@ -157,11 +214,11 @@ describe('consumer lag arithmetic (KafkaOffsets)', () => {
     try {
       await producer.connect();
       await producer.send({ topic, messages: [1, 2, 3, 4, 5].map((n) => ({ key: randomUUID(), value: String(n) })) });
-      expect(await offsets.consumerLag(groupId, [topic])).toEqual([{ topic, partition: 0, lag: 5 }]);
+      expect(await offsets.consumerLag(groupId, [topic])).toEqual([{ topic, partition: 0, lag: 5, committed: 0 }]);
       expect(await offsets.messagesIn(topic)).toBe(5);
       await admin.connect();
       await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: '2' }] });
-      expect(await offsets.consumerLag(groupId, [topic])).toEqual([{ topic, partition: 0, lag: 3 }]);
+      expect(await offsets.consumerLag(groupId, [topic])).toEqual([{ topic, partition: 0, lag: 3, committed: 2 }]);
     } finally {
       await offsets.close();
       await producer.disconnect();

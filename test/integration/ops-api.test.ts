@@ -205,6 +205,7 @@ describe('operator API', () => {
           status: 'suspended',
           dueAt: expect.stringMatching(ISO),
           legalHold: ids === held,
+          inProgress: false,
         });
       }
     });

@@ -1,0 +1,8 @@
+import type { PartitionLag } from '../../kafka/offsets';
+import type { LagHistory } from '../../ops/lag-history';
+
+/** What the console reads besides the stores: consumer lag now and over the last hour. */
+export interface ConsoleSources {
+  readonly consumerLag: () => Promise<readonly PartitionLag[]>;
+  readonly lagHistory: LagHistory;
+}

@@ -1,0 +1,57 @@
+import { decide, type AuditRecord, type Command, type LifecycleEventType, type Subscription } from '../../../src/domain';
+import { lifecycleEventsOf } from '../../../src/ops/lifecycle-from-audit';
+import {
+  aSubscription,
+  cancelRequested,
+  DAY,
+  fraudDetected,
+  invoiceOverdue,
+  invoiceSettled,
+  legalHoldReleased,
+  legalHoldSet,
+  suspendRequested,
+  T0,
+  testPolicy,
+} from '../../support/factories';
+
+/** Decides each command in turn, keeping the audit records and the lifecycle events the decisions published. */
+function run(commands: readonly Command[]): { audit: AuditRecord[]; published: LifecycleEventType[] } {
+  const audit: AuditRecord[] = [];
+  const published: LifecycleEventType[] = [];
+  let state: Subscription = aSubscription();
+  commands.forEach((command, index) => {
+    const decision = decide(state, command, testPolicy(), T0 + index * DAY);
+    audit.push(decision.audit);
+    for (const effect of decision.effects) if (effect.kind === 'publish') published.push(effect.event.type);
+    if (decision.state !== null) state = decision.state;
+  });
+  return { audit, published };
+}
+
+describe('lifecycleEventsOf', () => {
+  it('reads back from the audit trail exactly the lifecycle events the decisions published, in order', () => {
+    const at = (day: number) => ({ occurredAt: T0 + day * DAY });
+    const { audit, published } = run([
+      invoiceOverdue(at(0)),
+      fraudDetected({ ...at(1), score: 0.99 }),
+      legalHoldSet(at(2)),
+      invoiceSettled(at(3)),
+      suspendRequested(at(4)),
+      legalHoldReleased(at(5)),
+      cancelRequested(at(6)),
+      invoiceOverdue(at(7)),
+    ]);
+    expect(published.length).toBeGreaterThan(4);
+    expect(lifecycleEventsOf(audit).map((event) => event.type)).toEqual(published);
+  });
+
+  it('names the hold of hold events, and the reminder and deletion of timer jobs', () => {
+    const { audit } = run([invoiceOverdue()]);
+    expect(lifecycleEventsOf(audit).find((event) => event.type === 'subscription.hold-added')?.detail).toBe('nonpayment');
+    const timer = (type: AuditRecord['type'], reason: string): AuditRecord => ({ ...audit[0]!, type, reason, outcome: 'applied' });
+    expect(lifecycleEventsOf([timer('reminder-job', 'deletion-reminder P7D'), timer('deletion-job', 'data-deleted')])).toMatchObject([
+      { type: 'subscription.deletion-reminder', detail: 'P7D' },
+      { type: 'subscription.data-deleted' },
+    ]);
+  });
+});
