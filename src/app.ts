@@ -208,15 +208,15 @@ export async function createApp(
   const offsets = new KafkaOffsets(kafka);
   // Consumer lag and job counts are read when Prometheus scrapes, from this app's own clients.
   const exporter = metrics instanceof PrometheusMetrics ? metrics : undefined;
+  const consumerLag = () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]);
   exporter?.watch({
-    consumerLag: () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]),
+    consumerLag,
     queues,
     outboxBacklog: () => commits.pendingCount(),
     pendingDeadLetters: () => deadLetterStore.count({ status: 'pending' }),
     subscriptionsByStatus: () => subscriptions.countByStatus(),
   });
   // The ops console's lag trend (docs/operations.md): an hour of readings in memory, taken while the HTTP server runs.
-  const consumerLag = () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]);
   const lagHistory = new LagHistory(consumerLag, parseDuration(config.CONSOLE_LAG_SAMPLE_INTERVAL), clock, (error) => {
     logger.warn({ err: error }, 'consumer lag reading for the console failed');
   });

@@ -359,3 +359,23 @@ describe('the console with no ADMIN_TOKEN configured', () => {
     expect(login.headers.get('set-cookie')).toBeNull();
   });
 });
+
+describe('Bull Board with BULL_BOARD_DESTRUCTIVE=true', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startWorker({ BULL_BOARD_DESTRUCTIVE: 'true' });
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  it('lets its queue-changing actions through (the read-only default refuses them with 405)', async () => {
+    const clean = await fetch(`${h.baseUrl}/admin/queues/api/queues/${h.app.queue.name}/clean/completed`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(clean.status).toBe(200);
+  });
+});

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 
 import type { JobDefinition, JobDeps } from '../../jobs/job';
 import { createLogger } from '../../src/logging/logger';
+import { noMetrics } from '../../src/metrics/metrics';
 import { DATA_DELETION, dataDeletionPayload, deletionJobId, TIMER_JOB_DATA, timerJobOptions } from '../../src/queue/timer-jobs';
 import { startTimerWorker } from '../../src/queue/timer-worker';
 import { testRedis } from '../support/redis.helper';
@@ -33,8 +34,8 @@ describe('timer worker retries', () => {
     redis = testRedis();
     const name = uniqueName('retry-timers');
     queue = new Queue(name, { connection: redis, prefix: 'be-test' });
-    // The worker only logs through its deps; the flaky processor uses none of them.
-    const deps = { logger: createLogger('silent') } as unknown as JobDeps;
+    // The worker only logs and counts failures through its deps; the flaky processor uses none of them.
+    const deps = { logger: createLogger('silent'), metrics: noMetrics } as unknown as JobDeps;
     worker = startTimerWorker({
       queueName: name,
       prefix: 'be-test',
