@@ -9,12 +9,25 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 check_lock
 ensure_node_modules
 ensure_chromium
+# The deployment and observability checks build Go tools on a first run (promtool pulls a large module graph): they
+# run in the background, at low priority, beside the tests, and are waited for before the fault-injection suite.
+mkdir -p test-output
+nice -n 19 bash scripts/check-deploy.sh >test-output/check-deploy.log 2>&1 &
+deploy_check=$!
+nice -n 19 bash scripts/check-observability.sh >test-output/check-observability.log 2>&1 &
+observability_check=$!
 npm run --silent typecheck
 npm run --silent lint
-bash scripts/check-observability.sh
 npm run --silent format:check
-bash scripts/check-deploy.sh
 npx jest --ci "$@"
+for check in deploy:$deploy_check observability:$observability_check; do
+  if ! wait "${check#*:}"; then
+    echo "check-${check%%:*} failed:" >&2
+    cat "test-output/check-${check%%:*}.log" >&2
+    exit 1
+  fi
+  tail -n 3 "test-output/check-${check%%:*}.log"
+done
 if [ "${SKIP_RELIABILITY:-0}" != "1" ]; then
   npm run --silent test:reliability -- --ci
 fi
