@@ -82,12 +82,14 @@ describe('the CLI with --api (no database credentials)', () => {
 
   it('lists dead letters with control characters escaped, and replays one with a corrected value', async () => {
     const bad = newIds('cli-api-dlq');
+    const badEvent = paymentOverdue(bad, 'inv-1');
     // An escape sequence and a right-to-left override, in a key and a value: neither may reach the terminal. The second
     // letter's key is the subscription's, so a corrected value can fix it.
     const hostileKey = `${bad.subscriptionId}\u001b[2J\u202e`;
     await h.produce(h.topics.payments, [
       { key: hostileKey, value: '{"oops\u0085\u001b]0;pwned\u0007' },
-      { key: bad.subscriptionId, value: '{"oops\u202e' },
+      // The event cut short, with a bidi override: a correction must keep the identity it still shows.
+      { key: bad.subscriptionId, value: `${badEvent.value.slice(0, -2)}\u202e` },
     ]);
     const letters = await eventually(async () => {
       const page = await h.app.deadLetterStore.list({ sourceTopic: h.topics.payments }, { limit: 10 });
@@ -100,7 +102,7 @@ describe('the CLI with --api (no database credentials)', () => {
     const human = await cli([...api, 'dlq', 'list', '--status', 'pending']);
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(hostileId);
-    expect(human.stdout).toContain('\\u{1b}[2J\\u{202e}');
+    expect(human.stdout).toContain('\\u001b[2J\\u202e');
     // eslint-disable-next-line no-control-regex -- what must not be printed
     expect(human.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
     const json = await cli([...api, '--json', 'dlq', 'list', '--with-values']);
@@ -116,10 +118,10 @@ describe('the CLI with --api (no database credentials)', () => {
     const refused = await cli([...api, 'dlq', 'replay', '--id', id, '--value-file', file, '--actor', 'ops']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('would be dead-lettered again');
-    writeFileSync(file, paymentOverdue(bad, 'inv-1').value);
+    writeFileSync(file, badEvent.value);
     const replayed = await cli([...api, '--json', 'dlq', 'replay', '--id', id, '--value-file', file, '--actor', 'ops']);
     expect(replayed.code).toBe(0);
-    expect(replayed.json()).toEqual({ replayed: 1, skipped: 0, actor: 'ops' });
+    expect(replayed.json()).toEqual({ replayed: 1, skipped: 0, failed: [], actor: 'ops' });
     await eventually(async () => expect((await h.app.subscriptions.get(bad.subscriptionId))?.state.status).toBe('suspended'));
     expect((await h.app.deadLetterStore.get(id))?.replayedBy).toBe('ops');
   });
