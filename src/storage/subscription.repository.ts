@@ -53,9 +53,9 @@ export class SubscriptionRepository {
    * @param bulkChunk statements per bulk write. FerretDB 1.24 holds one SQLite connection per statement until the whole
    * command ends, from a pool of 100 per database: a few large bulks at once exhaust it and every later write waits
    * forever. Real MongoDB takes far larger chunks (MONGO_BULK_CHUNK).
-   * @param byIdOnly read and write the hot path with filters that are exactly `{_id}` (MONGO_FILTER_BY_ID_ONLY). FerretDB
-   * 1.24 on SQLite pushes only such a filter down to its primary key: `{_id, version}` or `{_id: {$in}}` read and decode
-   * every document of the collection, so each statement costs time in proportion to the number of subscriptions. Its
+   * @param byIdOnly write the hot path with filters that are exactly `{_id}` (MONGO_FILTER_BY_ID_ONLY). FerretDB 1.24 on
+   * SQLite pushes only `{_id}` (and, with our patch 0002, `{_id: {$in}}`) down to its `_id` index: `{_id, version}` reads
+   * and decodes every document of the collection, so each statement costs time in proportion to the number of subscriptions. Its
    * version check is a read then a write anyway (not atomic); what guards a write there is the per-subscription lock
    * and Redis lease every writer holds from load to effects (KeyedLock), across processes too. On by default for
    * FerretDB (MONGO_FILTER_BY_ID_ONLY=auto); on MongoDB the version check is atomic and indexed, and stays.
@@ -84,11 +84,8 @@ export class SubscriptionRepository {
   }
 
   async load(subscriptionIds: readonly string[]): Promise<Map<string, Stored>> {
-    if (this.byIdOnly) {
-      const found = await Promise.all(subscriptionIds.map((_id) => this.collection.findOne({ _id })));
-      return new Map(found.flatMap((doc) => (doc === null ? [] : [[doc._id, toStored(doc)] as const])));
-    }
-    // One batch: no server cursor is left open if this process dies between batches.
+    // One statement per slice, served by the _id index on MongoDB and on our patched FerretDB (patch 0002). One batch:
+    // no server cursor is left open if this process dies between batches.
     const docs = await this.collection.find({ _id: { $in: [...subscriptionIds] } }, { batchSize: subscriptionIds.length + 1 }).toArray();
     return new Map(docs.map((doc) => [doc._id, toStored(doc)]));
   }

@@ -26,9 +26,9 @@ async function fill(connection: Connection, name: string, count: number): Promis
   }
 }
 
-/** What the server says it does for an exact-`{_id}` find. */
-async function findPlan(connection: Connection, name: string): Promise<string> {
-  const explained = await connection.db?.command({ explain: { find: name, filter: { _id: 'sub-7' } } });
+/** What the server says it does for an exact-`{_id}` find (or the given filter). */
+async function findPlan(connection: Connection, name: string, filter: Record<string, unknown> = { _id: 'sub-7' }): Promise<string> {
+  const explained = await connection.db?.command({ explain: { find: name, filter } });
   return JSON.stringify(explained?.queryPlanner ?? explained);
 }
 
@@ -52,7 +52,7 @@ async function timeMs(times: number, work: (i: number) => Promise<unknown>): Pro
 }
 
 /**
- * The store's hot path is an exact-`{_id}` read or replace. On MongoDB the `_id` index always serves it; on FerretDB
+ * The store's hot path is an exact-`{_id}` read or replace, and a slice's `{_id: {$in}}` read. On MongoDB the `_id` index always serves it; on FerretDB
  * 1.24 (SQLite) it does only with our patch (src/stack/ferretdb/patches). Asserted on the plan, whatever the size; the
  * timings at 1,000 and 100,000 documents are written to test-output/ as figures, not asserted.
  */
@@ -77,6 +77,8 @@ describe('exact-{_id} reads and replaces use an index', () => {
       const plan = await findPlan(connection, name);
       if (ferret) {
         expect(plan).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
+        // A slice's read: `{_id: {$in}}` (patch 0002), one statement for all its subscriptions.
+        expect(await findPlan(connection, name, { _id: { $in: ['sub-7', 'sub-9', 'nope'] } })).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
         const update = sqliteUpdatePlan(database, name);
         if (update !== undefined) expect(update).toMatch(/SEARCH \S+ USING INDEX \S+__id_/);
       } else {
