@@ -2,6 +2,7 @@ import type { Producer } from 'kafkajs';
 import type { Collection, Connection, mongo } from 'mongoose';
 
 import { REPLAY_HEADERS } from '../kafka/dead-letters';
+import { duplicateKeyIndexes } from '../storage/duplicate-key';
 import { ensureIndexes } from '../storage/indexes';
 import { checkCorrection } from './replay-correction';
 
@@ -216,10 +217,8 @@ export class DeadLetterStore {
         { ordered: false },
       );
     } catch (error) {
-      const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-      const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors === undefined ? [] : [writeErrors]) as { code?: number }[];
-      // Already stored (a redelivery): fine. Anything else is a real failure.
-      if (list.length === 0 || list.some((entry) => entry.code !== 11000)) throw error;
+      // Already stored (a redelivery): fine. Anything else is a real failure (rethrown).
+      duplicateKeyIndexes(error);
     }
   }
 

@@ -2,6 +2,7 @@ import type { Collection, Connection } from 'mongoose';
 
 import type { AuditRecord } from '../domain';
 import { stableId } from './ids';
+import { duplicateKeyIndexes } from './duplicate-key';
 import { ensureIndexes } from './indexes';
 
 export interface AuditDocument extends AuditRecord {
@@ -12,22 +13,6 @@ export const AUDIT = 'audit_records';
 
 /** The id prefix of an "applied" record that found its event's record already there (see `append`). */
 const AGAIN = 'again.';
-
-/** The positions of an unordered insert's duplicate-key failures; rethrows any other failure. */
-function duplicateIndexes(error: unknown): number[] {
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  const list = (Array.isArray(writeErrors) ? writeErrors : writeErrors === undefined ? [] : [writeErrors]) as {
-    code?: number;
-    index?: number;
-    err?: { code?: number; index?: number };
-  }[];
-  const codeOf = (entry: (typeof list)[number]) => entry.code ?? entry.err?.code;
-  if (list.length === 0 || list.some((entry) => codeOf(entry) !== 11000)) throw error;
-  return list.flatMap((entry) => {
-    const index = entry.index ?? entry.err?.index;
-    return index === undefined ? [] : [index];
-  });
-}
 
 /** The append-only audit trail. Ids are deterministic, so writing a record twice keeps one. */
 export class AuditRepository {
@@ -51,7 +36,7 @@ export class AuditRepository {
     try {
       await this.collection.insertMany([...records], { ordered: false });
     } catch (error) {
-      const taken = duplicateIndexes(error).flatMap((index) => records[index] ?? []);
+      const taken = duplicateKeyIndexes(error).flatMap((index) => records[index] ?? []);
       const again = await this.secondApplications(taken);
       if (again.length > 0) await this.append(again);
     }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Collection, Connection } from 'mongoose';
 
 import type { Millis, Status, Subscription, TimerView } from '../domain';
+import { duplicateKeyIndexes } from './duplicate-key';
 import { ensureIndexes } from './indexes';
 import type { OutboxEntry } from './outbox';
 
@@ -220,12 +221,4 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let start = 0; start < items.length; start += size) out.push(items.slice(start, start + size));
   return out;
-}
-
-function duplicateKeyIndexes(error: unknown): number[] {
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  const list = Array.isArray(writeErrors) ? (writeErrors as unknown[]) : writeErrors === undefined ? [] : [writeErrors];
-  const codeOf = (entry: unknown): unknown => (entry as { code?: unknown }).code ?? (entry as { err?: { code?: unknown } }).err?.code;
-  if (list.length === 0 || list.some((entry) => codeOf(entry) !== 11000)) throw error;
-  return list.map((entry) => (entry as { index: number }).index);
 }

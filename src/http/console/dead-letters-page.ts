@@ -1,7 +1,7 @@
 import type { DeadLetterFilter, DeadLetterView } from '../../ops/dead-letter-store';
 import { html, type Html } from '../html';
 import { number } from './format';
-import { consolePage, csrfField, notice, type ConsoleContext } from './layout';
+import { type ConsoleContext, consolePage, csrfField, dataTable, notice } from './layout';
 import { hexDump, visible } from './text';
 
 export interface DeadLetterList {
@@ -61,43 +61,30 @@ export function deadLettersPage(list: DeadLetterList, context: ConsoleContext): 
         ${
           list.items.length === 0
             ? html`<p class="muted">No dead letter matches.</p>`
-            : html`<div class="scroll">
-                  <table>
-                    <thead>
-                      <tr>
-                        <th>letter</th>
-                        <th>source</th>
-                        <th>code</th>
-                        <th>reason</th>
-                        <th>failed (UTC)</th>
-                        <th>status</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      ${list.items.map(
-                        (letter) =>
-                          html`<tr data-letter="${letter.id}">
-                            <td>
-                              <a href="${letterPath(letter.id)}"><code>${letter.id}</code></a>
-                            </td>
-                            <td>
-                              <code>${visible(letter.sourceTopic ?? '?')}</code
-                              >${letter.sourcePartition === null ? '' : html` [${letter.sourcePartition}] @${letter.sourceOffset ?? '?'}`}
-                            </td>
-                            <td>${visible(letter.code ?? '')}</td>
-                            <td class="muted">${visible((letter.reason ?? '').slice(0, 120))}</td>
-                            <td>${letter.failedAt?.replace('T', ' ').slice(0, 19) ?? ''}</td>
-                            <td>
-                              <span class="pill ${letter.status === 'pending' ? 'suspended' : ''}">${letter.status}</span>${
-                                letter.replayCount > 0 ? html` ×${letter.replayCount}` : ''
-                              }
-                            </td>
-                          </tr>`,
-                      )}
-                    </tbody>
-                  </table>
-                </div>
-                ${nextHref === null ? '' : html`<p><a href="${nextHref}" rel="next">Next page</a></p>`}`
+            : html`${dataTable(
+                ['letter', 'source', 'code', 'reason', 'failed (UTC)', 'status'],
+                list.items.map(
+                  (letter) =>
+                    html`<tr data-letter="${letter.id}">
+                      <td>
+                        <a href="${letterPath(letter.id)}"><code>${letter.id}</code></a>
+                      </td>
+                      <td>
+                        <code>${visible(letter.sourceTopic ?? '?')}</code
+                        >${letter.sourcePartition === null ? '' : html` [${letter.sourcePartition}] @${letter.sourceOffset ?? '?'}`}
+                      </td>
+                      <td>${visible(letter.code ?? '')}</td>
+                      <td class="muted">${visible((letter.reason ?? '').slice(0, 120))}</td>
+                      <td>${letter.failedAt?.replace('T', ' ').slice(0, 19) ?? ''}</td>
+                      <td>
+                        <span class="pill ${letter.status === 'pending' ? 'suspended' : ''}">${letter.status}</span>${
+                          letter.replayCount > 0 ? html` ×${letter.replayCount}` : ''
+                        }
+                      </td>
+                    </tr>`,
+                ),
+              )}
+              ${nextHref === null ? '' : html`<p><a href="${nextHref}" rel="next">Next page</a></p>`}`
         }
       </section>
       ${

@@ -5,7 +5,7 @@ import type { ReconcileStatus } from '../../ops/reconcile-status';
 import { html, type Html } from '../html';
 import { sparkline } from './chart';
 import { iso, number, relative, unavailable } from './format';
-import { consolePage, type ConsoleContext } from './layout';
+import { type ConsoleContext, consolePage, dataTable } from './layout';
 import { visible } from './text';
 
 export const HEALTH_REFRESH_SECONDS = 30;
@@ -65,22 +65,7 @@ function lagCard(view: HealthView): Html {
       A lag that keeps growing while the group's offset does not move means the consumer is stuck (the alert judges it so, over time, not by
       a threshold). ${view.lagSamples.length} reading${view.lagSamples.length === 1 ? '' : 's'} kept in this process.
     </p>
-    <div class="scroll">
-      <table>
-        <thead>
-          <tr>
-            <th>topic</th>
-            <th>partition</th>
-            <th>lag now</th>
-            <th>last hour</th>
-            <th>change</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${rows}
-        </tbody>
-      </table>
-    </div>
+    ${dataTable(['topic', 'partition', 'lag now', 'last hour', 'change'], rows)}
   </section>`;
 }
 

@@ -1,5 +1,5 @@
 import type { AdminSession } from '../admin-session';
-import { html, type Html } from '../html';
+import { html, type Html, type HtmlValue } from '../html';
 import { STYLE } from './styles';
 import { visible } from './text';
 
@@ -81,4 +81,20 @@ export function consolePage(
 /** The outcome of the last action, shown once at the top of the page it led back to. */
 export function notice(kind: 'ok' | 'warn' | 'error', text: string): Html {
   return html`<div class="notice ${kind === 'ok' ? '' : kind}" role="${kind === 'error' ? 'alert' : 'status'}">${text}</div>`;
+}
+
+/** A scrollable table: its column headers and its rows (each a `<tr>`). */
+export function dataTable(headers: readonly string[], rows: HtmlValue): Html {
+  return html`<div class="scroll">
+    <table>
+      <thead>
+        <tr>
+          ${headers.map((header) => html`<th>${header}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${rows}
+      </tbody>
+    </table>
+  </div>`;
 }

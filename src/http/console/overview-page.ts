@@ -4,7 +4,7 @@ import { deletionJobId } from '../../queue/timer-jobs';
 import { html, type Html } from '../html';
 import { deletionChart, mixBar } from './chart';
 import { isoMinute as iso, number, relative, unavailable } from './format';
-import { consolePage, type ConsoleContext } from './layout';
+import { type ConsoleContext, consolePage, dataTable } from './layout';
 import { searchForm } from './search-page';
 
 /** What the ops page shows; a section whose source failed is null and says so instead of failing the page. */
@@ -130,23 +130,7 @@ function soonestCard(soonest: OpsView['soonest'], now: Millis, boardPath: string
     ${
       soonest.length === 0
         ? html`<p class="sub">No deletion is scheduled.</p>`
-        : html`<div class="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th>subscription</th>
-                  <th>tenant</th>
-                  <th>status</th>
-                  <th>due (UTC)</th>
-                  <th></th>
-                  <th>job</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>
-          </div>`
+        : dataTable(['subscription', 'tenant', 'status', 'due (UTC)', '', 'job'], rows)
     }
   </section>`;
 }

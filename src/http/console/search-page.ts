@@ -1,6 +1,6 @@
 import type { Subscription } from '../../domain';
 import { html, type Html } from '../html';
-import { consolePage, type ConsoleContext } from './layout';
+import { type ConsoleContext, consolePage, dataTable } from './layout';
 import { visible } from './text';
 
 export function searchForm(query: string): Html {
@@ -52,22 +52,7 @@ export function searchPage(result: SearchResult | null, context: ConsoleContext)
           ? html`<p role="status">Nothing matches <code>${visible(result.query)}</code>.</p>`
           : html`<section class="card">
               <h2>${result.matches.length} match${result.matches.length === 1 ? '' : 'es'} for ${visible(result.query)}</h2>
-              <div class="scroll">
-                <table>
-                  <thead>
-                    <tr>
-                      <th>subscription</th>
-                      <th>customer</th>
-                      <th>tenant</th>
-                      <th>status</th>
-                      <th>matched by</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${rows}
-                  </tbody>
-                </table>
-              </div>
+              ${dataTable(['subscription', 'customer', 'tenant', 'status', 'matched by'], rows)}
               ${
                 result.matches.length >= result.limit
                   ? html`<p class="sub">Showing the first ${result.limit} per kind of match; narrow the search.</p>`
