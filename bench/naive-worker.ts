@@ -7,7 +7,7 @@ import type { EventConsumer } from '../consumers/consumer';
 import { consumers } from '../consumers/routes';
 import { loadConfig } from '../src/config/config';
 import { decide, parseDuration, type Effect, type Subscription } from '../src/domain';
-import { decodeMessage } from '../src/processing/decode-message';
+import { decodeMessage } from '../src/use-cases/decode-message';
 import { TimerQueue } from '../src/queue/timer-queue';
 import { LatencyRecorder, onFinishRequest, sendToParent } from './protocol';
 

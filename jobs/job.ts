@@ -6,9 +6,10 @@ import type { Policy } from '../src/domain';
 import type { CommitPath } from '../src/commit/commit-path';
 import type { Logger } from '../src/logging/logger';
 import type { Metrics } from '../src/metrics/metrics';
-import type { DriftKind } from '../src/ops/reconcile';
-import type { KeyedLock } from '../src/processing/keyed-lock';
+import type { DriftKind } from '../src/use-cases/reconcile';
+import type { KeyedLock } from '../src/leases/keyed-lock';
 import type { TimerJobName } from '../src/queue/timer-jobs';
+import type { TimerResult } from '../src/queue/timer-worker';
 import type { AuditRepository } from '../src/storage/audit.repository';
 import type { SubscriptionRepository } from '../src/storage/subscription.repository';
 
@@ -31,8 +32,7 @@ export interface JobDeps {
   readonly onDrift?: (kind: DriftKind, count: number) => void;
 }
 
-/** What a processor asks of the queue when it is done: nothing, or to run again later. */
-export type JobResult = { readonly kind: 'done'; readonly outcome: string } | { readonly kind: 'delay-until'; readonly at: number };
+export type JobResult = TimerResult;
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   readonly name: TimerJobName;

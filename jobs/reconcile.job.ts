@@ -1,5 +1,5 @@
-import { reconcile } from '../src/ops/reconcile';
-import { recordReconcile } from '../src/ops/reconcile-status';
+import { reconcile } from '../src/use-cases/reconcile';
+import { recordReconcile } from '../src/use-cases/reconcile-status';
 import { RECONCILE, reconcilePayload } from '../src/queue/timer-jobs';
 import { defineJob } from './job';
 

@@ -5,7 +5,7 @@
 # one in ADMIN_TOKEN, or the script makes one for local use (kept in .stack/admin-token) and prints how to use it.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ensure_node_modules
-npx tsx src/cli/stack-main.ts up
+npx tsx tools/stack/main.ts up
 set -a
 # shellcheck disable=SC1091
 source .stack/env

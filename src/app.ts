@@ -18,19 +18,19 @@ import { opsRoutes } from './http/ops.routes';
 import { dlqRoutes } from './http/dlq.routes';
 import { PartitionRunner } from './kafka/partition-runner';
 import { DeadLetterSink } from './kafka/dead-letters';
-import { deadLetterIndexHandler } from './kafka/dead-letter-index.handler';
-import { DeadLetterStore } from './ops/dead-letter-store';
+import { deadLetterIndexHandler } from './use-cases/dead-letter-index.handler';
+import { DeadLetterStore } from './storage/dead-letter.repository';
 import { createKafka, ensureTopics } from './kafka/kafka-client';
 import { kafkaAuthFailure, kafkaSecurity } from './kafka/kafka-security';
 import { KafkaOffsets } from './kafka/offsets';
 import type { Logger } from './logging/logger';
-import { OutboxSweeper } from './processing/outbox-sweeper';
-import { processMessages, type ProcessDeps } from './processing/process-messages';
+import { OutboxSweeper } from './use-cases/outbox-sweeper';
+import { processMessages, type ProcessDeps } from './use-cases/process-messages';
 import { connectRedis } from './queue/redis';
 import { failpoints } from './failpoints';
 import { once, runEveryStep } from './teardown';
-import { KeyedLock } from './processing/keyed-lock';
-import { connectLeaseRedis, leasePrefix, SubscriptionLeases } from './processing/subscription-leases';
+import { KeyedLock } from './leases/keyed-lock';
+import { connectLeaseRedis, leasePrefix, SubscriptionLeases } from './leases/subscription-leases';
 import { RECONCILE } from './queue/timer-jobs';
 import { startTimerWorker } from './queue/timer-worker';
 import { AuditRepository } from './storage/audit.repository';
@@ -39,7 +39,7 @@ import { SubscriptionRepository } from './storage/subscription.repository';
 import { parseDuration } from './domain';
 import { noMetrics, type Metrics } from './metrics/metrics';
 import { PrometheusMetrics } from './metrics/prometheus';
-import { LagHistory } from './ops/lag-history';
+import { LagHistory } from './metrics/lag-history';
 
 /** Everything the worker is made of, wired once. Tests build it with their own config. */
 export interface App {

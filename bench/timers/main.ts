@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import mongoose from 'mongoose';
 
-import { connectionFor, stackPorts } from '../../src/stack/layout';
+import { connectionFor, stackPorts } from '../../tools/stack/layout';
 import { startPrivateRedis } from './private-redis';
 import { measureMemory, VARIANTS, type MemoryResult } from './redis-memory';
 import { measureScale } from './timer-scale';

@@ -5,7 +5,7 @@ import type { Connection } from 'mongoose';
 
 import { decide, DEFAULT_POLICY_SETTINGS, policyFrom, type Subscription } from '../../src/domain';
 import { createLogger } from '../../src/logging/logger';
-import { reconcile, type ReconcileReport } from '../../src/ops/reconcile';
+import { reconcile, type ReconcileReport } from '../../src/use-cases/reconcile';
 import { deletionJobId, timerJob } from '../../src/queue/timer-jobs';
 import { TimerQueue } from '../../src/queue/timer-queue';
 import { SubscriptionRepository } from '../../src/storage/subscription.repository';

@@ -1,7 +1,7 @@
 import { Command as CommandClass, Option, type Command } from 'commander';
 
 import type { Subscription } from '../domain';
-import { upcomingDeletions } from '../ops/upcoming-deletions';
+import { upcomingDeletions } from '../use-cases/upcoming-deletions';
 import { SubscriptionRepository } from '../storage/subscription.repository';
 import { resolveWhen, when, wholeNumber, type When } from './arguments';
 import type { Cli, CommandContext } from './context';

@@ -2,13 +2,19 @@ import { readFileSync } from 'node:fs';
 
 import { Command as CommandClass, InvalidArgumentError, Option, type Command } from 'commander';
 
-import { DEAD_LETTER_ID, DeadLetterStore, replayDeadLetters, type DeadLetterFilter, type DeadLetterView } from '../ops/dead-letter-store';
+import {
+  DEAD_LETTER_ID,
+  DeadLetterStore,
+  replayDeadLetters,
+  type DeadLetterFilter,
+  type DeadLetterView,
+} from '../storage/dead-letter.repository';
 import type { ApiClient } from './api-client';
 import { operatorText, wholeNumber } from './arguments';
 import type { Cli, CommandContext } from './context';
 import { CliError, EXIT } from './exit-codes';
 import { table } from './output';
-import { KAFKA_SECURITY_SETTINGS } from '../kafka/kafka-security';
+import { KAFKA_SECURITY_SETTINGS } from '../config/kafka-security-settings';
 
 interface FilterOptions {
   readonly code?: string;

@@ -1,6 +1,5 @@
 import { isAppError } from '../errors';
-import { ReplayRefusedError } from '../ops/dead-letter-store';
-import { StackError } from '../stack/processes';
+import { ReplayRefusedError } from '../storage/dead-letter.repository';
 
 /** What the CLI's exit status means; scripts branch on these (docs/cli.md lists them). */
 export const EXIT = {
@@ -13,7 +12,7 @@ export const EXIT = {
   notFound: 3,
   /** Understood, but refused in the current state: a legal hold already set, none to release, a deleted subscription. */
   refused: 4,
-  /** A service the command needs (MongoDB, Redis, Kafka, the local stack) does not answer: EX_UNAVAILABLE. */
+  /** A service the command needs (MongoDB, Redis, Kafka; for `npm run stack`, the local stack) does not answer: EX_UNAVAILABLE. */
   unavailable: 69,
   /** A setting is missing or invalid: EX_CONFIG. */
   config: 78,
@@ -56,7 +55,6 @@ export function failureOf(error: unknown): Failure {
     return 'failure';
   }
   if (error instanceof ReplayRefusedError) return 'refused';
-  if (error instanceof StackError) return 'unavailable';
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     if (UNAVAILABLE_ERRORS.has(error.name) || (typeof code === 'string' && UNAVAILABLE_CODES.has(code))) return 'unavailable';

@@ -4,17 +4,17 @@ import { policyOf, POLICY_SETTINGS } from '../config/config';
 import type { Decision } from '../domain';
 import { buildCommitPath } from '../commit/build-commit-path';
 import { subscriptionView } from '../http/subscription-view';
-import { runOperatorCommand, type OperatorAction } from '../ops/operator-commands';
+import { runOperatorCommand, type OperatorAction } from '../use-cases/operator-commands';
 import { AuditRepository } from '../storage/audit.repository';
 import { SubscriptionRepository } from '../storage/subscription.repository';
 import { operatorText, subscriptionId } from './arguments';
 import type { Cli, CommandContext } from './context';
 import { CliError } from './exit-codes';
 import { iso } from './output';
-import { KeyedLock } from '../processing/keyed-lock';
-import { leasePrefix, SubscriptionLeases } from '../processing/subscription-leases';
+import { KeyedLock } from '../leases/keyed-lock';
+import { leasePrefix, SubscriptionLeases } from '../leases/subscription-leases';
 import { parseDuration } from '../domain';
-import { KAFKA_SECURITY_SETTINGS } from '../kafka/kafka-security';
+import { KAFKA_SECURITY_SETTINGS } from '../config/kafka-security-settings';
 
 interface LegalHoldOptions {
   readonly reason: string;

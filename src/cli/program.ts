@@ -10,7 +10,6 @@ import { EXIT, failureOf } from './exit-codes';
 import { registerLegalHold } from './legal-hold.command';
 import { redactText } from './output';
 import { registerReconcile } from './reconcile.command';
-import { registerStack } from './stack.command';
 import { registerStatus } from './status.command';
 import { registerWorker } from './worker.command';
 
@@ -21,15 +20,18 @@ Exit codes:
   2   usage error
   3   not found (subscription, dead letter)
   4   refused in the current state (legal hold already set, none to release, ...)
-  69  a service (MongoDB, Redis, Kafka, the local stack) is unavailable
+  69  a service (MongoDB, Redis, Kafka) is unavailable
   78  bad configuration (the variable is named)
 
 Settings come from the same environment variables as the worker (docs/configuration.md);
 each command asks only for those it uses.`;
 
-function buildProgram(cli: Cli): Command {
+/** Adds commands that are not the product's (the local stack's, from tools/stack) to a program built here. */
+export type Extension = (program: Command, cli: Cli) => void;
+
+function buildProgram(cli: Cli, extensions: readonly Extension[]): Command {
   const program = new Command('billing-enforcer')
-    .description('Operate billing-enforcer: the worker, the local stack, subscriptions, deletions, legal holds, dead letters.')
+    .description('Operate billing-enforcer: the worker, subscriptions, deletions, legal holds, dead letters.')
     .version(version)
     .option('--json', 'print the result as one JSON document on stdout')
     .option('--verbose', 'log what the drivers do (stderr) and show stack traces of failures')
@@ -47,12 +49,12 @@ function buildProgram(cli: Cli): Command {
     })
     .exitOverride();
   registerWorker(program, cli);
-  registerStack(program, cli);
   registerStatus(program, cli);
   registerDeletions(program, cli);
   registerLegalHold(program, cli);
   registerDlq(program, cli);
   registerReconcile(program, cli);
+  for (const extend of extensions) extend(program, cli);
   // Command groups are built on their own and added, so nothing was inherited: give every subcommand the program's
   // output streams, help layout and error handling (a usage error anywhere exits 2).
   (function inherit(parent: Command): void {
@@ -69,9 +71,9 @@ function buildProgram(cli: Cli): Command {
  * stderr without stack traces (unless --verbose) and with credentials removed from any URL; under --json, stdout
  * still gets one document: `{"error": {"kind", "exitCode", "message"}}`.
  */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo, extensions: readonly Extension[] = []): Promise<number> {
   const cli = new Cli(io);
-  const program = buildProgram(cli);
+  const program = buildProgram(cli, extensions);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return cli.exitCode;

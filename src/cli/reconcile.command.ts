@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-import { reconcile } from '../ops/reconcile';
+import { reconcile } from '../use-cases/reconcile';
 import { redactUrl } from '../logging/logger';
 import { SubscriptionRepository, SUBSCRIPTIONS } from '../storage/subscription.repository';
 import { CliError } from './exit-codes';

@@ -5,7 +5,8 @@ import type { Connection } from 'mongoose';
 
 import type { Settings } from '../config/config';
 import { createKafka } from '../kafka/kafka-client';
-import { kafkaAuthFailure, kafkaSecurity, type KafkaSecuritySettings } from '../kafka/kafka-security';
+import type { KafkaSecuritySettings } from '../config/kafka-security-settings';
+import { kafkaAuthFailure, kafkaSecurity } from '../kafka/kafka-security';
 import { redactUrl, type Logger } from '../logging/logger';
 import { connectRedisFailFast } from '../queue/redis';
 import { connectMongo } from '../storage/mongo';

@@ -2,7 +2,7 @@ import { Argument, type Command } from 'commander';
 
 import type { Actor } from '../domain';
 import { auditView, subscriptionView } from '../http/subscription-view';
-import { subscriptionTimeline, type ScheduledTimer } from '../ops/timeline';
+import { subscriptionTimeline, type ScheduledTimer } from '../use-cases/timeline';
 import { AuditRepository } from '../storage/audit.repository';
 import { SubscriptionRepository } from '../storage/subscription.repository';
 import { subscriptionId, wholeNumber } from './arguments';

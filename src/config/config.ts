@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import { AppError } from '../errors';
 import { parseDuration, policyFrom, type Policy } from '../domain';
-import { kafkaSecurityProblems } from '../kafka/kafka-security';
+import { kafkaSecurityProblems } from './kafka-security-settings';
 
 const duration = z.string().refine(
   (text) => {

@@ -3,9 +3,9 @@ import { z } from 'zod';
 
 import { idSchema } from '../contract/envelope';
 import type { Decision } from '../domain';
-import { runOperatorCommand, type OperatorAction } from '../ops/operator-commands';
-import { subscriptionTimeline } from '../ops/timeline';
-import { upcomingDeletions } from '../ops/upcoming-deletions';
+import { runOperatorCommand, type OperatorAction } from '../use-cases/operator-commands';
+import { subscriptionTimeline } from '../use-cases/timeline';
+import { upcomingDeletions } from '../use-cases/upcoming-deletions';
 import { requireToken } from './auth';
 import type { HttpDeps, RouteModule } from './server';
 import { auditView, subscriptionView } from './subscription-view';

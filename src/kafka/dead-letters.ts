@@ -3,41 +3,13 @@ import { createHash } from 'node:crypto';
 import type { IHeaders, Producer } from 'kafkajs';
 
 import type { AppError } from '../errors';
+import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../contract/headers';
 import type { InboundMessage } from './inbound-message';
 
 export interface DeadLetter {
   readonly message: InboundMessage;
   readonly error: AppError;
 }
-
-/** Header names on dead letters; `billing-enforcer dlq replay` reads them back. */
-export const DLQ_HEADERS = {
-  topic: 'dlq.source.topic',
-  partition: 'dlq.source.partition',
-  offset: 'dlq.source.offset',
-  code: 'dlq.error.code',
-  reason: 'dlq.error.reason',
-  failedAt: 'dlq.failed-at',
-} as const;
-
-/**
- * Set only on a letter that was cut to fit the dead-letter topic: what was cut (`value`, `key`, `headers`, comma
- * separated), and the original value's size and SHA-256. The whole message stays readable on its source topic, at
- * `dlq.source.*`, for as long as that topic retains it; the digest proves a copy read there is the one that failed.
- */
-export const DLQ_TRUNCATION_HEADERS = {
-  truncated: 'dlq.truncated',
-  valueBytes: 'dlq.value.original-bytes',
-  valueSha256: 'dlq.value.sha256',
-} as const;
-
-/**
- * On a replayed message: which letter it replays and who replayed it (the worker records the operator in the audit
- * trail). Not `dlq.*`: the sink drops inbound `dlq.*` headers, and these must survive a replay that fails again.
- * Anyone who may produce to an inbound topic can write them; the index keeps a `replay.of` only if that letter exists
- * with the same key.
- */
-export const REPLAY_HEADERS = { replayOf: 'replay.of', replayedBy: 'replay.actor' } as const;
 
 const DLQ_PREFIX = 'dlq.';
 /** Longer reasons are cut: they are for reading, and a hostile value must not grow the letter through its reason. */

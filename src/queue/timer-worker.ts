@@ -1,8 +1,27 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 
-import type { JobDefinition, JobDeps } from '../../jobs/job';
+import type { z } from 'zod';
+
+import type { Logger } from '../logging/logger';
+import type { Metrics } from '../metrics/metrics';
 import type { TimerJobName } from './timer-jobs';
+
+/** What a processor asks of the queue when it is done: nothing, or to run again later. */
+export type TimerResult = { readonly kind: 'done'; readonly outcome: string } | { readonly kind: 'delay-until'; readonly at: number };
+
+/** What the worker needs of a processor's dependencies; the processors themselves (jobs/) need more. */
+export interface TimerWorkerDeps {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** A processor as the worker sees it: jobs/ defines them, the composition root registers them here. */
+export interface TimerProcessor<D> {
+  readonly name: TimerJobName;
+  readonly payload: z.ZodType;
+  readonly process: (payload: unknown, jobId: string, deps: D) => Promise<TimerResult>;
+}
 
 /** How a failed run is retried: `retries` times, backing off exponentially from `baseMs` up to `maxMs`, then kept as failed. */
 export interface RetryPolicy {
@@ -29,14 +48,14 @@ export function retryDelayMs(failures: number, policy: RetryPolicy = TIMER_RETRY
  * Runs timer jobs through their registered processors; BullMQ specifics stay here. Retries are ours rather than BullMQ's
  * `attempts`/`backoff` job options, which would be stored in every delayed job (see timerJobOptions).
  */
-export function startTimerWorker(options: {
+export function startTimerWorker<D extends TimerWorkerDeps>(options: {
   queueName: string;
   prefix: string;
   connection: Redis;
   concurrency: number;
   lockDurationMs: number;
-  registry: ReadonlyMap<TimerJobName, JobDefinition>;
-  deps: JobDeps;
+  registry: ReadonlyMap<TimerJobName, TimerProcessor<D>>;
+  deps: D;
   retry?: RetryPolicy;
 }): Worker {
   const { registry, deps } = options;

@@ -1,4 +1,4 @@
-import { leasePrefix, SubscriptionLeases } from '../../src/processing/subscription-leases';
+import { leasePrefix, SubscriptionLeases } from '../../src/leases/subscription-leases';
 import { newIds, suspendRequested } from '../support/events';
 import { testRedis } from '../support/redis.helper';
 import { ADMIN_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';

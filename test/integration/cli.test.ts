@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import type { Config } from '../../src/config/config';
-import { DeadLetterStore } from '../../src/ops/dead-letter-store';
+import { DeadLetterStore } from '../../src/storage/dead-letter.repository';
 import { deletionJobId } from '../../src/queue/timer-jobs';
 import { newIds, paymentOverdue, type Ids } from '../support/events';
 import { eventually, startWorker, type Harness } from '../support/worker-harness';
@@ -296,7 +296,8 @@ describe('billing-enforcer CLI', () => {
     expect(run.stderr).not.toContain('s3cret-pass');
   });
 
-  it('stack status --json on a stack that is not running exits non-zero and says down; stack down stops nothing there', async () => {
+  it('npm run stack -- status --json on a stack that is not running exits 69 and says down; down stops nothing there', async () => {
+    const stackCli = ['npx', 'tsx', 'tools/stack/main.ts'];
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-stack-'));
     try {
       const ports = {
@@ -305,16 +306,21 @@ describe('billing-enforcer CLI', () => {
         STACK_MONGO_PORT: String(await freePort()),
         STACK_REDIS_PORT: String(await freePort()),
       };
-      const run = await cli(['stack', 'status', '--json'], { STACK_DIR: dir, ...ports });
+      const run = await cli(['status', '--json'], { STACK_DIR: dir, ...ports }, stackCli);
       expect(run.code).toBe(69);
       const body = run.json() as { state: string; services: { name: string; state: string }[] };
       expect(body.state).toBe('down');
       expect(body.services.map((service) => service.state)).toEqual(['down', 'down', 'down']);
 
       // `down` on that stack finds nothing of its own to stop (it stops only pids it recorded) and says so.
-      const down = await cli(['stack', 'down', '--json'], { STACK_DIR: dir, ...ports });
+      const down = await cli(['down', '--json'], { STACK_DIR: dir, ...ports }, stackCli);
       expect(down.code).toBe(0);
       expect(down.json()).toMatchObject({ state: 'down', services: [{ stopped: false }, { stopped: false }, { stopped: false }] });
+
+      // Development tooling stays out of the product's CLI (and its image).
+      const product = await cli(['stack', 'status'], { STACK_DIR: dir, ...ports });
+      expect(product.code).toBe(2);
+      expect(product.stderr).toContain("unknown command 'stack'");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

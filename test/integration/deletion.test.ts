@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { applyCommands } from '../../src/processing/apply-commands';
+import { applyCommands } from '../../src/use-cases/apply-commands';
 import { deletionJobId } from '../../src/queue/timer-jobs';
 import { newIds, paymentOverdue, paymentSettled, suspendRequested, type Ids } from '../support/events';
 import { eventually, startWorker, type Harness } from '../support/worker-harness';

@@ -1,6 +1,6 @@
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
 
-import { replayDeadLetters, type DeadLetterView } from '../../src/ops/dead-letter-store';
+import { replayDeadLetters, type DeadLetterView } from '../../src/storage/dead-letter.repository';
 import { apiClient, type Call } from '../support/api-client';
 import { fraudDetected, newIds, paymentSettled, suspendRequested, type Ids } from '../support/events';
 import { testKafka } from '../support/kafka.helper';

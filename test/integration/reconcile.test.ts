@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { decide } from '../../src/domain';
-import { reconcile } from '../../src/ops/reconcile';
+import { reconcile } from '../../src/use-cases/reconcile';
 import { DATA_DELETION, deletionJobId, timerJobOptions } from '../../src/queue/timer-jobs';
 import { createLogger } from '../../src/logging/logger';
 import { SubscriptionRepository } from '../../src/storage/subscription.repository';

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import mongoose, { type Connection } from 'mongoose';
 
-import { stackLayout } from '../../src/stack/layout';
+import { stackLayout } from '../../tools/stack/layout';
 import { isFerretDb } from '../../src/storage/mongo';
 import { stackConnection } from '../support/stack-env';
 import { uniqueName } from '../support/unique-name';
@@ -53,7 +53,7 @@ async function timeMs(times: number, work: (i: number) => Promise<unknown>): Pro
 
 /**
  * The store's hot path is an exact-`{_id}` read or replace, and a slice's `{_id: {$in}}` read. On MongoDB the `_id` index always serves it; on FerretDB
- * 1.24 (SQLite) it does only with our patch (src/stack/ferretdb/patches). Asserted on the plan, whatever the size; the
+ * 1.24 (SQLite) it does only with our patch (tools/stack/ferretdb/patches). Asserted on the plan, whatever the size; the
  * timings at 1,000 and 100,000 documents are written to test-output/ as figures, not asserted.
  */
 describe('exact-{_id} reads and replaces use an index', () => {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 
 import { AppError } from '../../src/errors';
-import { SubscriptionLeases } from '../../src/processing/subscription-leases';
+import { SubscriptionLeases } from '../../src/leases/subscription-leases';
 import { testRedis } from '../support/redis.helper';
 import { uniqueName } from '../support/unique-name';
 

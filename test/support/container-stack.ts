@@ -2,8 +2,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import type * as TestcontainersModule from 'testcontainers';
 import type { StartedTestContainer } from 'testcontainers';
 
-import type { StackConnection } from '../../src/stack/layout';
-import { waitFor } from '../../src/stack/processes';
+import type { StackConnection } from '../../tools/stack/layout';
+import { waitFor } from '../../tools/stack/processes';
 
 type Testcontainers = typeof TestcontainersModule;
 

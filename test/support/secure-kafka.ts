@@ -6,8 +6,8 @@ import path from 'node:path';
 
 import { Kafka, logLevel } from 'kafkajs';
 
-import { stackLayout } from '../../src/stack/layout';
-import { classpath, log4jConfig } from '../../src/stack/kafka.service';
+import { stackLayout } from '../../tools/stack/layout';
+import { classpath, log4jConfig } from '../../tools/stack/kafka.service';
 import { freePort } from './free-port';
 
 /** A second, throwaway broker that speaks only SASL_SSL (SCRAM-SHA-512) to clients, on the stack's Kafka jars. */

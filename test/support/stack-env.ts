@@ -1,4 +1,4 @@
-import type { StackConnection } from '../../src/stack/layout';
+import type { StackConnection } from '../../tools/stack/layout';
 
 /** The three settings every integration test (and the worker) connects with. */
 export const stackEnvKeys = ['KAFKA_BROKERS', 'MONGODB_URI', 'REDIS_URL'] as const satisfies readonly (keyof StackConnection)[];

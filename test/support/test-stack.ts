@@ -1,9 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 
-import type { StackConnection } from '../../src/stack/layout';
-import { runningPid } from '../../src/stack/processes';
-import { pidFile } from '../../src/stack/service';
-import { localStack, stackServices, stackUp, stopService } from '../../src/stack/stack';
+import type { StackConnection } from '../../tools/stack/layout';
+import { runningPid } from '../../tools/stack/processes';
+import { pidFile } from '../../tools/stack/service';
+import { localStack, stackServices, stackUp, stopService } from '../../tools/stack/stack';
 import { findContainerRuntime, startContainerStack } from './container-stack';
 import { stackConnectionFrom, stackEnvKeys } from './stack-env';
 

@@ -1,5 +1,5 @@
 import { STATUSES, type Status } from '../../domain';
-import type { DeletionForecast } from '../../ops/deletion-forecast';
+import type { DeletionForecast } from '../../use-cases/deletion-forecast';
 import { html, type Html } from '../html';
 import { number } from './format';
 

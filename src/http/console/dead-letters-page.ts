@@ -1,4 +1,4 @@
-import type { DeadLetterFilter, DeadLetterView } from '../../ops/dead-letter-store';
+import type { DeadLetterFilter, DeadLetterView } from '../../storage/dead-letter.repository';
 import { html, type Html } from '../html';
 import { number } from './format';
 import { type ConsoleContext, consolePage, csrfField, dataTable, notice } from './layout';

@@ -1,7 +1,7 @@
 import type { Millis } from '../../domain';
 import type { PartitionLag } from '../../kafka/offsets';
-import { partitionSeries, type LagSample } from '../../ops/lag-history';
-import type { ReconcileStatus } from '../../ops/reconcile-status';
+import { partitionSeries, type LagSample } from '../../metrics/lag-history';
+import type { ReconcileStatus } from '../../use-cases/reconcile-status';
 import { html, type Html } from '../html';
 import { sparkline } from './chart';
 import { iso, number, relative, unavailable } from './format';

@@ -1,5 +1,5 @@
 import { STATUSES, type Millis, type Status, type Subscription } from '../../domain';
-import type { DeletionForecast } from '../../ops/deletion-forecast';
+import type { DeletionForecast } from '../../use-cases/deletion-forecast';
 import { deletionJobId } from '../../queue/timer-jobs';
 import { html, type Html } from '../html';
 import { deletionChart, mixBar } from './chart';

@@ -1,5 +1,5 @@
 import type { PartitionLag } from '../../kafka/offsets';
-import type { LagHistory } from '../../ops/lag-history';
+import type { LagHistory } from '../../metrics/lag-history';
 
 /** What the console reads besides the stores: consumer lag now and over the last hour. */
 export interface ConsoleSources {

@@ -1,7 +1,7 @@
 import type { Millis, Subscription } from '../../domain';
-import type { ProducedEvent } from '../../ops/lifecycle-from-audit';
-import type { OperatorAction } from '../../ops/operator-commands';
-import type { Timeline } from '../../ops/timeline';
+import type { ProducedEvent } from '../../use-cases/lifecycle-from-audit';
+import type { OperatorAction } from '../../use-cases/operator-commands';
+import type { Timeline } from '../../use-cases/timeline';
 import { html, type Html } from '../html';
 import { iso, relative } from './format';
 import { consolePage, csrfField, notice, type ConsoleContext } from './layout';

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import { Kafka, logLevel } from 'kafkajs';
 
-import { stackDown, stackUp } from '../../../src/stack/stack';
+import { stackDown, stackUp } from '../../../tools/stack/stack';
 import { reliabilityStack } from './reliability-stack';
 import { figuresFile } from './scenario';
 import { suiteStarted } from './suite-clock';

@@ -1,4 +1,4 @@
-import { stackDown } from '../../../src/stack/stack';
+import { stackDown } from '../../../tools/stack/stack';
 import { reliabilityStack } from './reliability-stack';
 import { recordFigures } from './scenario';
 import { suiteSeconds } from './suite-clock';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 
-import { connectionFor, stackLayout, stackPorts } from '../../../src/stack/layout';
-import type { ServiceDefinition } from '../../../src/stack/service';
-import { stackServices, startService, stopService, type Stack } from '../../../src/stack/stack';
+import { connectionFor, stackLayout, stackPorts } from '../../../tools/stack/layout';
+import type { ServiceDefinition } from '../../../tools/stack/service';
+import { stackServices, startService, stopService, type Stack } from '../../../tools/stack/stack';
 
 /**
  * The fault-injection suite stops and restarts servers, so it gets a stack of its own (own directory, own ports):

@@ -1,4 +1,4 @@
-import { decodeMessage } from '../../../src/processing/decode-message';
+import { decodeMessage } from '../../../src/use-cases/decode-message';
 import { consumers } from '../../../consumers/routes';
 import type { EventConsumer } from '../../../consumers/consumer';
 import { generateMix, mixSummary } from '../../../bench/event-mix';

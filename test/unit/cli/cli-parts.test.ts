@@ -5,8 +5,9 @@ import { CliError, EXIT, failureOf } from '../../../src/cli/exit-codes';
 import { Output, redactText, table } from '../../../src/cli/output';
 import { progress } from '../../../src/cli/progress';
 import { AppError } from '../../../src/errors';
-import { ReplayRefusedError } from '../../../src/ops/dead-letter-store';
-import { StackError } from '../../../src/stack/processes';
+import { ReplayRefusedError } from '../../../src/storage/dead-letter.repository';
+import { StackError } from '../../../tools/stack/processes';
+import { unavailableOnStackError } from '../../../tools/stack/stack.command';
 
 function sink(isTTY: boolean) {
   const written: string[] = [];
@@ -37,10 +38,16 @@ describe('CLI exit codes', () => {
     expect(code(new AppError('CONFIG_INVALID', 'x'))).toBe(78);
     expect(code(new AppError('DEPENDENCY_UNAVAILABLE', 'x'))).toBe(69);
     expect(code(new ReplayRefusedError('x'))).toBe(4);
-    expect(code(new StackError('x'))).toBe(69);
     expect(code(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(69);
     expect(code(Object.assign(new Error('x'), { name: 'MongoServerSelectionError' }))).toBe(69);
     expect(code(new TypeError('bug'))).toBe(1);
+  });
+
+  it('reports a local stack that will not start as unavailable (npm run stack, tools/stack)', async () => {
+    const fail = (error: Error) => () => Promise.reject(error);
+    const thrown = (error: Error) => unavailableOnStackError(fail(error), {} as never).catch((caught: unknown) => caught);
+    expect(EXIT[failureOf(await thrown(new StackError('kafka did not answer')))]).toBe(69);
+    expect(EXIT[failureOf(await thrown(new TypeError('bug')))]).toBe(1);
   });
 });
 

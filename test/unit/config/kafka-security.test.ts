@@ -5,7 +5,8 @@ import path from 'node:path';
 import { loadConfig } from '../../../src/config/config';
 import { isAppError } from '../../../src/errors';
 import { createLogger } from '../../../src/logging/logger';
-import { kafkaAuthFailure, kafkaSecurity, type KafkaSecuritySettings } from '../../../src/kafka/kafka-security';
+import type { KafkaSecuritySettings } from '../../../src/config/kafka-security-settings';
+import { kafkaAuthFailure, kafkaSecurity } from '../../../src/kafka/kafka-security';
 
 const base = { KAFKA_BROKERS: 'kafka:9092', MONGODB_URI: 'mongodb://mongo/db', REDIS_URL: 'redis://redis:6379' };
 const none: KafkaSecuritySettings = { KAFKA_SSL: false, KAFKA_SSL_REJECT_UNAUTHORIZED: true };

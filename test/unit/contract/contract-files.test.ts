@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { contractFiles } from '../../../src/contract/contract';
+import { contractFiles } from '../../../src/docs/asyncapi';
 
 const dir = path.resolve(__dirname, '..', '..', '..', 'docs', 'contract');
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { configSchema } from '../../../src/config/config';
-import { configurationMarkdown, settingDocs } from '../../../src/config/config-docs';
+import { configurationMarkdown, settingDocs } from '../../../src/docs/config-docs';
 
 describe('docs/configuration.md', () => {
   it('is up to date with the zod schema (regenerate with npm run docs:config)', () => {
@@ -10,7 +10,7 @@ describe('docs/configuration.md', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(configurationMarkdown());
   });
 
-  it('documents every setting (zod .describe() or src/config/config-docs.ts)', () => {
+  it('documents every setting (zod .describe() or src/docs/config-docs.ts)', () => {
     expect(settingDocs().filter((setting) => setting.meaning === undefined)).toEqual([]);
     expect(settingDocs().map((setting) => setting.name)).toEqual(Object.keys(configSchema.shape));
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
-import { deadLetterRecord, DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../../../src/kafka/dead-letters';
+import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../../../src/contract/headers';
+import { deadLetterRecord } from '../../../src/kafka/dead-letters';
 import { AppError } from '../../../src/errors';
 import type { InboundMessage } from '../../../src/kafka/inbound-message';
 

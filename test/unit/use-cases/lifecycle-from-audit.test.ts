@@ -1,5 +1,5 @@
 import { decide, type AuditRecord, type Command, type LifecycleEventType, type Subscription } from '../../../src/domain';
-import { lifecycleEventsOf } from '../../../src/ops/lifecycle-from-audit';
+import { lifecycleEventsOf } from '../../../src/use-cases/lifecycle-from-audit';
 import {
   aSubscription,
   cancelRequested,

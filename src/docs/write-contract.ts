@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { contractFiles } from './contract';
-import { withExamples } from './examples';
+import { contractFiles } from './asyncapi';
+import { withExamples } from '../contract/examples';
 
 // Regenerates docs/contract/ from the zod schemas; a unit test fails when the committed files are out of date.
 const dir = path.resolve(__dirname, '..', '..', 'docs', 'contract');

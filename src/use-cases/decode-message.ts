@@ -5,7 +5,7 @@ import { envelopeSchema } from '../contract/envelope';
 import { NO_UNSAFE_CHARACTERS } from '../control-characters';
 import type { Command } from '../domain';
 import { AppError } from '../errors';
-import { REPLAY_HEADERS } from '../kafka/dead-letters';
+import { REPLAY_HEADERS } from '../contract/headers';
 import type { InboundMessage } from '../kafka/inbound-message';
 
 /** `type` is the envelope's type as sent (for metrics), or `unknown` when it could not be read: the message may be bad input. */

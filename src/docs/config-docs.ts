@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { configSchema } from './config';
+import { configSchema } from '../config/config';
 
 /**
  * What each setting means, for docs/configuration.md (`npm run docs:config`). A setting may carry its meaning in the

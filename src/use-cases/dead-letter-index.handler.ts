@@ -2,10 +2,16 @@ import { isUtf8 } from 'node:buffer';
 
 import type { IHeaders } from 'kafkajs';
 
-import { isOwnHeader, REPLAY_HEADERS, type DeadLetterHeader, type DeadLetterStore, type NewDeadLetter } from '../ops/dead-letter-store';
-import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from './dead-letters';
-import type { InboundMessage } from './inbound-message';
-import type { SliceHandler } from './partition-runner';
+import {
+  isOwnHeader,
+  REPLAY_HEADERS,
+  type DeadLetterHeader,
+  type DeadLetterStore,
+  type NewDeadLetter,
+} from '../storage/dead-letter.repository';
+import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../contract/headers';
+import type { InboundMessage } from '../kafka/inbound-message';
+import type { SliceHandler } from '../kafka/partition-runner';
 
 const DIGITS = /^\d{1,20}$/;
 

@@ -1,6 +1,6 @@
 import type { CommitPath } from '../commit/commit-path';
 import type { Logger } from '../logging/logger';
-import type { KeyedLock } from './keyed-lock';
+import type { KeyedLock } from '../leases/keyed-lock';
 
 /**
  * Finishes effects left owed by a crash between a state write and its effects, for subscriptions no new event will

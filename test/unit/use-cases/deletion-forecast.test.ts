@@ -1,4 +1,4 @@
-import { foldByDay, forecastWindowEnd } from '../../../src/ops/deletion-forecast';
+import { foldByDay, forecastWindowEnd } from '../../../src/use-cases/deletion-forecast';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-01-10T15:00:00Z');

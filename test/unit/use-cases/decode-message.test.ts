@@ -1,6 +1,6 @@
 import { consumers } from '../../../consumers/routes';
 import type { EventConsumer } from '../../../consumers/consumer';
-import { decodeMessage, type DecoderOptions } from '../../../src/processing/decode-message';
+import { decodeMessage, type DecoderOptions } from '../../../src/use-cases/decode-message';
 import type { InboundMessage } from '../../../src/kafka/inbound-message';
 
 const NOW = Date.parse('2026-06-01T12:00:00Z');

@@ -5,7 +5,7 @@ import type { AuditDocument } from '../storage/audit.repository';
 import { stableId } from '../storage/ids';
 import type { OutboxEntry } from '../storage/outbox';
 import type { PendingWrite, Stored, SubscriptionRepository } from '../storage/subscription.repository';
-import type { KeyedLock } from './keyed-lock';
+import type { KeyedLock } from '../leases/keyed-lock';
 
 /** A command and where it came from: a Kafka offset or an operator's request id. Names the audit line of a non-applied decision. */
 export interface Delivery {

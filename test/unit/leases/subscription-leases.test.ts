@@ -1,4 +1,4 @@
-import { backoffMs, leasePrefix, renewEveryMs, settleAttempt } from '../../../src/processing/subscription-leases';
+import { backoffMs, leasePrefix, renewEveryMs, settleAttempt } from '../../../src/leases/subscription-leases';
 
 describe('subscription leases, the pure parts', () => {
   it('keeps the leading run of acquired keys and gives back what was acquired past the first miss', () => {

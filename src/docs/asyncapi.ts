@@ -1,11 +1,11 @@
 import { z } from 'zod';
 
 import { consumers } from '../../consumers/routes';
-import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../kafka/dead-letters';
+import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../contract/headers';
 import { ERROR_CODES } from '../errors';
-import { typedEnvelope } from './envelope';
-import { inboundExamples, lifecycleExamples } from './examples';
-import { lifecycleEnvelopeSchema } from './lifecycle';
+import { typedEnvelope } from '../contract/envelope';
+import { inboundExamples, lifecycleExamples } from '../contract/examples';
+import { lifecycleEnvelopeSchema } from '../contract/lifecycle';
 
 type JsonSchema = Record<string, unknown>;
 

@@ -1,11 +1,11 @@
-import { decodeMessage, type DecoderOptions } from '../processing/decode-message';
+import { decodeMessage, type DecoderOptions } from './decode-message';
 import {
   ReplayRefusedError,
   replayDeadLetters,
   type DeadLetterFilter,
   type DeadLetterProducer,
   type DeadLetterStore,
-} from './dead-letter-store';
+} from '../storage/dead-letter.repository';
 
 export interface ReplayRequestDeps {
   readonly store: DeadLetterStore;

@@ -1,4 +1,4 @@
-import { envelopeSchema } from '../contract/envelope';
+import { envelopeSchema } from './envelope';
 
 /** What identifies an event: a correction may not change it, or a replay could forge any event from any letter. */
 const IDENTITY = ['eventId', 'type', 'subscriptionId', 'tenantId', 'customerId'] as const;

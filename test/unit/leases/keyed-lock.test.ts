@@ -1,4 +1,4 @@
-import { KeyedLock } from '../../../src/processing/keyed-lock';
+import { KeyedLock } from '../../../src/leases/keyed-lock';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 

@@ -1,4 +1,4 @@
-import { JobIdSet } from '../../../src/ops/job-id-set';
+import { JobIdSet } from '../../../src/use-cases/job-id-set';
 
 describe('JobIdSet', () => {
   it('knows every id added, across growth and interleaved lookups, and not others', () => {

@@ -1,4 +1,4 @@
-import { LagHistory, partitionSeries } from '../../../src/ops/lag-history';
+import { LagHistory, partitionSeries } from '../../../src/metrics/lag-history';
 
 describe('LagHistory', () => {
   it('keeps the last hour of readings, oldest first, in a fixed ring', async () => {

@@ -1,9 +1,10 @@
 import { Command as CommandClass, type Command } from 'commander';
 
-import { localStack, stackServices, stackStatus, stackUp, stopService, type Stack } from '../stack/stack';
-import type { Cli, CommandContext } from './context';
-import { CliError, EXIT } from './exit-codes';
-import { table } from './output';
+import { StackError } from './processes';
+import { localStack, stackServices, stackStatus, stackUp, stopService, type Stack } from './stack';
+import type { Cli, CommandContext } from '../../src/cli/context';
+import { CliError, EXIT } from '../../src/cli/exit-codes';
+import { table } from '../../src/cli/output';
 
 /** The local stack as the environment sets it (STACK_DIR, STACK_*_PORT); a bad port is a configuration error. */
 function stackFromEnv(): Stack {
@@ -64,7 +65,20 @@ async function down(context: CommandContext): Promise<number> {
   return EXIT.ok;
 }
 
-/** `stack up|down|status`: the local Kafka, FerretDB and Redis under .stack/ (see src/stack/). Needs no settings. */
+/** A service of the stack that will not start or answer is EX_UNAVAILABLE (69), like any service the CLI needs. */
+export async function unavailableOnStackError(
+  body: (context: CommandContext) => Promise<number>,
+  context: CommandContext,
+): Promise<number> {
+  try {
+    return await body(context);
+  } catch (error) {
+    if (error instanceof StackError) throw new CliError('unavailable', error.message, { cause: error });
+    throw error;
+  }
+}
+
+/** `stack up|down|status`: the local Kafka, FerretDB and Redis under .stack/ (see tools/stack/). Needs no settings. */
 export function registerStack(program: Command, cli: Cli): void {
   const group = new CommandClass('stack').description('the local stack (Kafka, FerretDB, Redis) under STACK_DIR (default .stack/)');
   const verbs: readonly [string, string, (context: CommandContext) => Promise<number>][] = [
@@ -77,7 +91,7 @@ export function registerStack(program: Command, cli: Cli): void {
       .command(verb)
       .description(description)
       .action(async (_options: unknown, command: Command) => {
-        await cli.run(command, body);
+        await cli.run(command, (context) => unavailableOnStackError(body, context));
       });
   }
   program.addCommand(group);

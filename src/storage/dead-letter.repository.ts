@@ -1,10 +1,10 @@
 import type { Producer } from 'kafkajs';
 import type { Collection, Connection, mongo } from 'mongoose';
 
-import { REPLAY_HEADERS } from '../kafka/dead-letters';
-import { duplicateKeyIndexes } from '../storage/duplicate-key';
-import { ensureIndexes } from '../storage/indexes';
-import { checkCorrection } from './replay-correction';
+import { REPLAY_HEADERS } from '../contract/headers';
+import { duplicateKeyIndexes } from './duplicate-key';
+import { ensureIndexes } from './indexes';
+import { checkCorrection } from '../contract/replay-correction';
 
 export const DEAD_LETTERS = 'dead_letters';
 /** How much of a value the listing shows as text. */

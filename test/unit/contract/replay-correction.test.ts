@@ -1,4 +1,4 @@
-import { checkCorrection } from '../../../src/ops/replay-correction';
+import { checkCorrection } from '../../../src/contract/replay-correction';
 
 const event = (overrides: Record<string, unknown> = {}) => ({
   eventId: 'evt-1',

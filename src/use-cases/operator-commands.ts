@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import type { Decision, Instruction } from '../domain';
-import { applyCommands, type ApplyDeps } from '../processing/apply-commands';
+import { applyCommands, type ApplyDeps } from './apply-commands';
 
 export const OPERATOR_ACTIONS = ['suspend', 'resume', 'cancel', 'legal-hold-set', 'legal-hold-release'] as const;
 export type OperatorAction = (typeof OPERATOR_ACTIONS)[number];
