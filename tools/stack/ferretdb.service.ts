@@ -67,6 +67,14 @@ function buildPatched(root: string, logFile: string): void {
  * FerretDB v1 (pinned in ./ferretdb/go.mod) on SQLite: a MongoDB-wire server built from the Go module proxy by
  * ./ferretdb/main.go, with ./ferretdb/patches applied (each patch says what it fixes).
  */
+
+/** `&_pragma=synchronous(NORMAL)` when STACK_SQLITE_SYNCHRONOUS asks for it; anything but FULL or NORMAL is refused. */
+function sqliteSynchronous(): string {
+  const mode = process.env.STACK_SQLITE_SYNCHRONOUS ?? 'FULL';
+  if (mode !== 'FULL' && mode !== 'NORMAL') throw new Error(`STACK_SQLITE_SYNCHRONOUS: FULL or NORMAL, not ${JSON.stringify(mode)}`);
+  return mode === 'FULL' ? '' : `&_pragma=synchronous(${mode})`;
+}
+
 export const ferretdbService: ServiceDefinition = {
   name: 'ferretdb',
   marker: 'ferretdb-local',
@@ -89,7 +97,9 @@ export const ferretdbService: ServiceDefinition = {
     args: [
       // Immediate transactions: with SQLite's default deferred ones, concurrent writers to one database can deadlock
       // on the read-to-write lock upgrade, and FerretDB 1.24 then hangs every later write to that database.
-      `--sqlite-url=file:${path.join(layout.root, 'ferretdb', 'data')}/?_txlock=immediate`,
+      // STACK_SQLITE_SYNCHRONOUS=NORMAL (benchmarks only) stops SQLite syncing its log on every statement, as MongoDB's
+      // journal does not for w:1 writes (it flushes every 100 ms); the default, FULL, is SQLite's own.
+      `--sqlite-url=file:${path.join(layout.root, 'ferretdb', 'data')}/?_txlock=immediate${sqliteSynchronous()}`,
       `--listen-addr=127.0.0.1:${ports.mongo}`,
     ],
   }),
