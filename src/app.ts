@@ -28,7 +28,7 @@ import { OutboxSweeper } from './use-cases/outbox-sweeper';
 import { processMessages, type ProcessDeps } from './use-cases/process-messages';
 import { connectRedis } from './queue/redis';
 import { failpoints } from './failpoints';
-import { once, runEveryStep } from './teardown';
+import { Teardown } from './teardown';
 import { KeyedLock } from './leases/keyed-lock';
 import { connectLeaseRedis, leasePrefix, SubscriptionLeases } from './leases/subscription-leases';
 import { RECONCILE } from './queue/timer-jobs';
@@ -85,13 +85,27 @@ async function pingMongo(connection: Connection): Promise<boolean> {
   }
 }
 
+/**
+ * Builds the worker. Each service is registered with the teardown as it opens, so a start-up that fails half-way
+ * (a refused Kafka login, say) closes whatever had opened before the error reaches the caller.
+ */
 export async function createApp(
   config: Readonly<Config>,
   logger: Logger,
   clock: () => number = Date.now,
   metrics: Metrics = noMetrics,
 ): Promise<App> {
-  const connection = await connectMongo(config.MONGODB_URI);
+  const teardown = new Teardown();
+  try {
+    return await assemble(config, logger, clock, metrics, teardown);
+  } catch (error) {
+    await teardown.close().catch((closeError: unknown) => logger.error({ err: closeError }, 'closing after a failed start-up failed'));
+    throw error;
+  }
+}
+
+async function assemble(config: Readonly<Config>, logger: Logger, clock: () => number, metrics: Metrics, teardown: Teardown): Promise<App> {
+  const connection = await teardown.open('mongodb', connectMongo(config.MONGODB_URI), (opened) => opened.close());
   const byIdOnly = config.MONGO_FILTER_BY_ID_ONLY === 'auto' ? await isFerretDb(connection) : config.MONGO_FILTER_BY_ID_ONLY === 'true';
   const subscriptions = new SubscriptionRepository(connection, config.MONGO_BULK_CHUNK, byIdOnly);
   const audit = new AuditRepository(connection);
@@ -101,7 +115,9 @@ export async function createApp(
 
   const queueRedis = connectRedis(config.REDIS_URL, 'billing-enforcer-queue');
   const workerRedis: Redis = connectRedis(config.REDIS_URL, 'billing-enforcer-worker');
+  teardown.add('redis', () => [queueRedis, workerRedis].forEach((client) => client.disconnect()));
   const queue = new Queue(config.TIMER_QUEUE, { connection: queueRedis, prefix: config.QUEUE_PREFIX });
+  teardown.add('queue', () => queue.close());
 
   const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger, security: kafkaSecurity(config) });
   // Refused credentials or certificates fail the start at once, with the settings to check (the first Kafka call below).
@@ -128,7 +144,7 @@ export async function createApp(
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 5 },
   });
-  await producer.connect().catch(authFailure);
+  await teardown.open('producer', producer.connect().catch(authFailure), () => producer.disconnect());
 
   const deadLetters = new DeadLetterSink(producer, config.TOPIC_DLQ, clock, {
     maxBatchBytes: 2 * config.MAX_MESSAGE_BYTES,
@@ -137,6 +153,7 @@ export async function createApp(
   // One lock table for every writer in this process: the consumer, operators' commands, timer jobs and the sweeper;
   // each holder also takes the subscriptions' leases in Redis, which other processes writing this database respect.
   const leaseRedis = connectLeaseRedis(config.REDIS_URL, logger);
+  teardown.add('lease redis', () => leaseRedis.disconnect());
   const leases = new SubscriptionLeases(leaseRedis, {
     prefix: leasePrefix(config.QUEUE_PREFIX, connection.name),
     ttlMs: parseDuration(config.SUBSCRIPTION_LEASE_TTL),
@@ -206,6 +223,9 @@ export async function createApp(
   );
   const queues = [queue];
   const offsets = new KafkaOffsets(kafka);
+  teardown.add('offsets', () => offsets.close());
+  let worker: Worker | undefined;
+  teardown.add('timer worker', () => worker?.close());
   // Consumer lag and job counts are read when Prometheus scrapes, from this app's own clients.
   const exporter = metrics instanceof PrometheusMetrics ? metrics : undefined;
   const consumerLag = () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]);
@@ -222,8 +242,12 @@ export async function createApp(
   });
   const sweeper = new OutboxSweeper(commits, locks, clock, logger.child({ component: 'outbox' }));
 
-  let worker: Worker | undefined;
   let consuming = false;
+  teardown.add('dead-letter indexer', () => indexer.stop());
+  teardown.add('consumer', async () => {
+    consuming = false;
+    await batchConsumer.stop();
+  });
   const http = await buildHttpServer(
     {
       config,
@@ -256,6 +280,9 @@ export async function createApp(
       ? [subscriptionRoutes, opsRoutes, dlqRoutes, adminRoutes, metricsRoutes]
       : [subscriptionRoutes, metricsRoutes],
   );
+  teardown.add('http', () => http.close());
+  teardown.add('lag history', () => lagHistory.stop());
+  teardown.add('sweeper', () => sweeper.stop());
 
   return {
     config,
@@ -317,21 +344,6 @@ export async function createApp(
         lagHistory.start();
       }
     },
-    stop: once(async () => {
-      await runEveryStep([
-        ['sweeper', () => sweeper.stop()],
-        ['lag history', () => lagHistory.stop()],
-        ['http', () => http.close()],
-        ['consumer', () => batchConsumer.stop()],
-        ['dead-letter indexer', () => indexer.stop()],
-        ['timer worker', () => worker?.close()],
-        ['offsets', () => offsets.close()],
-        ['producer', () => producer.disconnect()],
-        ['queue', () => queue.close()],
-        ['redis', () => [queueRedis, workerRedis, leaseRedis].forEach((client) => client.disconnect())],
-        ['mongodb', () => connection.close()],
-      ]);
-      consuming = false;
-    }),
+    stop: teardown.close,
   };
 }

@@ -26,3 +26,25 @@ export function once(stop: () => Promise<void>): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   return () => (stopping ??= stop());
 }
+
+/**
+ * What a set of services must undo, registered as each is opened and undone newest first by `close()`: every step
+ * runs even when one fails, and a second `close()` returns the first one's promise. The worker (src/app.ts) and each
+ * CLI command (src/cli/services.ts) own one; a start-up that fails half-way closes what had opened.
+ */
+export class Teardown {
+  private readonly steps: TeardownStep[] = [];
+
+  add(name: string, step: () => unknown): void {
+    this.steps.push([name, step]);
+  }
+
+  /** Opens a resource and registers its closing in one move, so nothing opened is ever left off the list. */
+  async open<T>(name: string, opening: Promise<T> | (() => Promise<T>), close: (resource: T) => unknown): Promise<T> {
+    const resource = await (typeof opening === 'function' ? opening() : opening);
+    this.add(name, () => close(resource));
+    return resource;
+  }
+
+  readonly close = once(() => runEveryStep(this.steps.splice(0).reverse()));
+}

@@ -1,0 +1,23 @@
+import { testRedis } from '../support/redis.helper';
+import { startWorker } from '../support/worker-harness';
+
+/** Our clients on the shared Redis, by the name each connection gives itself (CLIENT LIST `name=`). */
+async function clientsNamed(redis: ReturnType<typeof testRedis>, name: string): Promise<number> {
+  const list = (await redis.client('LIST')) as string;
+  return list.split('\n').filter((line) => line.includes(` name=${name} `)).length;
+}
+
+describe('a start-up that fails half-way', () => {
+  const redis = testRedis();
+  afterAll(async () => {
+    await redis.quit();
+  });
+
+  it('closes what had opened before the error reaches the caller (no Redis client left behind)', async () => {
+    const before = await clientsNamed(redis, 'billing-enforcer-queue');
+    // MongoDB and Redis open first; creating the topics then fails: one broker cannot hold three replicas.
+    await expect(startWorker({ KAFKA_REPLICATION_FACTOR: '3' })).rejects.toThrow(/topic creation/i);
+    expect(await clientsNamed(redis, 'billing-enforcer-queue')).toBe(before);
+    expect(await clientsNamed(redis, 'billing-enforcer-worker')).toBe(0);
+  });
+});
