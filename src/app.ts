@@ -8,7 +8,6 @@ import type { EventConsumer } from '../consumers/consumer';
 import { consumers } from '../consumers/routes';
 import { jobRegistry } from '../jobs/registry';
 import type { Config } from './config/config';
-import { buildCommitPath } from './commit/build-commit-path';
 import type { CommitPath } from './commit/commit-path';
 import { buildHttpServer } from './http/server';
 import { subscriptionRoutes } from './http/subscription.routes';
@@ -29,13 +28,14 @@ import { processMessages, type ProcessDeps } from './use-cases/process-messages'
 import { connectRedis } from './queue/redis';
 import { failpoints } from './failpoints';
 import { Teardown } from './teardown';
-import { KeyedLock } from './leases/keyed-lock';
-import { connectLeaseRedis, leasePrefix, SubscriptionLeases } from './leases/subscription-leases';
+import { connectLeaseRedis } from './leases/subscription-leases';
+import { buildWriter } from './commit/writer';
+import { openStores } from './storage/stores';
+import type { AuditRepository } from './storage/audit.repository';
+import type { SubscriptionRepository } from './storage/subscription.repository';
 import { RECONCILE } from './queue/timer-jobs';
 import { startTimerWorker } from './queue/timer-worker';
-import { AuditRepository } from './storage/audit.repository';
-import { connectMongo, isFerretDb } from './storage/mongo';
-import { SubscriptionRepository } from './storage/subscription.repository';
+import { connectMongo } from './storage/mongo';
 import { parseDuration } from './domain';
 import { noMetrics, type Metrics } from './metrics/metrics';
 import { PrometheusMetrics } from './metrics/prometheus';
@@ -106,9 +106,8 @@ export async function createApp(
 
 async function assemble(config: Readonly<Config>, logger: Logger, clock: () => number, metrics: Metrics, teardown: Teardown): Promise<App> {
   const connection = await teardown.open('mongodb', connectMongo(config.MONGODB_URI), (opened) => opened.close());
-  const byIdOnly = config.MONGO_FILTER_BY_ID_ONLY === 'auto' ? await isFerretDb(connection) : config.MONGO_FILTER_BY_ID_ONLY === 'true';
-  const subscriptions = new SubscriptionRepository(connection, config.MONGO_BULK_CHUNK, byIdOnly);
-  const audit = new AuditRepository(connection);
+  const stores = await openStores(connection, config);
+  const { subscriptions, audit } = stores;
   await Promise.all([subscriptions.ensureIndexes(), audit.ensureIndexes()]);
   const deadLetterStore = new DeadLetterStore(connection);
   await deadLetterStore.ensureIndexes();
@@ -154,25 +153,17 @@ async function assemble(config: Readonly<Config>, logger: Logger, clock: () => n
   // each holder also takes the subscriptions' leases in Redis, which other processes writing this database respect.
   const leaseRedis = connectLeaseRedis(config.REDIS_URL, logger);
   teardown.add('lease redis', () => leaseRedis.disconnect());
-  const leases = new SubscriptionLeases(leaseRedis, {
-    prefix: leasePrefix(config.QUEUE_PREFIX, connection.name),
-    ttlMs: parseDuration(config.SUBSCRIPTION_LEASE_TTL),
-    metrics,
-    logger: logger.child({ component: 'leases' }),
-  });
-  const locks = new KeyedLock(leases);
   const failpoint = failpoints(config.FAILPOINT);
-  const commits = buildCommitPath({
+  const { commits, locks } = buildWriter({
     database: connection.name,
-    subscriptions,
-    audit,
+    stores,
     queue,
     producer,
     redis: leaseRedis,
-    queuePrefix: config.QUEUE_PREFIX,
-    lifecycleTopic: config.TOPIC_LIFECYCLE,
+    settings: config,
     clock,
     failpoint,
+    observe: { metrics, logger: logger.child({ component: 'leases' }) },
   });
   const processDeps: ProcessDeps = {
     locks,

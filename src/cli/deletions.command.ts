@@ -1,8 +1,8 @@
 import { Command as CommandClass, Option, type Command } from 'commander';
 
+import { STORE_SETTINGS } from '../storage/stores';
 import type { Subscription } from '../domain';
 import { upcomingDeletions } from '../use-cases/upcoming-deletions';
-import { SubscriptionRepository } from '../storage/subscription.repository';
 import { resolveWhen, when, wholeNumber, type When } from './arguments';
 import type { Cli, CommandContext } from './context';
 import { CliError } from './exit-codes';
@@ -36,8 +36,8 @@ async function pager(context: CommandContext, dueBefore: number): Promise<(limit
   const api = context.api();
   if (api !== null)
     return (limit, after) => api.get<Page>('/v1/deletions', { dueBefore: iso(dueBefore), limit: Math.min(limit, 500), after });
-  const settings = context.settings(['MONGODB_URI']);
-  const subscriptions = new SubscriptionRepository(await context.services.mongo(settings.MONGODB_URI));
+  const settings = context.settings(['MONGODB_URI', ...STORE_SETTINGS]);
+  const { subscriptions } = await context.services.stores(settings);
   return async (limit, after) => {
     const page = await upcomingDeletions(subscriptions, { dueBefore, limit, after }).catch((error: unknown) => {
       if (error instanceof RangeError) throw new CliError('usage', '--after: is not a cursor this command printed');

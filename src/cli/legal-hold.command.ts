@@ -2,18 +2,14 @@ import { Argument, Command as CommandClass, type Command } from 'commander';
 
 import { policyOf, POLICY_SETTINGS } from '../config/config';
 import type { Decision } from '../domain';
-import { buildCommitPath } from '../commit/build-commit-path';
+import { buildWriter, WRITER_SETTINGS } from '../commit/writer';
 import { subscriptionView } from '../http/subscription-view';
+import { STORE_SETTINGS } from '../storage/stores';
 import { runOperatorCommand, type OperatorAction } from '../use-cases/operator-commands';
-import { AuditRepository } from '../storage/audit.repository';
-import { SubscriptionRepository } from '../storage/subscription.repository';
 import { operatorText, subscriptionId } from './arguments';
 import type { Cli, CommandContext } from './context';
 import { CliError } from './exit-codes';
 import { iso } from './output';
-import { KeyedLock } from '../leases/keyed-lock';
-import { leasePrefix, SubscriptionLeases } from '../leases/subscription-leases';
-import { parseDuration } from '../domain';
 import { KAFKA_SECURITY_SETTINGS } from '../config/kafka-security-settings';
 
 interface LegalHoldOptions {
@@ -70,19 +66,19 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
   // Releasing reschedules the deletion timer (Redis) and announces it (Kafka): the command carries out its own effects.
   const settings = context.settings([
     'MONGODB_URI',
+    ...STORE_SETTINGS,
     'REDIS_URL',
     'QUEUE_PREFIX',
     'TIMER_QUEUE',
     'KAFKA_BROKERS',
     'KAFKA_CLIENT_ID',
     ...KAFKA_SECURITY_SETTINGS,
-    'TOPIC_LIFECYCLE',
-    'SUBSCRIPTION_LEASE_TTL',
+    ...WRITER_SETTINGS,
     ...POLICY_SETTINGS,
   ]);
   const connection = await context.services.mongo(settings.MONGODB_URI);
-  const subscriptions = new SubscriptionRepository(connection);
-  const audit = new AuditRepository(connection);
+  const stores = await context.services.stores(settings);
+  const { subscriptions } = stores;
   const stored = await subscriptions.get(id);
   if (stored === null) throw new CliError('notFound', `no subscription ${id}`);
   // Refused before anything is written when the state already says so; the decision below catches a concurrent change.
@@ -100,24 +96,10 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
   const producer = await context.services.producer(settings);
   const clock = context.io.clock;
   const redis = await context.services.redis(settings.REDIS_URL);
-  const commits = buildCommitPath({
-    database: connection.name,
-    subscriptions,
-    audit,
-    queue,
-    producer,
-    redis,
-    queuePrefix: settings.QUEUE_PREFIX,
-    lifecycleTopic: settings.TOPIC_LIFECYCLE,
-    clock,
-  });
-  // This process writes the subscription beside the workers: it takes the same lease they do.
-  const leases = new SubscriptionLeases(redis, {
-    prefix: leasePrefix(settings.QUEUE_PREFIX, connection.name),
-    ttlMs: parseDuration(settings.SUBSCRIPTION_LEASE_TTL),
-  });
+  // This process writes the subscription beside the workers: the same commit path, the same leases.
+  const { commits, locks } = buildWriter({ database: connection.name, stores, queue, producer, redis, settings, clock });
   const result = await runOperatorCommand(
-    { subscriptions, commits, policy: policyOf(settings), clock, locks: new KeyedLock(leases) },
+    { subscriptions, commits, policy: policyOf(settings), clock, locks },
     { subscriptionId: id, action, actor: options.actor, reason: options.reason },
   );
   if (!result.found) throw new CliError('notFound', `no subscription ${id}`);

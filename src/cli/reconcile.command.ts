@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 
+import { STORE_SETTINGS } from '../storage/stores';
 import { reconcile } from '../use-cases/reconcile';
 import { redactUrl } from '../logging/logger';
-import { SubscriptionRepository, SUBSCRIPTIONS } from '../storage/subscription.repository';
+import { SUBSCRIPTIONS } from '../storage/subscription.repository';
 import { CliError } from './exit-codes';
 import { wholeNumber } from './arguments';
 import type { Progress } from './progress';
@@ -13,7 +14,7 @@ interface ReconcileOptions {
 }
 
 async function runReconcile(context: CommandContext, options: ReconcileOptions): Promise<number> {
-  const settings = context.settings(['MONGODB_URI', 'REDIS_URL', 'QUEUE_PREFIX', 'TIMER_QUEUE']);
+  const settings = context.settings(['MONGODB_URI', ...STORE_SETTINGS, 'REDIS_URL', 'QUEUE_PREFIX', 'TIMER_QUEUE']);
   const connection = await context.services.mongo(settings.MONGODB_URI);
   // Pointed at the wrong database, the reconciler would take every timer job in the queue for an orphan and remove it.
   const collections = (await connection.db?.listCollections({ name: SUBSCRIPTIONS }, { nameOnly: true }).toArray()) ?? [];
@@ -24,7 +25,7 @@ async function runReconcile(context: CommandContext, options: ReconcileOptions):
         `Reconciling against it would remove every timer job of queue ${settings.QUEUE_PREFIX}:${settings.TIMER_QUEUE} as an orphan.`,
     );
   }
-  const subscriptions = new SubscriptionRepository(connection);
+  const { subscriptions } = await context.services.stores(settings);
   const queue = await context.services.queue(settings);
   const labels = { subscriptions: 'subscriptions with a timer', jobs: 'pending timer jobs' } as const;
   let shown: { phase: keyof typeof labels; scanned: number; progress: Progress } | undefined;

@@ -10,6 +10,7 @@ import { kafkaAuthFailure, kafkaSecurity } from '../kafka/kafka-security';
 import { redactUrl, type Logger } from '../logging/logger';
 import { connectRedisFailFast } from '../queue/redis';
 import { connectMongo } from '../storage/mongo';
+import { openStores, type StoreSettings, type Stores } from '../storage/stores';
 import { CliError } from './exit-codes';
 import { redactText } from './output';
 
@@ -38,6 +39,11 @@ export class Services {
       },
     );
     return await this.mongoConnection;
+  }
+
+  /** The repositories, built as the worker builds them (src/storage/stores.ts). */
+  async stores(settings: Pick<Settings, 'MONGODB_URI'> & StoreSettings): Promise<Stores> {
+    return await openStores(await this.mongo(settings.MONGODB_URI), settings);
   }
 
   /** One Redis connection for the command, failing fast instead of waiting for Redis to come back. */

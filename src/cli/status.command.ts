@@ -1,10 +1,9 @@
 import { Argument, type Command } from 'commander';
 
+import { STORE_SETTINGS } from '../storage/stores';
 import type { Actor } from '../domain';
 import { auditView, subscriptionView } from '../http/subscription-view';
 import { subscriptionTimeline, type ScheduledTimer } from '../use-cases/timeline';
-import { AuditRepository } from '../storage/audit.repository';
-import { SubscriptionRepository } from '../storage/subscription.repository';
 import { subscriptionId, wholeNumber } from './arguments';
 import type { Cli, CommandContext } from './context';
 import { CliError } from './exit-codes';
@@ -35,14 +34,10 @@ type StatusDocument = {
 
 /** The same document `GET /v1/subscriptions/{id}/timeline` answers, read from the stores. */
 async function fromStores(context: CommandContext, id: string, options: StatusOptions): Promise<StatusDocument> {
-  const settings = context.settings(['MONGODB_URI', 'REDIS_URL', 'QUEUE_PREFIX', 'TIMER_QUEUE']);
-  const connection = await context.services.mongo(settings.MONGODB_URI);
+  const settings = context.settings(['MONGODB_URI', ...STORE_SETTINGS, 'REDIS_URL', 'QUEUE_PREFIX', 'TIMER_QUEUE']);
+  const stores = await context.services.stores(settings);
   const queue = await context.services.queue(settings);
-  const timeline = await subscriptionTimeline(
-    { subscriptions: new SubscriptionRepository(connection), audit: new AuditRepository(connection), queue },
-    id,
-    options.audit,
-  );
+  const timeline = await subscriptionTimeline({ ...stores, queue }, id, options.audit);
   if (timeline === null) throw new CliError('notFound', `no subscription ${id}`);
   return {
     subscription: subscriptionView(timeline.subscription),
