@@ -40,6 +40,7 @@ import { parseDuration } from './domain';
 import { noMetrics, type Metrics } from './metrics/metrics';
 import { PrometheusMetrics } from './metrics/prometheus';
 import { LagHistory } from './ops/lag-history';
+import { tracingFor, type Tracing } from './tracing/tracing';
 
 /** Everything the worker is made of, wired once. Tests build it with their own config. */
 export interface App {
@@ -90,6 +91,8 @@ export async function createApp(
   logger: Logger,
   clock: () => number = Date.now,
   metrics: Metrics = noMetrics,
+  /** OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set, none otherwise; tests give an in-memory one. */
+  tracing: Tracing = tracingFor(config),
 ): Promise<App> {
   const connection = await connectMongo(config.MONGODB_URI);
   const byIdOnly = config.MONGO_FILTER_BY_ID_ONLY === 'auto' ? await isFerretDb(connection) : config.MONGO_FILTER_BY_ID_ONLY === 'true';
@@ -178,6 +181,7 @@ export async function createApp(
       backoffMaxMs: parseDuration(config.RETRY_BACKOFF_MAX),
       sessionTimeoutMs: parseDuration(config.KAFKA_SESSION_TIMEOUT),
       deadLetters,
+      tracer: tracing.tracer,
     },
     async (messages) => {
       const { tally, deadLetters: refused } = await processMessages(messages, processDeps);
@@ -279,6 +283,7 @@ export async function createApp(
           concurrency: config.TIMER_CONCURRENCY,
           lockDurationMs: parseDuration(config.TIMER_LOCK_DURATION),
           registry: jobRegistry(),
+          tracer: tracing.tracer,
           deps: {
             connection,
             subscriptions,
@@ -330,6 +335,8 @@ export async function createApp(
         ['queue', () => queue.close()],
         ['redis', () => [queueRedis, workerRedis, leaseRedis].forEach((client) => client.disconnect())],
         ['mongodb', () => connection.close()],
+        // Last: the spans of everything stopped above are flushed to the collector.
+        ['tracing', () => tracing.shutdown()],
       ]);
       consuming = false;
     }),
