@@ -7,7 +7,8 @@ import type { InboundMessage } from '../../../src/kafka/inbound-message';
 import { createLogger } from '../../../src/logging/logger';
 import { inSliceSpans, messageOutcome, startSliceSpans } from '../../../src/tracing/slice-spans';
 import { formatTraceparent, headerText, parseTraceparent, remoteParent } from '../../../src/tracing/trace-context';
-import { startTracing } from '../../../src/tracing/tracing';
+import { startTracing, tracingFor } from '../../../src/tracing/tracing';
+import { loadSettings } from '../../../src/config/config';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
@@ -136,5 +137,28 @@ describe('message spans', () => {
     const span = exporter.getFinishedSpans().find((item) => item.name === 'process payments');
     expect(span?.attributes['billing.outcome']).toBe('dead-lettered');
     expect(span?.status.code).toBe(SpanStatusCode.ERROR);
+  });
+});
+
+describe('tracing from the configuration', () => {
+  it('is off, with no tracer at all, when no OTLP endpoint is set', async () => {
+    const tracing = tracingFor(loadSettings(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME'], {}));
+    expect(tracing.tracer).toBeNull();
+    await expect(tracing.shutdown()).resolves.toBeUndefined();
+  });
+
+  it('exports over OTLP/HTTP when an endpoint is set, and shuts down cleanly with nothing to send', async () => {
+    const tracing = tracingFor(
+      loadSettings(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' }),
+    );
+    expect(tracing.tracer).not.toBeNull();
+    await expect(tracing.shutdown()).resolves.toBeUndefined();
+  });
+
+  it('refuses an endpoint that is not an http(s) URL, and defaults the service name', () => {
+    expect(() => loadSettings(['OTEL_EXPORTER_OTLP_ENDPOINT'], { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
+    expect(loadSettings(['OTEL_SERVICE_NAME'], {}).OTEL_SERVICE_NAME).toBe('billing-enforcer');
   });
 });
