@@ -3,7 +3,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
 
 import type { JobDefinition, JobDeps } from '../../jobs/job';
-import { inTimerSpan } from '../tracing/timer-spans';
+import { inTimerSpan, timerRunFailed } from '../tracing/timer-spans';
 import { scheduledBy, type TimerJobName } from './timer-jobs';
 
 /** How a failed run is retried: `retries` times, backing off exponentially from `baseMs` up to `maxMs`, then kept as failed. */
@@ -74,6 +74,7 @@ export function startTimerWorker(options: {
           const retryInMs = retryDelayMs(failures, retry);
           deps.logger.warn({ jobId: job.id, job: job.name, err: error, failures, retryInMs }, 'timer job failed; retrying');
           deps.metrics.timerJobFailed(job.name, false);
+          timerRunFailed(error);
           // Kept with the count: the scheduling span's traceparent, should the job have one.
           await job.updateData({ ...(job.data as object | null), failures });
           await job.moveToDelayed(Date.now() + retryInMs, token);

@@ -80,7 +80,8 @@ export async function inSliceSpans<T>(spans: SliceSpans | null, work: () => Prom
   }
 }
 
-function failed(span: Span, error: unknown): void {
+/** Marks a span failed with the error (its message cut: it may quote input). */
+export function spanFailed(span: Span, error: unknown): void {
   span.recordException(error instanceof Error ? error : String(error));
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message.slice(0, 200) : 'failed' });
 }
@@ -88,8 +89,8 @@ function failed(span: Span, error: unknown): void {
 /** The slice failed (it is retried later, as new spans): every span of the attempt says so. */
 export function sliceFailed(spans: SliceSpans | null, error: unknown): void {
   if (spans === null) return;
-  failed(spans.slice, error);
-  for (const item of spans.messages) failed(item.span, error);
+  spanFailed(spans.slice, error);
+  for (const item of spans.messages) spanFailed(item.span, error);
 }
 
 /** What became of one message: the decision's outcome, or `dead-lettered` with the refusal's code. */

@@ -1,5 +1,6 @@
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 
+import { spanFailed } from './slice-spans';
 import { parseTraceparent } from './trace-context';
 
 /**
@@ -29,12 +30,15 @@ export async function inTimerSpan<T>(
     return await context.with(trace.setSpan(ROOT_CONTEXT, span), work);
   } catch (error) {
     // BullMQ's DelayedError (a reminder sent, sleeping until the next) is a normal end, not a failure.
-    if (!(error instanceof Error && error.name === 'DelayedError')) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message.slice(0, 200) : 'failed' });
-    }
+    if (!(error instanceof Error && error.name === 'DelayedError')) spanFailed(span, error);
     throw error;
   } finally {
     span.end();
   }
+}
+
+/** A run that failed and will be retried (BullMQ sees a delay, not a failure): its span, if any, says it failed. */
+export function timerRunFailed(error: unknown): void {
+  const span = trace.getActiveSpan();
+  if (span !== undefined) spanFailed(span, error);
 }
