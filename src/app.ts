@@ -40,6 +40,7 @@ import { parseDuration } from './domain';
 import { noMetrics, type Metrics } from './metrics/metrics';
 import { PrometheusMetrics } from './metrics/prometheus';
 import { LagHistory } from './metrics/lag-history';
+import { tracingFor, type Tracing } from './tracing/tracing';
 
 /** Everything the worker is made of, wired once. Tests build it with their own config. */
 export interface App {
@@ -94,17 +95,28 @@ export async function createApp(
   logger: Logger,
   clock: () => number = Date.now,
   metrics: Metrics = noMetrics,
+  /** OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set, none otherwise; tests give an in-memory one. */
+  tracing: Tracing = tracingFor(config),
 ): Promise<App> {
   const teardown = new Teardown();
   try {
-    return await assemble(config, logger, clock, metrics, teardown);
+    // Registered first, so closed last: the spans of everything stopped before it are flushed to the collector.
+    teardown.add('tracing', () => tracing.shutdown());
+    return await assemble(config, logger, clock, metrics, tracing, teardown);
   } catch (error) {
     await teardown.close().catch((closeError: unknown) => logger.error({ err: closeError }, 'closing after a failed start-up failed'));
     throw error;
   }
 }
 
-async function assemble(config: Readonly<Config>, logger: Logger, clock: () => number, metrics: Metrics, teardown: Teardown): Promise<App> {
+async function assemble(
+  config: Readonly<Config>,
+  logger: Logger,
+  clock: () => number,
+  metrics: Metrics,
+  tracing: Tracing,
+  teardown: Teardown,
+): Promise<App> {
   const connection = await teardown.open('mongodb', connectMongo(config.MONGODB_URI), (opened) => opened.close());
   const stores = await openStores(connection, config);
   const { subscriptions, audit } = stores;
@@ -186,6 +198,7 @@ async function assemble(config: Readonly<Config>, logger: Logger, clock: () => n
       backoffMaxMs: parseDuration(config.RETRY_BACKOFF_MAX),
       sessionTimeoutMs: parseDuration(config.KAFKA_SESSION_TIMEOUT),
       deadLetters,
+      tracer: tracing.tracer,
     },
     async (messages) => {
       const { tally, deadLetters: refused } = await processMessages(messages, processDeps);
@@ -297,6 +310,7 @@ async function assemble(config: Readonly<Config>, logger: Logger, clock: () => n
           concurrency: config.TIMER_CONCURRENCY,
           lockDurationMs: parseDuration(config.TIMER_LOCK_DURATION),
           registry: jobRegistry(),
+          tracer: tracing.tracer,
           deps: {
             connection,
             subscriptions,

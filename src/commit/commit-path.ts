@@ -1,6 +1,7 @@
 import type { Effect, LifecycleEvent } from '../domain';
 import type { LifecyclePublisher } from '../kafka/lifecycle-publisher';
 import type { TimerQueue } from '../queue/timer-queue';
+import type { Traced } from '../tracing/trace-context';
 import type { AuditDocument, AuditRepository } from '../storage/audit.repository';
 import type { OutboxEntry } from '../storage/outbox';
 import type { PendingWrite, Stored, SubscriptionRepository } from '../storage/subscription.repository';
@@ -99,24 +100,25 @@ export class CommitPath {
   /** Schedules go before cancels: a timer set and lifted within one batch ends up removed. */
   private async carryOut(entries: readonly OutboxEntry[], batch: CommitBatch): Promise<void> {
     const records: AuditDocument[] = [...(batch.audit ?? [])];
-    const schedules: Extract<Effect, { kind: 'schedule-deletion' }>[] = [];
+    const schedules: Traced<Extract<Effect, { kind: 'schedule-deletion' }>>[] = [];
     const cancels: Extract<Effect, { kind: 'cancel-deletion' }>[] = [];
-    const events: { id: string; event: LifecycleEvent }[] = [...(batch.publish ?? [])];
+    const events: Traced<{ id: string; event: LifecycleEvent }>[] = [...(batch.publish ?? [])];
     for (const entry of entries) {
       if (entry.kind === 'audit') {
         records.push({ _id: entry.id, ...entry.record });
         continue;
       }
-      const { effect } = entry;
+      // The span that caused an effect goes with it: the timer job stores it, the lifecycle event's header names it.
+      const { effect, traceparent } = entry;
       switch (effect.kind) {
         case 'schedule-deletion':
-          schedules.push(effect);
+          schedules.push(traceparent === undefined ? effect : { ...effect, traceparent });
           break;
         case 'cancel-deletion':
           cancels.push(effect);
           break;
         case 'publish':
-          events.push({ id: entry.id, event: effect.event });
+          events.push({ id: entry.id, event: effect.event, traceparent });
           break;
       }
     }

@@ -117,6 +117,12 @@ export const configSchema = z.object({
   CONSOLE_LAG_SAMPLE_INTERVAL: duration
     .refine((text) => parseDuration(text) >= 1_000, { message: 'must be at least one second (PT1S)' })
     .default('PT1M'),
+  // Tracing (docs/operations.md, "Tracing"): the OpenTelemetry SDK's own variables (OTEL_EXPORTER_OTLP_HEADERS, …) apply too.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL (the collector, without /v1/traces)')
+    .optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(255).default('billing-enforcer'),
 });
 
 export type Settings = z.infer<typeof configSchema>;

@@ -6,6 +6,7 @@ import { ERROR_CODES } from '../errors';
 import { typedEnvelope } from '../contract/envelope';
 import { inboundExamples, lifecycleExamples } from '../contract/examples';
 import { lifecycleEnvelopeSchema } from '../contract/lifecycle';
+import { TRACEPARENT, TRACESTATE } from '../tracing/trace-context';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -39,6 +40,24 @@ export function lifecycleSchema(): JsonSchema {
   };
 }
 
+/** W3C Trace Context headers (docs/operations.md, "Tracing"). */
+const TRACEPARENT_HEADER = {
+  type: 'string',
+  pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-.*)?$',
+  maxLength: 512,
+};
+const inboundTraceHeaders = {
+  type: 'object',
+  properties: {
+    [TRACEPARENT]: {
+      ...TRACEPARENT_HEADER,
+      description:
+        'Optional W3C traceparent: the event is processed in a span that is its child. A malformed, repeated or oversized one is ignored (a new trace), never a refusal.',
+    },
+    [TRACESTATE]: { type: 'string', maxLength: 512, description: 'Optional W3C tracestate, kept only with a valid traceparent.' },
+  },
+};
+
 /** An AsyncAPI 3.0 document of every topic: what producers send us, what we publish, and the dead-letter headers. */
 export function asyncApiDocument(): JsonSchema {
   const inbound = inboundSchemas();
@@ -53,6 +72,7 @@ export function asyncApiDocument(): JsonSchema {
       messages[name] = {
         name: type,
         contentType: 'application/json',
+        headers: inboundTraceHeaders,
         payload: inbound[type],
         ...(example === undefined ? {} : { examples: [{ name: type, payload: example }] }),
       };
@@ -68,6 +88,19 @@ export function asyncApiDocument(): JsonSchema {
   messages['subscription-lifecycle'] = {
     name: 'subscription.lifecycle.v1',
     contentType: 'application/json',
+    headers: {
+      type: 'object',
+      properties: {
+        'content-type': { type: 'string', const: 'application/json' },
+        'event-type': { type: 'string', description: 'The envelope type, for routing without parsing.' },
+        [TRACEPARENT]: {
+          ...TRACEPARENT_HEADER,
+          description:
+            'While tracing is on: W3C traceparent of the span that caused the event (the inbound message, or the timer run), so a consumer can continue the trace.',
+        },
+      },
+      required: ['content-type', 'event-type'],
+    },
     payload: lifecycleSchema(),
     examples: Object.entries(lifecycleExamples).map(([type, payload]) => ({ name: type, payload })),
   };
@@ -102,6 +135,11 @@ export function asyncApiDocument(): JsonSchema {
         },
         [DLQ_TRUNCATION_HEADERS.valueBytes]: { type: 'string', description: 'The original value size in bytes, when cut.' },
         [DLQ_TRUNCATION_HEADERS.valueSha256]: { type: 'string', description: 'SHA-256 (hex) of the original value, when cut.' },
+        [TRACEPARENT]: {
+          ...TRACEPARENT_HEADER,
+          description:
+            "While tracing is on: the span that processed the message, replacing the producer's traceparent and tracestate (a replay joins that trace).",
+        },
       },
       required: Object.values(DLQ_HEADERS),
     },

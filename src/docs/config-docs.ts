@@ -58,6 +58,9 @@ const MEANINGS: Record<string, string> = {
   FRAUD_SCORE_THRESHOLD: 'fraud score that places a fraud hold',
   DEDUPE_WINDOW: 'event ids remembered per subscription for duplicate detection',
   OPS_ROUTES_ENABLED: 'register the operator API, DLQ routes and `/admin`',
+  OTEL_EXPORTER_OTLP_ENDPOINT:
+    'OpenTelemetry collector (OTLP over HTTP; spans go to its `/v1/traces`); unset: no tracing at all. The SDK also reads `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_TRACES_SAMPLER` and the like (docs/operations.md, "Tracing")',
+  OTEL_SERVICE_NAME: '`service.name` of the exported spans',
   ADMIN_TOKEN: 'secret: bearer token for the operator API (at least 16 characters); unset: those routes answer 401',
   ACCESS_API_TOKEN: 'secret: bearer token for the read-only routes, for sign-in services',
   KAFKA_SSL: "TLS to the brokers; with no CA file, the system's trusted CAs verify them",

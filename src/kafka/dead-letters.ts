@@ -5,6 +5,8 @@ import type { IHeaders, Producer } from 'kafkajs';
 import type { AppError } from '../errors';
 import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../contract/headers';
 import type { InboundMessage } from './inbound-message';
+import type { MessageTrace } from '../tracing/slice-spans';
+import { TRACEPARENT, TRACESTATE } from '../tracing/trace-context';
 
 export interface DeadLetter {
   readonly message: InboundMessage;
@@ -44,6 +46,13 @@ function headerBytes(headers: InboundMessage['headers']): number {
   return bytes;
 }
 
+function traceHeaders(trace: MessageTrace | undefined): Record<string, string> {
+  if (trace === undefined) return {};
+  return trace.tracestate === undefined || trace.tracestate === ''
+    ? { [TRACEPARENT]: trace.traceparent }
+    : { [TRACEPARENT]: trace.traceparent, [TRACESTATE]: trace.tracestate };
+}
+
 /**
  * The record a letter becomes: the original key, value and headers with our `dlq.*` headers, except that inbound
  * `dlq.*` headers are dropped (only this sink writes them: a producer must not forge a letter's source, code or replay
@@ -53,8 +62,12 @@ function headerBytes(headers: InboundMessage['headers']): number {
 export function deadLetterRecord({ message, error }: DeadLetter, failedAt: string, maxRecordBytes: number): DeadLetterRecord {
   const cut: string[] = [];
   const inbound: IHeaders = {};
+  // While tracing, the letter names the message's span instead of the producer's: a replay of it then joins that trace.
+  const traced = message.trace !== undefined;
   for (const [name, value] of Object.entries(message.headers)) {
-    if (value !== undefined && !name.toLowerCase().startsWith(DLQ_PREFIX)) inbound[name] = value;
+    const lower = name.toLowerCase();
+    if (value !== undefined && !lower.startsWith(DLQ_PREFIX) && !(traced && (lower === TRACEPARENT || lower === TRACESTATE)))
+      inbound[name] = value;
   }
   const keepHeaders = headerBytes(inbound) <= Math.min(MAX_INBOUND_HEADER_BYTES, maxRecordBytes / 4);
   if (!keepHeaders) cut.push('headers');
@@ -65,6 +78,7 @@ export function deadLetterRecord({ message, error }: DeadLetter, failedAt: strin
   }
   const reason = error.message.length > MAX_REASON_CHARS ? `${error.message.slice(0, MAX_REASON_CHARS)}…` : error.message;
   const ours = {
+    ...traceHeaders(message.trace),
     [DLQ_HEADERS.topic]: message.topic,
     [DLQ_HEADERS.partition]: String(message.partition),
     [DLQ_HEADERS.offset]: message.offset,

@@ -1,3 +1,5 @@
+import type { MessageTrace } from '../tracing/slice-spans';
+
 /** A Kafka record as the pipeline sees it: the runner converts kafkajs's type into this. */
 export interface InboundMessage {
   readonly topic: string;
@@ -8,6 +10,8 @@ export interface InboundMessage {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   readonly headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+  /** The message's span, while tracing is on: what it causes carries this context onwards. */
+  readonly trace?: MessageTrace;
 }
 
 export function deliveryRef(message: InboundMessage): string {

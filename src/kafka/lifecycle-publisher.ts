@@ -2,6 +2,7 @@ import type { Producer } from 'kafkajs';
 
 import { lifecycleEnvelope } from '../contract/lifecycle';
 import type { LifecycleEvent } from '../domain';
+import { activeTraceparent, TRACEPARENT, type Traced } from '../tracing/trace-context';
 
 /** Publishes lifecycle events keyed by subscription, so each subscription's events stay in order. */
 export class LifecyclePublisher {
@@ -10,15 +11,23 @@ export class LifecyclePublisher {
     private readonly topic: string,
   ) {}
 
-  async publish(events: readonly { id: string; event: LifecycleEvent }[]): Promise<void> {
+  /**
+   * Each event's `traceparent` header names the span that caused it: the one given with the event (a message's span,
+   * stored in the outbox), else the active span (a timer job's run); none while tracing is off.
+   */
+  async publish(events: readonly Traced<{ id: string; event: LifecycleEvent }>[]): Promise<void> {
     if (events.length === 0) return;
+    const active = activeTraceparent();
     await this.producer.send({
       topic: this.topic,
       acks: -1,
-      messages: events.map(({ id, event }) => ({
+      messages: events.map(({ id, event, traceparent = active }) => ({
         key: event.subscriptionId,
         value: JSON.stringify(lifecycleEnvelope(id, event)),
-        headers: { 'content-type': 'application/json', 'event-type': event.type },
+        headers:
+          traceparent === undefined
+            ? { 'content-type': 'application/json', 'event-type': event.type }
+            : { 'content-type': 'application/json', 'event-type': event.type, [TRACEPARENT]: traceparent },
       })),
     });
   }

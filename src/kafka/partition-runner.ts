@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 
 import { AppError } from '../errors';
@@ -6,6 +7,7 @@ import type { InboundMessage } from './inbound-message';
 import { isTransient } from '../transient';
 import type { DeadLetter, DeadLetterSink } from './dead-letters';
 import { groupConsumer } from './kafka-client';
+import { inSliceSpans, sliceFailed, startSliceSpans, type MessageTrace, type SliceSpans } from '../tracing/slice-spans';
 
 export interface PartitionRunnerOptions {
   readonly name: string;
@@ -24,6 +26,8 @@ export interface PartitionRunnerOptions {
    * a letter sent back to its own topic would loop): its failures are retried until they succeed.
    */
   readonly deadLetters: DeadLetterSink | null;
+  /** Spans per message and per slice (src/tracing/slice-spans.ts); null or absent: none. */
+  readonly tracer?: Tracer | null;
 }
 
 /** What a slice's handler reports: the messages it refused, to be dead-lettered before the offsets move past them. */
@@ -51,8 +55,8 @@ export interface PartitionHealth {
   readonly failures: number;
 }
 
-function toInbound(topic: string, partition: number, message: KafkaMessage): InboundMessage {
-  return {
+function toInbound(topic: string, partition: number, message: KafkaMessage, trace: MessageTrace | undefined): InboundMessage {
+  const inbound = {
     topic,
     partition,
     offset: message.offset,
@@ -61,6 +65,7 @@ function toInbound(topic: string, partition: number, message: KafkaMessage): Inb
     value: message.value ?? null,
     headers: message.headers ?? {},
   };
+  return trace === undefined ? inbound : { ...inbound, trace };
 }
 
 /** kafkajs's own test (errors.js `isRebalancing`): the member must rejoin the group before it may go on. */
@@ -160,37 +165,13 @@ export class PartitionRunner {
       // A partition whose slices keep failing on their input goes one message at a time, to find the poison one.
       const isolating = this.failing.get(key)?.isolating === true;
       const size = isolating ? 1 : this.options.sliceSize;
-      const slice = batch.messages.slice(start, start + size).map((message) => toInbound(batch.topic, batch.partition, message));
-      const last = slice.at(-1);
+      const messages = batch.messages.slice(start, start + size);
+      const last = messages.at(-1);
       if (last === undefined) return;
-      try {
-        await this.whileHeartbeating(payload, async () => {
-          const result = await this.handle(slice);
-          if (result.deadLetters.length > 0) await this.deadLetter(result.deadLetters);
-        });
-        const was = this.failing.get(key);
-        // While isolating, keep going one at a time until the poison message is found (or the batch ends).
-        if (was?.isolating === true) this.failing.set(key, { since: this.clock(), failures: 0, hardFailures: 0, isolating: true });
-        else if (was !== undefined) {
-          this.logger.info({ runner: this.options.name, key, failures: was.failures }, 'partition recovered');
-          this.failing.delete(key);
-        }
-      } catch (error) {
-        if (!(await this.failed(key, slice, error))) {
-          // Paused: the client fetches nothing more from this partition until the backoff ends, then redelivers from the
-          // last resolved offset. Other partitions go on meanwhile.
-          const resume = payload.pause();
-          const timer = setTimeout(
-            () => {
-              this.resumes.delete(timer);
-              resume();
-            },
-            backoffFor(this.failing.get(key)?.failures ?? 1, this.options.backoffMaxMs),
-          );
-          this.resumes.add(timer);
-          return;
-        }
-      }
+      const tracer = this.options.tracer ?? null;
+      const spans = tracer === null ? null : startSliceSpans(tracer, batch.topic, batch.partition, messages);
+      const slice = messages.map((message, index) => toInbound(batch.topic, batch.partition, message, spans?.messages[index]));
+      if (!(await inSliceSpans(spans, () => this.attempt(payload, key, slice, spans)))) return;
       payload.resolveOffset(last.offset);
       start += slice.length;
       try {
@@ -202,6 +183,44 @@ export class PartitionRunner {
       await this.heartbeat(payload);
     }
     if (this.failing.get(key)?.isolating === true && this.failing.get(key)?.failures === 0) this.failing.delete(key);
+  }
+
+  /** Handles a slice; returns false when it failed and its partition is paused (it is redelivered after a backoff). */
+  private async attempt(
+    payload: EachBatchPayload,
+    key: string,
+    slice: readonly InboundMessage[],
+    spans: SliceSpans | null,
+  ): Promise<boolean> {
+    try {
+      await this.whileHeartbeating(payload, async () => {
+        const result = await this.handle(slice);
+        if (result.deadLetters.length > 0) await this.deadLetter(result.deadLetters);
+      });
+      const was = this.failing.get(key);
+      // While isolating, keep going one at a time until the poison message is found (or the batch ends).
+      if (was?.isolating === true) this.failing.set(key, { since: this.clock(), failures: 0, hardFailures: 0, isolating: true });
+      else if (was !== undefined) {
+        this.logger.info({ runner: this.options.name, key, failures: was.failures }, 'partition recovered');
+        this.failing.delete(key);
+      }
+      return true;
+    } catch (error) {
+      sliceFailed(spans, error);
+      if (await this.failed(key, slice, error)) return true;
+      // Paused: the client fetches nothing more from this partition until the backoff ends, then redelivers from the
+      // last resolved offset. Other partitions go on meanwhile.
+      const resume = payload.pause();
+      const timer = setTimeout(
+        () => {
+          this.resumes.delete(timer);
+          resume();
+        },
+        backoffFor(this.failing.get(key)?.failures ?? 1, this.options.backoffMaxMs),
+      );
+      this.resumes.add(timer);
+      return false;
+    }
   }
 
   /** Records a failure; returns true when the message was dead-lettered as poison and the partition may go on. */

@@ -1,10 +1,12 @@
 import pino, { type Logger } from 'pino';
 
 import { escapeJsonText } from '../control-characters';
+import { traceLogFields } from '../tracing/log-fields';
 
 /**
  * Structured JSON logs, to stdout unless `destination` says otherwise (the operator CLI keeps stdout for its results).
  * Connection strings and tokens are redacted wherever they appear as fields.
+ * Lines written while a span is active carry its `trace_id` and `span_id`.
  */
 export function createLogger(level: string, bindings: Record<string, unknown> = {}, destination?: pino.DestinationStream): Logger {
   const options: pino.LoggerOptions = {
@@ -34,6 +36,8 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
       censor: '[redacted]',
     },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // trace_id and span_id of the active span (a slice, a timer job), while tracing is on.
+    mixin: traceLogFields,
   };
   return pino(options, terminalSafe(destination ?? pino.destination({ dest: 1, sync: true })));
 }

@@ -53,11 +53,30 @@ export function timerJobOptions(jobId: string, runAt: number, now: number): Jobs
 /** The data every timer job is added with; the id names the subscription. */
 export const TIMER_JOB_DATA = {};
 
+/**
+ * While tracing is on, a timer's data holds the W3C traceparent of the span that scheduled it, under one short key:
+ * `{"t":"00-…-01"}` is 63 bytes, within Redis's 64-byte listpack value, so the job's hash stays compact.
+ */
+export interface TimerJobData {
+  readonly t?: string;
+}
+
+/** The scheduling span's traceparent stored in a job's data, unchecked (the worker parses it strictly). */
+export function scheduledBy(data: unknown): string | undefined {
+  const stored = (data as { t?: unknown } | null)?.t;
+  return typeof stored === 'string' ? stored : undefined;
+}
+
 /** A timer job as `addBulk` takes it: the one place a timer job's name, data and options are put together. */
 export function timerJob(
   jobId: string,
   runAt: number,
   now: number,
-): { name: typeof DATA_DELETION; data: typeof TIMER_JOB_DATA; opts: JobsOptions } {
-  return { name: DATA_DELETION, data: TIMER_JOB_DATA, opts: timerJobOptions(jobId, runAt, now) };
+  traceparent?: string,
+): { name: typeof DATA_DELETION; data: TimerJobData; opts: JobsOptions } {
+  return {
+    name: DATA_DELETION,
+    data: traceparent === undefined ? TIMER_JOB_DATA : { t: traceparent },
+    opts: timerJobOptions(jobId, runAt, now),
+  };
 }

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 
 import { nextWake, type Effect } from '../domain';
+import type { Traced } from '../tracing/trace-context';
 import { deletionJobId, timerJob } from './timer-jobs';
 
 type Schedule = Extract<Effect, { kind: 'schedule-deletion' }>;
@@ -13,11 +14,14 @@ export class TimerQueue {
     private readonly clock: () => number,
   ) {}
 
-  async schedule(effects: readonly Schedule[]): Promise<void> {
+  /** A schedule with a traceparent stores it in the job, so the run days later links to the span that scheduled it. */
+  async schedule(effects: readonly Traced<Schedule>[]): Promise<void> {
     if (effects.length === 0) return;
     const now = this.clock();
     await this.queue.addBulk(
-      effects.map((effect) => timerJob(deletionJobId(effect.subscriptionId, effect.generation), nextWake(effect, now), now)),
+      effects.map((effect) =>
+        timerJob(deletionJobId(effect.subscriptionId, effect.generation), nextWake(effect, now), now, effect.traceparent),
+      ),
     );
   }
 

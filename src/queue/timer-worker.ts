@@ -1,11 +1,13 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Tracer } from '@opentelemetry/api';
 import type { Redis } from 'ioredis';
 
 import type { z } from 'zod';
 
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics/metrics';
-import type { TimerJobName } from './timer-jobs';
+import { inTimerSpan, timerRunFailed } from '../tracing/timer-spans';
+import { scheduledBy, type TimerJobName } from './timer-jobs';
 
 /** What a processor asks of the queue when it is done: nothing, or to run again later. */
 export type TimerResult = { readonly kind: 'done'; readonly outcome: string } | { readonly kind: 'delay-until'; readonly at: number };
@@ -57,9 +59,12 @@ export function startTimerWorker<D extends TimerWorkerDeps>(options: {
   registry: ReadonlyMap<TimerJobName, TimerProcessor<D>>;
   deps: D;
   retry?: RetryPolicy;
+  /** A span per run, linked to the span that scheduled the timer (src/tracing/timer-spans.ts); null or absent: none. */
+  tracer?: Tracer | null;
 }): Worker {
   const { registry, deps } = options;
   const retry = options.retry ?? TIMER_RETRY;
+  const tracer = options.tracer ?? null;
   const run = async (job: Job, token: string | undefined): Promise<string> => {
     const definition = registry.get(job.name as TimerJobName);
     if (definition === undefined) throw new UnrecoverableError(`no processor for job ${job.name}`);
@@ -77,21 +82,24 @@ export function startTimerWorker<D extends TimerWorkerDeps>(options: {
   };
   const worker = new Worker(
     options.queueName,
-    async (job: Job, token?: string) => {
-      try {
-        return await run(job, token);
-      } catch (error) {
-        if (error instanceof DelayedError || error instanceof UnrecoverableError) throw error;
-        const failures = failuresOf(job) + 1;
-        if (failures > retry.retries) throw error;
-        const retryInMs = retryDelayMs(failures, retry);
-        deps.logger.warn({ jobId: job.id, job: job.name, err: error, failures, retryInMs }, 'timer job failed; retrying');
-        deps.metrics.timerJobFailed(job.name, false);
-        await job.updateData({ failures });
-        await job.moveToDelayed(Date.now() + retryInMs, token);
-        throw new DelayedError();
-      }
-    },
+    async (job: Job, token?: string) =>
+      await inTimerSpan(tracer, { name: job.name, id: job.id ?? '', attempt: failuresOf(job) + 1 }, scheduledBy(job.data), async () => {
+        try {
+          return await run(job, token);
+        } catch (error) {
+          if (error instanceof DelayedError || error instanceof UnrecoverableError) throw error;
+          const failures = failuresOf(job) + 1;
+          if (failures > retry.retries) throw error;
+          const retryInMs = retryDelayMs(failures, retry);
+          deps.logger.warn({ jobId: job.id, job: job.name, err: error, failures, retryInMs }, 'timer job failed; retrying');
+          deps.metrics.timerJobFailed(job.name, false);
+          timerRunFailed(error);
+          // Kept with the count: the scheduling span's traceparent, should the job have one.
+          await job.updateData({ ...(job.data as object | null), failures });
+          await job.moveToDelayed(Date.now() + retryInMs, token);
+          throw new DelayedError();
+        }
+      }),
     {
       connection: options.connection,
       prefix: options.prefix,

@@ -11,6 +11,8 @@ import type { KeyedLock } from '../leases/keyed-lock';
 export interface Delivery {
   readonly command: Command;
   readonly deliveryRef: string;
+  /** The span that handled it (W3C traceparent), while tracing is on: its effects carry it (lifecycle headers, timers). */
+  readonly traceparent?: string | undefined;
 }
 
 export interface Decided {
@@ -88,8 +90,10 @@ export function fold(
     decided.push({ delivery, decision });
     if (decision.state !== null) state = decision.state;
     changed ||= decision.changed;
+    const { traceparent } = delivery;
     decision.effects.forEach((effect, index) => {
-      effects.push({ id: stableId(delivery.command.subscriptionId, version + 1, decided.length, index), kind: 'effect', effect });
+      const id = stableId(delivery.command.subscriptionId, version + 1, decided.length, index);
+      effects.push(traceparent === undefined ? { id, kind: 'effect', effect } : { id, kind: 'effect', effect, traceparent });
     });
   }
   const records = decided.map((item) => ({ _id: auditId(item), ...item.decision.audit }));

@@ -5,6 +5,7 @@ import type { Metrics } from '../metrics/metrics';
 import { applyCommands, type ApplyDeps, type Delivery } from './apply-commands';
 import { decodeMessage, type DecoderOptions } from './decode-message';
 import { deliveryRef, type InboundMessage } from '../kafka/inbound-message';
+import { messageOutcome } from '../tracing/slice-spans';
 
 export interface ProcessDeps extends ApplyDeps {
   readonly decoder: DecoderOptions;
@@ -30,11 +31,12 @@ export async function processMessages(
     const decoded = decodeMessage(message, deps.decoder, now);
     if (!decoded.ok) {
       letters.push({ message, error: decoded.error, type: decoded.type });
+      messageOutcome(message.trace, 'dead-lettered', decoded.error.code);
       continue;
     }
     const ref = deliveryRef(message);
     byRef.set(ref, { message, type: decoded.type });
-    deliveries.push({ command: decoded.command, deliveryRef: ref });
+    deliveries.push({ command: decoded.command, deliveryRef: ref, traceparent: message.trace?.traceparent });
   }
   const decided = await applyCommands(deliveries, deps);
   const tally: Tally = { applied: 0, duplicate: 0, stale: 0, ignored: 0, rejected: 0, 'dead-lettered': 0 };
@@ -43,9 +45,11 @@ export async function processMessages(
     if (source === undefined) continue;
     if (decision.outcome === 'rejected') {
       letters.push({ message: source.message, error: new AppError('IDENTITY_MISMATCH', decision.audit.reason), type: source.type });
+      messageOutcome(source.message.trace, 'dead-lettered', 'IDENTITY_MISMATCH');
       deps.metrics.identityMismatch();
       continue;
     }
+    messageOutcome(source.message.trace, decision.outcome);
     tally[decision.outcome]++;
     deps.metrics.eventConsumed(source.message.topic, source.type, decision.outcome);
   }

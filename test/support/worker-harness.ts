@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/logging/logger';
 import type { Metrics } from '../../src/metrics/metrics';
 import { PrometheusMetrics } from '../../src/metrics/prometheus';
+import { noTracing, type Tracing } from '../../src/tracing/tracing';
 import { testKafka } from './kafka.helper';
 import { stackConnection } from './stack-env';
 import { uniqueName } from './unique-name';
@@ -48,7 +49,10 @@ export interface Harness {
   readonly lifecycle: Collected[];
   readonly deadLetters: Collected[];
   readonly baseUrl: string;
-  produce(topic: string, messages: { key?: string | null; value: string | Buffer | null }[]): Promise<void>;
+  produce(
+    topic: string,
+    messages: { key?: string | null; value: string | Buffer | null; headers?: Record<string, string | Buffer> }[],
+  ): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -61,6 +65,7 @@ export async function startWorker(
   logger: Logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
   // As in production, so every integration test also runs the Prometheus metrics and serves GET /metrics.
   metrics: Metrics = new PrometheusMetrics({ eventTypes, logger }),
+  tracing: Tracing = noTracing,
 ): Promise<Harness> {
   const stack = stackConnection();
   const topics = {
@@ -88,7 +93,7 @@ export async function startWorker(
     RETRY_BACKOFF_MAX: 'PT2S',
     ...env,
   });
-  const app = await createApp(config, logger, Date.now, metrics);
+  const app = await createApp(config, logger, Date.now, metrics, tracing);
   await app.start();
   const address = app.http.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
@@ -122,7 +127,10 @@ export async function startWorker(
     deadLetters,
     baseUrl: `http://127.0.0.1:${port}`,
     async produce(topic, messages) {
-      await producer.send({ topic, messages: messages.map((message) => ({ key: message.key ?? null, value: message.value })) });
+      await producer.send({
+        topic,
+        messages: messages.map((message) => ({ key: message.key ?? null, value: message.value, headers: message.headers ?? {} })),
+      });
     },
     async stop() {
       await producer.disconnect();
