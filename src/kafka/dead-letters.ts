@@ -4,6 +4,7 @@ import type { IHeaders, Producer } from 'kafkajs';
 
 import type { AppError } from '../errors';
 import type { InboundMessage } from './inbound-message';
+import { kafkaFailure } from './kafka-errors';
 
 export interface DeadLetter {
   readonly message: InboundMessage;
@@ -151,13 +152,21 @@ export class DeadLetterSink {
       const record = deadLetterRecord(letter, failedAt, this.limits.maxRecordBytes);
       const size = record.value?.length ?? 0;
       if (batch.length > 0 && bytes + size > this.limits.maxBatchBytes) {
-        await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
+        await this.produce(batch);
         batch = [];
         bytes = 0;
       }
       batch.push(record);
       bytes += size;
     }
-    if (batch.length > 0) await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
+    if (batch.length > 0) await this.produce(batch);
+  }
+
+  private async produce(messages: DeadLetterRecord[]): Promise<void> {
+    try {
+      await this.producer.send({ topic: this.topic, acks: -1, messages });
+    } catch (error) {
+      throw kafkaFailure(error, { op: 'send dead letters', topic: this.topic, count: messages.length });
+    }
   }
 }
