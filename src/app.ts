@@ -20,6 +20,7 @@ import { PartitionRunner } from './kafka/partition-runner';
 import { DeadLetterSink } from './kafka/dead-letters';
 import { deadLetterIndexHandler } from './kafka/dead-letter-index.handler';
 import { DeadLetterStore } from './ops/dead-letter-store';
+import { kafkaFailure } from './kafka/kafka-errors';
 import { createKafka, ensureTopics } from './kafka/kafka-client';
 import { kafkaAuthFailure, kafkaSecurity } from './kafka/kafka-security';
 import { KafkaOffsets } from './kafka/offsets';
@@ -106,7 +107,7 @@ export async function createApp(
   const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger, security: kafkaSecurity(config) });
   // Refused credentials or certificates fail the start at once, with the settings to check (the first Kafka call below).
   const authFailure = (error: unknown): never => {
-    throw kafkaAuthFailure(error, config) ?? error;
+    throw kafkaAuthFailure(error, config) ?? kafkaFailure(error, { op: 'connect' });
   };
   const routes = new Map<string, EventConsumer>(consumers.map((consumer) => [config[consumer.topic], consumer]));
   if (config.KAFKA_CREATE_TOPICS) {
