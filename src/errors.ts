@@ -42,10 +42,10 @@ export const ERROR_CODES = {
   INVALID_JSON: input('a value that is not JSON'),
   SCHEMA_VIOLATION: input('an event that breaks the contract'),
   UNKNOWN_EVENT_TYPE: input('an event type the worker does not know'),
-  WRONG_TOPIC: input('an event on a topic that does not carry its type'),
+  WRONG_TOPIC: input('a message on a topic the worker has no consumer for'),
   MISSING_KEY: input('a message with no key'),
   KEY_MISMATCH: input('a key other than the subscription id'),
-  OCCURRED_AT_OUT_OF_RANGE: input('`occurredAt` too far in the future or past'),
+  OCCURRED_AT_OUT_OF_RANGE: input('`occurredAt` before 2000, or later than `MAX_CLOCK_SKEW` allows'),
   IDENTITY_MISMATCH: input("an event naming another tenant or customer than the subscription's"),
   // Parked, not retried forever: a bug, or a driver fault that is not an outage.
   PROCESSING_FAILED: {
