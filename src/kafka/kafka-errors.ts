@@ -29,6 +29,7 @@ export function kafkaFailure(error: unknown, context: KafkaContext): AppError {
   const where = context.topic === undefined ? context.op : `${context.op} to ${context.topic}`;
   if (error instanceof KafkaJSSASLAuthenticationError)
     return new AppError('KAFKA_AUTH_FAILED', `Kafka: ${where}: authentication refused`, { cause: error, context });
-  if (isOutage(error)) return new AppError('DEPENDENCY_UNAVAILABLE', `Kafka: ${where} failed: broker unavailable`, { cause: error, context });
+  if (isOutage(error))
+    return new AppError('DEPENDENCY_UNAVAILABLE', `Kafka: ${where} failed: broker unavailable`, { cause: error, context });
   return new AppError('INTERNAL', `Kafka: ${where} failed`, { cause: error, context });
 }

@@ -80,6 +80,8 @@ export class AuditRepository {
   }
 
   async byEventId(eventId: string): Promise<AuditDocument[]> {
-    return await mongoCall({ op: 'byEventId', collection: AUDIT, eventId }, () => this.collection.find({ eventId }).sort({ recordedAt: 1 }).toArray());
+    return await mongoCall({ op: 'byEventId', collection: AUDIT, eventId }, () =>
+      this.collection.find({ eventId }).sort({ recordedAt: 1 }).toArray(),
+    );
   }
 }

@@ -16,7 +16,14 @@ const OUTAGES = [
 ] as const;
 
 // Labels the driver or the server put on errors a later attempt may not meet (mongo.MongoErrorLabel).
-const OUTAGE_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'ResetPool', 'PoolRequestedRetry', 'RetryableError', 'SystemOverloadedError'];
+const OUTAGE_LABELS = [
+  'RetryableWriteError',
+  'TransientTransactionError',
+  'ResetPool',
+  'PoolRequestedRetry',
+  'RetryableError',
+  'SystemOverloadedError',
+];
 
 /**
  * Server codes of a node shutting down, stepping down or unreachable: the driver's retryable-reads list
@@ -50,6 +57,14 @@ function isOutage(error: unknown): boolean {
 }
 
 /**
+ * A connection string the driver cannot use. Its URL parser (mongodb-connection-string-url, not a dependency of ours)
+ * throws a MongoParseError class of its own, which mongodb does not export: its name is what identifies it.
+ */
+function isParseError(error: unknown): boolean {
+  return error instanceof mongo.MongoParseError || (error instanceof Error && error.name === 'MongoParseError');
+}
+
+/**
  * What a MongoDB (or FerretDB) call threw, as an AppError: DEPENDENCY_UNAVAILABLE when the server is away or said to
  * try again, CONFIG_INVALID for a connection string the driver cannot parse, INTERNAL for anything else (a query the
  * server rejects is a bug, retrying it changes nothing). An AppError passes through unchanged.
@@ -57,8 +72,9 @@ function isOutage(error: unknown): boolean {
 export function mongoFailure(error: unknown, context: MongoContext): AppError {
   if (error instanceof AppError) return error;
   const where = context.collection === undefined ? context.op : `${context.op} on ${context.collection}`;
-  if (isOutage(error)) return new AppError('DEPENDENCY_UNAVAILABLE', `MongoDB: ${where} failed: server unavailable`, { cause: error, context });
-  if (error instanceof mongo.MongoParseError) return new AppError('CONFIG_INVALID', `MongoDB: ${where}: invalid MONGODB_URI`, { cause: error, context });
+  if (isOutage(error))
+    return new AppError('DEPENDENCY_UNAVAILABLE', `MongoDB: ${where} failed: server unavailable`, { cause: error, context });
+  if (isParseError(error)) return new AppError('CONFIG_INVALID', `MongoDB: ${where}: invalid MONGODB_URI`, { cause: error, context });
   return new AppError('INTERNAL', `MongoDB: ${where} failed`, { cause: error, context });
 }
 

@@ -134,9 +134,7 @@ export class SubscriptionRepository {
     const result = await this.collection.bulkWrite(
       chunk.map((write) => ({
         replaceOne: {
-          filter: this.byIdOnly
-            ? { _id: write.state.subscriptionId }
-            : { _id: write.state.subscriptionId, version: write.expectedVersion },
+          filter: this.byIdOnly ? { _id: write.state.subscriptionId } : { _id: write.state.subscriptionId, version: write.expectedVersion },
           replacement: toDocument(write, token),
         },
       })),
@@ -198,7 +196,9 @@ export class SubscriptionRepository {
   }
 
   async isEmpty(): Promise<boolean> {
-    const any = await mongoCall({ op: 'isEmpty', collection: SUBSCRIPTIONS }, () => this.collection.findOne({}, { projection: { _id: 1 } }));
+    const any = await mongoCall({ op: 'isEmpty', collection: SUBSCRIPTIONS }, () =>
+      this.collection.findOne({}, { projection: { _id: 1 } }),
+    );
     return any === null;
   }
 
