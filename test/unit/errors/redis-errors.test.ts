@@ -14,13 +14,16 @@ describe('redisFailure', () => {
     void client.connect().catch(() => undefined);
     const error: unknown = await client.ping().catch((failure: unknown) => failure);
     expect(error).toBeInstanceOf(MaxRetriesPerRequestError);
-    expect(redisFailure(error, context, client.status)).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', cause: error, context });
+    // By its class alone, whatever the client's state.
+    expect(redisFailure(error, context, 'ready')).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', cause: error, context });
     client.disconnect();
   });
 
   it('maps a refused connection (ECONNREFUSED) to DEPENDENCY_UNAVAILABLE, through connectRedisFailFast', async () => {
     const error: unknown = await connectRedisFailFast('redis://127.0.0.1:1', 'test').catch((failure: unknown) => failure);
     expect(error).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
+    const refused = Object.assign(new Error('x'), { code: 'ECONNREFUSED' });
+    expect(redisFailure(refused, context, 'ready').code).toBe('DEPENDENCY_UNAVAILABLE');
   });
 
   it("tells a bare ioredis error apart by the client's state, not by its message", () => {
