@@ -19,6 +19,7 @@ import { PartitionRunner } from './kafka/partition-runner';
 import { DeadLetterSink } from './kafka/dead-letters';
 import { deadLetterIndexHandler } from './use-cases/dead-letter-index.handler';
 import { DeadLetterStore } from './storage/dead-letter.repository';
+import { kafkaFailure } from './kafka/kafka-errors';
 import { createKafka, ensureTopics } from './kafka/kafka-client';
 import { kafkaAuthFailure, kafkaSecurity } from './kafka/kafka-security';
 import { KafkaOffsets } from './kafka/offsets';
@@ -133,7 +134,7 @@ async function assemble(
   const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger, security: kafkaSecurity(config) });
   // Refused credentials or certificates fail the start at once, with the settings to check (the first Kafka call below).
   const authFailure = (error: unknown): never => {
-    throw kafkaAuthFailure(error, config) ?? error;
+    throw kafkaAuthFailure(error, config) ?? kafkaFailure(error, { op: 'connect' });
   };
   const routes = new Map<string, EventConsumer>(consumers.map((consumer) => [config[consumer.topic], consumer]));
   if (config.KAFKA_CREATE_TOPICS) {

@@ -1,5 +1,5 @@
 import { loadConfig } from './config/config';
-import { isAppError } from './errors';
+import { classOf, isAppError } from './errors';
 import { createLogger } from './logging/logger';
 import { runWorker } from './run-worker';
 
@@ -12,16 +12,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (isAppError(error) && error.code === 'CONFIG_INVALID') {
-      console.error(error.message);
-      process.exit(78);
-    }
-    // A setting to fix, like a bad configuration (EX_CONFIG); the message names the settings, never a secret.
-    if (isAppError(error) && error.code === 'KAFKA_AUTH_FAILED') {
-      console.error(`${error.code}: ${error.message}`);
-      process.exit(78);
-    }
-    console.error(error);
-    process.exit(1);
+    // A setting to fix (CONFIG_INVALID, KAFKA_AUTH_FAILED: EX_CONFIG): the message names the settings, never a secret.
+    if (isAppError(error) && error.code === 'CONFIG_INVALID') console.error(error.message);
+    else if (isAppError(error) && error.code === 'KAFKA_AUTH_FAILED') console.error(`${error.code}: ${error.message}`);
+    else console.error(error);
+    process.exit(classOf(error).exit);
   },
 );

@@ -1,13 +1,18 @@
-import { CliError, type Failure } from './exit-codes';
+import { AppError, type ErrorCode } from '../errors';
+import { CliError } from './exit-codes';
 
-/** How an HTTP status maps to the CLI's exit codes (the same meaning as with direct store access). */
-function failureOfStatus(status: number): Failure {
-  if (status === 400) return 'usage';
-  if (status === 401 || status === 403) return 'config';
-  if (status === 404) return 'notFound';
-  if (status === 409) return 'refused';
-  if (status === 429 || status >= 500) return 'unavailable';
-  return 'failure';
+/** The error code an API answer stands for: its exit status is then the table's, as with direct store access. */
+const CODE_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: 'USAGE',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  409: 'REFUSED',
+  429: 'DEPENDENCY_UNAVAILABLE',
+};
+
+function codeOfStatus(status: number): ErrorCode {
+  return CODE_OF_STATUS[status] ?? (status >= 500 ? 'DEPENDENCY_UNAVAILABLE' : 'INTERNAL');
 }
 
 export type Query = Readonly<Record<string, string | number | undefined>>;
@@ -79,9 +84,10 @@ export class ApiClient {
     if (!response.ok) {
       const message = (parsed as { message?: unknown } | null)?.message;
       const hint = response.status === 401 || response.status === 403 ? ' (check --token or BILLING_ENFORCER_API_TOKEN)' : '';
-      throw new CliError(
-        failureOfStatus(response.status),
+      throw new AppError(
+        codeOfStatus(response.status),
         `${method} ${url.pathname}: ${response.status} ${typeof message === 'string' ? message : response.statusText}${hint}`,
+        { context: { status: response.status } },
       );
     }
     return parsed as T;

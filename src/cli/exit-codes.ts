@@ -1,64 +1,34 @@
-import { isAppError } from '../errors';
-import { ReplayRefusedError } from '../storage/dead-letter.repository';
+import { AppError, classOf, EXIT, type ErrorCode } from '../errors';
 
-/** What the CLI's exit status means; scripts branch on these (docs/cli.md lists them). */
-export const EXIT = {
-  ok: 0,
-  /** Anything unexpected: a bug, or a fault with no better code. */
-  failure: 1,
-  /** The command line is wrong: unknown command or option, a bad or missing argument. */
-  usage: 2,
-  /** The subscription (or dead letter) named does not exist. */
-  notFound: 3,
-  /** Understood, but refused in the current state: a legal hold already set, none to release, a deleted subscription. */
-  refused: 4,
-  /** A service the command needs (MongoDB, Redis, Kafka; for `npm run stack`, the local stack) does not answer: EX_UNAVAILABLE. */
-  unavailable: 69,
-  /** A setting is missing or invalid: EX_CONFIG. */
-  config: 78,
-} as const;
+// The exit statuses live with the error table (src/errors.ts), which gives each error code its own.
+export { EXIT } from '../errors';
 
 export type Failure = Exclude<keyof typeof EXIT, 'ok'>;
 
-/** A failure the CLI anticipated: its kind picks the exit code, its message is shown as is (no stack trace). */
-export class CliError extends Error {
-  override readonly name = 'CliError';
+/** The error code a CLI failure kind stands for: its exit status is that code's in the table. */
+const CODE_OF: Readonly<Record<Failure, ErrorCode>> = {
+  failure: 'INTERNAL',
+  usage: 'USAGE',
+  notFound: 'NOT_FOUND',
+  refused: 'REFUSED',
+  unavailable: 'DEPENDENCY_UNAVAILABLE',
+  config: 'CONFIG_INVALID',
+};
 
-  constructor(
-    readonly kind: Failure,
-    message: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message, { cause: options.cause });
+/** A failure the CLI anticipated: its message is shown as is (no stack trace). */
+export class CliError extends AppError {
+  override readonly name: string = 'CliError';
+
+  constructor(kind: Failure, message: string, options: { cause?: unknown } = {}) {
+    super(CODE_OF[kind], message, options);
   }
 }
 
-// Driver errors that mean "the service is not there", whatever the command was doing when it found out.
-const UNAVAILABLE_ERRORS = new Set([
-  'MongoServerSelectionError',
-  'MongooseServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'KafkaJSConnectionError',
-  'KafkaJSBrokerNotFound',
-  'KafkaJSNumberOfRetriesExceeded',
-  'KafkaJSRequestTimeoutError',
-]);
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const KIND_OF_EXIT = new Map<number, Failure>(
+  (Object.entries(EXIT) as [keyof typeof EXIT, number][]).flatMap(([kind, code]) => (kind === 'ok' ? [] : [[code, kind]])),
+);
 
-/** The failure kind of anything a command threw. */
+/** The failure kind of anything a command threw: its code's exit status in the table; a foreign error is a bug. */
 export function failureOf(error: unknown): Failure {
-  if (error instanceof CliError) return error.kind;
-  if (isAppError(error)) {
-    if (error.code === 'CONFIG_INVALID' || error.code === 'KAFKA_AUTH_FAILED') return 'config';
-    if (error.code === 'DEPENDENCY_UNAVAILABLE' || error.code === 'SUBSCRIPTION_BUSY') return 'unavailable';
-    return 'failure';
-  }
-  if (error instanceof ReplayRefusedError) return 'refused';
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    if (UNAVAILABLE_ERRORS.has(error.name) || (typeof code === 'string' && UNAVAILABLE_CODES.has(code))) return 'unavailable';
-    if (error.message === 'Connection is closed.') return 'unavailable';
-  }
-  return 'failure';
+  return KIND_OF_EXIT.get(classOf(error).exit) ?? 'failure';
 }

@@ -9,12 +9,17 @@ import type { KafkaSecuritySettings } from '../config/kafka-security-settings';
 import { kafkaAuthFailure, kafkaSecurity } from '../kafka/kafka-security';
 import { redactUrl, type Logger } from '../logging/logger';
 import { connectRedisFailFast } from '../queue/redis';
+import { isAppError } from '../errors';
 import { connectMongo } from '../storage/mongo';
 import { openStores, type StoreSettings, type Stores } from '../storage/stores';
 import { CliError } from './exit-codes';
 import { redactText } from './output';
 
-const reasonOf = (error: unknown): string => redactText(error instanceof Error ? error.message : String(error));
+/** The driver's own words: an adapter's AppError says which call failed, its cause why. */
+function reasonOf(error: unknown): string {
+  const reason = isAppError(error) && error.cause instanceof Error ? error.cause : error;
+  return redactText(reason instanceof Error ? reason.message : String(reason));
+}
 
 /**
  * The connections one command opens, each only when asked for, and all closed when the command ends, so the
@@ -34,7 +39,7 @@ export class Services {
         return connection;
       },
       (error: unknown) => {
-        const kind = error instanceof Error && error.name === 'MongoParseError' ? 'config' : 'unavailable';
+        const kind = isAppError(error) && error.code === 'CONFIG_INVALID' ? 'config' : 'unavailable';
         throw new CliError(kind, `MongoDB at ${redactUrl(uri)} did not answer: ${reasonOf(error)}`, { cause: error });
       },
     );

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 
-import { AppError } from '../errors';
+import { redisFailure } from '../queue/redis-errors';
 
 /** A subscription whose stored outbox (at `version`) may not have been carried out yet. */
 export interface PendingMark {
@@ -69,7 +69,7 @@ export class PendingEffects {
     try {
       return await call();
     } catch (error) {
-      throw new AppError('DEPENDENCY_UNAVAILABLE', `Redis: pending-effects ${what} failed`, { cause: error, context: { key: this.key } });
+      throw redisFailure(error, { op: `pending-effects ${what}`, key: this.key }, this.redis.status);
     }
   }
 }

@@ -123,9 +123,8 @@ export function asyncApiDocument(): JsonSchema {
         [DLQ_HEADERS.code]: {
           type: 'string',
           enum: Object.entries(ERROR_CODES)
-            .filter(([, retriable]) => !retriable)
-            .map(([code]) => code)
-            .filter((code) => code !== 'CONFIG_INVALID' && code !== 'KAFKA_AUTH_FAILED'),
+            .filter(([, { deadLetter }]) => deadLetter)
+            .map(([code]) => code),
         },
         [DLQ_HEADERS.reason]: { type: 'string' },
         [DLQ_HEADERS.failedAt]: { type: 'string', format: 'date-time' },

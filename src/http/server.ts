@@ -9,7 +9,7 @@ import type { ApplyDeps } from '../use-cases/apply-commands';
 import type { ConsoleSources } from './console/sources';
 import type { AuditRepository } from '../storage/audit.repository';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
-import { isAppError } from '../errors';
+import { ERROR_CODES, isAppError } from '../errors';
 
 /** Everything a route module may need; the composition root (app.ts) fills it once. */
 export interface HttpDeps {
@@ -38,6 +38,8 @@ export interface HttpDeps {
 
 const CLIENT_ERRORS: Readonly<Record<number, string>> = {
   400: 'bad-request',
+  409: 'conflict',
+  422: 'unprocessable',
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not-found',
@@ -61,12 +63,13 @@ export async function buildHttpServer(deps: HttpDeps, modules: readonly RouteMod
       // A busy subscription or a dependency away: the caller should try again shortly, not report a bug.
       request.log.warn({ err: error }, 'request deferred');
       await reply
-        .code(503)
+        .code(ERROR_CODES[error.code].http)
         .header('retry-after', '5')
         .send({ error: 'unavailable', message: `${error.code}: try again shortly` });
       return;
     }
-    const status = error.statusCode ?? 500;
+    // An AppError answers its code's status (src/errors.ts); fastify's own errors carry theirs; anything else is a bug.
+    const status = isAppError(error) ? ERROR_CODES[error.code].http : (error.statusCode ?? 500);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     // Internal details (connection strings among them) stay in the logs.
     const label = status >= 500 ? 'internal' : (CLIENT_ERRORS[status] ?? 'client-error');

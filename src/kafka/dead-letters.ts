@@ -7,6 +7,7 @@ import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../contract/headers';
 import type { InboundMessage } from './inbound-message';
 import type { MessageTrace } from '../tracing/slice-spans';
 import { TRACEPARENT, TRACESTATE } from '../tracing/trace-context';
+import { kafkaFailure } from './kafka-errors';
 
 export interface DeadLetter {
   readonly message: InboundMessage;
@@ -137,13 +138,21 @@ export class DeadLetterSink {
       const record = deadLetterRecord(letter, failedAt, this.limits.maxRecordBytes);
       const size = record.value?.length ?? 0;
       if (batch.length > 0 && bytes + size > this.limits.maxBatchBytes) {
-        await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
+        await this.produce(batch);
         batch = [];
         bytes = 0;
       }
       batch.push(record);
       bytes += size;
     }
-    if (batch.length > 0) await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
+    if (batch.length > 0) await this.produce(batch);
+  }
+
+  private async produce(messages: DeadLetterRecord[]): Promise<void> {
+    try {
+      await this.producer.send({ topic: this.topic, acks: -1, messages });
+    } catch (error) {
+      throw kafkaFailure(error, { op: 'send dead letters', topic: this.topic, count: messages.length });
+    }
   }
 }

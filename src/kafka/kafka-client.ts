@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Consumer, type ITopicConfig, type LogEntry, type RetryOptions } from 'kafkajs';
 
 import type { Logger } from '../logging/logger';
+import { kafkaFailure } from './kafka-errors';
 import type { KafkaSecurity } from './kafka-security';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -44,13 +45,17 @@ export function createKafka(options: {
 /** Creates the topics that do not exist yet; existing topics are left as they are. */
 export async function ensureTopics(kafka: Kafka, topics: readonly ITopicConfig[]): Promise<void> {
   const admin = kafka.admin();
-  await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((topic) => !existing.has(topic.topic));
-    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((topic) => !existing.has(topic.topic));
+      if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  } catch (error) {
+    throw kafkaFailure(error, { op: 'ensure topics' });
   }
 }
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 
-import type { SASLOptions } from 'kafkajs';
+import { KafkaJSSASLAuthenticationError, type SASLOptions } from 'kafkajs';
 
 import { kafkaSecurityProblems, type KafkaSecuritySettings } from '../config/kafka-security-settings';
 import { AppError } from '../errors';
@@ -69,7 +69,7 @@ function causes(error: unknown): unknown[] {
 export function kafkaAuthFailure(error: unknown, settings: KafkaSecuritySettings): AppError | undefined {
   for (const cause of causes(error)) {
     if (!(cause instanceof Error)) continue;
-    if (cause.name === 'KafkaJSSASLAuthenticationError') {
+    if (cause instanceof KafkaJSSASLAuthenticationError) {
       return new AppError(
         'KAFKA_AUTH_FAILED',
         `Kafka refused SASL ${settings.KAFKA_SASL_MECHANISM ?? ''} authentication of user ${JSON.stringify(settings.KAFKA_SASL_USERNAME ?? '')}: ` +

@@ -3,6 +3,7 @@ import type { Producer } from 'kafkajs';
 import { lifecycleEnvelope } from '../contract/lifecycle';
 import type { LifecycleEvent } from '../domain';
 import { activeTraceparent, TRACEPARENT, type Traced } from '../tracing/trace-context';
+import { kafkaFailure } from './kafka-errors';
 
 /** Publishes lifecycle events keyed by subscription, so each subscription's events stay in order. */
 export class LifecyclePublisher {
@@ -18,17 +19,18 @@ export class LifecyclePublisher {
   async publish(events: readonly Traced<{ id: string; event: LifecycleEvent }>[]): Promise<void> {
     if (events.length === 0) return;
     const active = activeTraceparent();
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: events.map(({ id, event, traceparent = active }) => ({
-        key: event.subscriptionId,
-        value: JSON.stringify(lifecycleEnvelope(id, event)),
-        headers:
-          traceparent === undefined
-            ? { 'content-type': 'application/json', 'event-type': event.type }
-            : { 'content-type': 'application/json', 'event-type': event.type, [TRACEPARENT]: traceparent },
-      })),
-    });
+    const messages = events.map(({ id, event, traceparent = active }) => ({
+      key: event.subscriptionId,
+      value: JSON.stringify(lifecycleEnvelope(id, event)),
+      headers:
+        traceparent === undefined
+          ? { 'content-type': 'application/json', 'event-type': event.type }
+          : { 'content-type': 'application/json', 'event-type': event.type, [TRACEPARENT]: traceparent },
+    }));
+    try {
+      await this.producer.send({ topic: this.topic, acks: -1, messages });
+    } catch (error) {
+      throw kafkaFailure(error, { op: 'publish', topic: this.topic, count: events.length });
+    }
   }
 }

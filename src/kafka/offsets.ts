@@ -1,5 +1,7 @@
 import type { Admin, Kafka } from 'kafkajs';
 
+import { kafkaFailure } from './kafka-errors';
+
 export interface PartitionLag {
   readonly topic: string;
   readonly partition: number;
@@ -36,11 +38,17 @@ export class KafkaOffsets {
    * not committed on yet counts from its start, as the worker subscribes from the beginning.
    */
   async consumerLag(groupId: string, topics: readonly string[]): Promise<PartitionLag[]> {
-    const admin = await this.connected();
-    const [committed, ends] = await Promise.all([
-      admin.fetchOffsets({ groupId, topics: [...topics] }),
-      Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) }))),
-    ]);
+    let committed: Awaited<ReturnType<Admin['fetchOffsets']>>;
+    let ends: { topic: string; partitions: Awaited<ReturnType<Admin['fetchTopicOffsets']>> }[];
+    try {
+      const admin = await this.connected();
+      [committed, ends] = await Promise.all([
+        admin.fetchOffsets({ groupId, topics: [...topics] }),
+        Promise.all(topics.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) }))),
+      ]);
+    } catch (error) {
+      throw kafkaFailure(error, { op: 'consumer lag', groupId });
+    }
     const committedAt = new Map<string, bigint>();
     for (const { topic, partitions } of committed)
       for (const { partition, offset } of partitions) committedAt.set(`${topic}/${partition}`, BigInt(offset));
@@ -56,8 +64,12 @@ export class KafkaOffsets {
 
   /** Messages a topic still holds: end minus start offset, summed over its partitions. */
   async messagesIn(topic: string): Promise<number> {
-    const admin = await this.connected();
-    const partitions = await admin.fetchTopicOffsets(topic);
+    let partitions: Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
+    try {
+      partitions = await (await this.connected()).fetchTopicOffsets(topic);
+    } catch (error) {
+      throw kafkaFailure(error, { op: 'topic offsets', topic });
+    }
     return partitions.reduce((sum, { high, low }) => sum + Number(BigInt(high) - BigInt(low)), 0);
   }
 

@@ -1,10 +1,9 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 
-import { AppError } from '../errors';
+import { AppError, classOf } from '../errors';
 import type { Logger } from '../logging/logger';
 import type { InboundMessage } from './inbound-message';
-import { isTransient } from '../transient';
 import type { DeadLetter, DeadLetterSink } from './dead-letters';
 import { groupConsumer } from './kafka-client';
 import { inSliceSpans, sliceFailed, startSliceSpans, type MessageTrace, type SliceSpans } from '../tracing/slice-spans';
@@ -225,7 +224,8 @@ export class PartitionRunner {
 
   /** Records a failure; returns true when the message was dead-lettered as poison and the partition may go on. */
   private async failed(key: string, slice: readonly InboundMessage[], error: unknown): Promise<boolean> {
-    const transient = isTransient(error);
+    // Adapters map driver errors where they arise; anything else (not an AppError) is a bug, not an outage.
+    const transient = classOf(error).retriable;
     const before = this.failing.get(key);
     const first = slice[0];
     const isolateAfter = this.options.isolateAfter ?? 5;

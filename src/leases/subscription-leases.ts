@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis, type Result } from 'ioredis';
 
 import { AppError } from '../errors';
+import { redisFailure } from '../queue/redis-errors';
 import type { Logger } from '../logging/logger';
 import type { CrossProcessLock } from './keyed-lock';
 
@@ -140,14 +141,7 @@ export class SubscriptionLeases implements CrossProcessLock {
     const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       const pending = hold.keys.slice(hold.held);
-      const pipeline = this.redis.pipeline();
-      for (const key of pending) pipeline.set(key, hold.token, 'PX', this.options.ttlMs, 'NX');
-      const replies = (await pipeline.exec()) ?? [];
-      const acquired = pending.map((_, index) => {
-        const [error, reply] = replies[index] ?? [new Error('no reply')];
-        if (error) throw error;
-        return reply === 'OK';
-      });
+      const acquired = await this.trySet(pending, hold.token);
       const { kept, giveBack } = settleAttempt(pending, acquired);
       hold.held += kept;
       if (giveBack.length > 0) await this.release(giveBack, hold.token);
@@ -161,6 +155,22 @@ export class SubscriptionLeases implements CrossProcessLock {
         });
       }
       await sleep(backoffMs(attempt, Math.random()));
+    }
+  }
+
+  /** One SET NX per key, in one pipeline: which were taken. */
+  private async trySet(keys: readonly string[], token: string): Promise<boolean[]> {
+    try {
+      const pipeline = this.redis.pipeline();
+      for (const key of keys) pipeline.set(key, token, 'PX', this.options.ttlMs, 'NX');
+      const replies = (await pipeline.exec()) ?? [];
+      return keys.map((_, index) => {
+        const [error, reply] = replies[index] ?? [new Error('no reply')];
+        if (error) throw error;
+        return reply === 'OK';
+      });
+    } catch (error) {
+      throw redisFailure(error, { op: 'lease acquire', lease: keys[0] }, this.redis.status);
     }
   }
 

@@ -1,5 +1,7 @@
 import { Redis } from 'ioredis';
 
+import { redisFailure } from './redis-errors';
+
 /** BullMQ workers block on Redis; they need commands that wait instead of failing after N retries. */
 export function connectRedis(url: string, name: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, connectionName: name, lazyConnect: false });
@@ -23,8 +25,9 @@ export async function connectRedisFailFast(url: string, name: string): Promise<R
     await client.connect();
     await client.ping();
   } catch (error) {
+    const status = client.status;
     client.disconnect();
-    throw error;
+    throw redisFailure(error, { op: 'connect' }, status);
   }
   return client;
 }

@@ -1,5 +1,7 @@
 import type { Queue } from 'bullmq';
 
+import { queueCall } from './redis-errors';
+
 /** What Redis holds for one timer job, read without loading the job. */
 export interface TimerJobSighting {
   readonly exists: boolean;
@@ -19,6 +21,10 @@ const DELAYED_SCORE_FACTOR = 0x1000;
  */
 export async function sightTimerJobs(queue: Queue, ids: readonly string[]): Promise<TimerJobSighting[]> {
   if (ids.length === 0) return [];
+  return await queueCall(queue, { op: 'sight timer jobs', count: ids.length }, () => sight(queue, ids));
+}
+
+async function sight(queue: Queue, ids: readonly string[]): Promise<TimerJobSighting[]> {
   const client = await queue.getBackend().client;
   const delayedKey = queue.toKey('delayed');
   const failedKey = queue.toKey('failed');
@@ -42,8 +48,10 @@ export async function sightTimerJobs(queue: Queue, ids: readonly string[]): Prom
 
 /** When each job was added (BullMQ's `timestamp`), null for a job that is gone; one round trip for the page. */
 export async function jobTimestamps(queue: Queue, ids: readonly string[]): Promise<(number | null)[]> {
-  const client = await queue.getBackend().client;
-  const stamps = await Promise.all(ids.map((id) => client.hget(queue.toKey(id), 'timestamp')));
+  const stamps = await queueCall(queue, { op: 'job timestamps', count: ids.length }, async () => {
+    const client = await queue.getBackend().client;
+    return await Promise.all(ids.map((id) => client.hget(queue.toKey(id), 'timestamp')));
+  });
   return stamps.map((stamp) => (stamp === null ? null : Number(stamp)));
 }
 
@@ -53,7 +61,7 @@ const PENDING_TYPES = ['delayed', 'wait', 'prioritized'] as const;
 export async function* pendingJobIds(queue: Queue, pageSize: number): AsyncGenerator<string[]> {
   for (const type of PENDING_TYPES) {
     for (let start = 0; ; start += pageSize) {
-      const ids = await queue.getRanges([type], start, start + pageSize - 1, true);
+      const ids = await queueCall(queue, { op: 'pending job ids', type }, () => queue.getRanges([type], start, start + pageSize - 1, true));
       if (ids.length === 0) break;
       yield ids;
     }

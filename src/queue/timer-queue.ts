@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 
 import { nextWake, type Effect } from '../domain';
 import type { Traced } from '../tracing/trace-context';
+import { queueFailure } from './redis-errors';
 import { deletionJobId, timerJob } from './timer-jobs';
 
 type Schedule = Extract<Effect, { kind: 'schedule-deletion' }>;
@@ -18,15 +19,23 @@ export class TimerQueue {
   async schedule(effects: readonly Traced<Schedule>[]): Promise<void> {
     if (effects.length === 0) return;
     const now = this.clock();
-    await this.queue.addBulk(
-      effects.map((effect) =>
-        timerJob(deletionJobId(effect.subscriptionId, effect.generation), nextWake(effect, now), now, effect.traceparent),
-      ),
-    );
+    try {
+      await this.queue.addBulk(
+        effects.map((effect) =>
+          timerJob(deletionJobId(effect.subscriptionId, effect.generation), nextWake(effect, now), now, effect.traceparent),
+        ),
+      );
+    } catch (error) {
+      throw await queueFailure(this.queue, error, { op: 'schedule timers', count: effects.length });
+    }
   }
 
   /** Removes the timers' jobs. A job already running cannot be removed; its processor finds the subscription active and does nothing. */
   async cancel(effects: readonly Cancel[]): Promise<void> {
-    await Promise.all(effects.map((effect) => this.queue.remove(deletionJobId(effect.subscriptionId, effect.generation))));
+    try {
+      await Promise.all(effects.map((effect) => this.queue.remove(deletionJobId(effect.subscriptionId, effect.generation))));
+    } catch (error) {
+      throw await queueFailure(this.queue, error, { op: 'cancel timers', count: effects.length });
+    }
   }
 }

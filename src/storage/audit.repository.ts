@@ -4,6 +4,7 @@ import type { AuditRecord } from '../domain';
 import { stableId } from './ids';
 import { duplicateKeyIndexes } from './duplicate-key';
 import { ensureIndexes } from './indexes';
+import { mongoCall, mongoFailure } from './mongo-errors';
 
 export interface AuditDocument extends AuditRecord {
   readonly _id: string;
@@ -36,7 +37,9 @@ export class AuditRepository {
     try {
       await this.collection.insertMany([...records], { ordered: false });
     } catch (error) {
-      const taken = duplicateKeyIndexes(error).flatMap((index) => records[index] ?? []);
+      const taken = duplicateKeyIndexes(error, { op: 'insertMany', collection: AUDIT, count: records.length }).flatMap(
+        (index) => records[index] ?? [],
+      );
       const again = await this.secondApplications(taken);
       if (again.length > 0) await this.append(again);
     }
@@ -44,9 +47,12 @@ export class AuditRepository {
 
   private async secondApplications(records: readonly AuditDocument[]): Promise<AuditDocument[]> {
     const applied = records.filter((record) => record.outcome === 'applied' && !record._id.startsWith(AGAIN));
-    const stored = await Promise.all(
-      applied.map((record) => this.collection.findOne({ _id: record._id }, { projection: { recordedAt: 1 } })),
-    );
+    let stored: (Pick<AuditDocument, '_id' | 'recordedAt'> | null)[];
+    try {
+      stored = await Promise.all(applied.map((record) => this.collection.findOne({ _id: record._id }, { projection: { recordedAt: 1 } })));
+    } catch (error) {
+      throw mongoFailure(error, { op: 'findOne', collection: AUDIT, count: applied.length });
+    }
     return applied.flatMap((record, index) =>
       stored[index] === null || stored[index]?.recordedAt === record.recordedAt
         ? []
@@ -56,17 +62,26 @@ export class AuditRepository {
 
   /** Which of these record ids are stored: exact-`{_id}` reads, which both MongoDB and (patched) FerretDB serve from the `_id` index. */
   async existing(ids: readonly string[]): Promise<Set<string>> {
-    const found = await Promise.all(ids.map((_id) => this.collection.findOne({ _id }, { projection: { _id: 1 } })));
+    let found: (Pick<AuditDocument, '_id'> | null)[];
+    try {
+      found = await Promise.all(ids.map((_id) => this.collection.findOne({ _id }, { projection: { _id: 1 } })));
+    } catch (error) {
+      throw mongoFailure(error, { op: 'existing', collection: AUDIT, count: ids.length });
+    }
     return new Set(found.flatMap((doc) => (doc === null ? [] : [doc._id])));
   }
 
   /** The newest `limit` records of a subscription, oldest first: what an operator looking at it now wants to read. */
   async trail(subscriptionId: string, limit = 1_000): Promise<AuditDocument[]> {
-    const newestFirst = await this.collection.find({ subscriptionId }).sort({ recordedAt: -1, _id: -1 }).limit(limit).toArray();
+    const newestFirst = await mongoCall({ op: 'trail', collection: AUDIT, subscriptionId }, () =>
+      this.collection.find({ subscriptionId }).sort({ recordedAt: -1, _id: -1 }).limit(limit).toArray(),
+    );
     return newestFirst.reverse();
   }
 
   async byEventId(eventId: string): Promise<AuditDocument[]> {
-    return await this.collection.find({ eventId }).sort({ recordedAt: 1 }).toArray();
+    return await mongoCall({ op: 'byEventId', collection: AUDIT, eventId }, () =>
+      this.collection.find({ eventId }).sort({ recordedAt: 1 }).toArray(),
+    );
   }
 }

@@ -1,9 +1,11 @@
 import type { Producer } from 'kafkajs';
 import type { Collection, Connection, mongo } from 'mongoose';
 
+import { AppError } from '../errors';
 import { REPLAY_HEADERS } from '../contract/headers';
 import { duplicateKeyIndexes } from './duplicate-key';
 import { ensureIndexes } from './indexes';
+import { mongoCall } from './mongo-errors';
 import { checkCorrection } from '../contract/replay-correction';
 
 export const DEAD_LETTERS = 'dead_letters';
@@ -218,7 +220,7 @@ export class DeadLetterStore {
       );
     } catch (error) {
       // Already stored (a redelivery): fine. Anything else is a real failure (rethrown).
-      duplicateKeyIndexes(error);
+      duplicateKeyIndexes(error, { op: 'insertMany', collection: DEAD_LETTERS, count: linked.length });
     }
   }
 
@@ -229,7 +231,9 @@ export class DeadLetterStore {
     );
     const keys = new Map<string, string | null>();
     if (claimed.length > 0) {
-      const docs = await this.collection.find({ _id: { $in: claimed } }, { projection: { _id: 1, key: 1 } }).toArray();
+      const docs = await mongoCall({ op: 'replayLinks', collection: DEAD_LETTERS }, () =>
+        this.collection.find({ _id: { $in: claimed } }, { projection: { _id: 1, key: 1 } }).toArray(),
+      );
       for (const doc of docs) keys.set(doc._id, doc.key);
     }
     return letters.map((letter) =>
@@ -243,45 +247,51 @@ export class DeadLetterStore {
   async list(filter: DeadLetterFilter, page: { limit: number; after?: string }): Promise<{ items: DeadLetterView[]; next: string | null }> {
     const query = toQuery(filter);
     const ranged = page.after === undefined ? query : { ...query, position: { $gt: decodeDeadLetterCursor(page.after) } };
-    const docs = await this.collection
-      .find(ranged)
-      .sort({ position: 1 })
-      .limit(page.limit + 1)
-      .toArray();
+    const docs = await mongoCall({ op: 'list', collection: DEAD_LETTERS }, () =>
+      this.collection
+        .find(ranged)
+        .sort({ position: 1 })
+        .limit(page.limit + 1)
+        .toArray(),
+    );
     const items = docs.slice(0, page.limit);
     const last = items.at(-1);
     return { items: items.map(toView), next: docs.length > page.limit && last !== undefined ? encodeCursor(last.position) : null };
   }
 
   async count(filter: DeadLetterFilter): Promise<number> {
-    return await this.collection.countDocuments(toQuery(filter));
+    return await mongoCall({ op: 'count', collection: DEAD_LETTERS }, () => this.collection.countDocuments(toQuery(filter)));
   }
 
   async get(id: string): Promise<DeadLetterView | null> {
-    const doc = await this.collection.findOne({ _id: id });
+    const doc = await mongoCall({ op: 'get', collection: DEAD_LETTERS, id }, () => this.collection.findOne({ _id: id }));
     return doc === null ? null : toView(doc);
   }
 
   /** What a filter selects now, in order: a replay works from this snapshot, not from a moving query. */
   async select(filter: DeadLetterFilter): Promise<{ id: string; replayed: boolean }[]> {
-    const docs = await this.collection
-      .find(toQuery(filter), { projection: { _id: 1, replayedAt: 1 } })
-      .sort({ position: 1 })
-      .toArray();
+    const docs = await mongoCall({ op: 'select', collection: DEAD_LETTERS }, () =>
+      this.collection
+        .find(toQuery(filter), { projection: { _id: 1, replayedAt: 1 } })
+        .sort({ position: 1 })
+        .toArray(),
+    );
     return docs.map((doc) => ({ id: doc._id, replayed: doc.replayedAt !== null }));
   }
 
   async markReplayed(ids: readonly string[], at: number, by: string, correctedValue?: Buffer): Promise<void> {
     if (ids.length === 0) return;
     const corrected = correctedValue?.toString('base64');
-    await this.collection.updateMany(
-      { _id: { $in: [...ids] } },
-      {
-        $set: { replayedAt: at, replayedBy: by, ...(corrected === undefined ? {} : { correctedValue: corrected }) },
-        $inc: { replayCount: 1 },
-        // Every correction is kept: the last one alone would let the next operator's overwrite who sent what.
-        ...(corrected === undefined ? {} : { $push: { corrections: { actor: by, at, value: corrected } } }),
-      },
+    await mongoCall({ op: 'markReplayed', collection: DEAD_LETTERS, count: ids.length }, () =>
+      this.collection.updateMany(
+        { _id: { $in: [...ids] } },
+        {
+          $set: { replayedAt: at, replayedBy: by, ...(corrected === undefined ? {} : { correctedValue: corrected }) },
+          $inc: { replayCount: 1 },
+          // Every correction is kept: the last one alone would let the next operator's overwrite who sent what.
+          ...(corrected === undefined ? {} : { $push: { corrections: { actor: by, at, value: corrected } } }),
+        },
+      ),
     );
   }
 }
@@ -304,14 +314,14 @@ export interface ReplayDeps {
 }
 
 /** A replay that cannot be done as asked: `selection` (a corrected value for other than one letter) or `correction` (it changes the event). */
-export class ReplayRefusedError extends Error {
-  override readonly name = 'ReplayRefusedError';
+export class ReplayRefusedError extends AppError {
+  override readonly name: string = 'ReplayRefusedError';
 
   constructor(
     message: string,
     readonly kind: 'selection' | 'correction' = 'selection',
   ) {
-    super(message);
+    super('REFUSED', message);
   }
 }
 

@@ -1,3 +1,5 @@
+import { mongoFailure } from './mongo-errors';
+
 export interface IndexSpec {
   readonly key: Readonly<Record<string, 1 | -1>>;
   readonly name?: string;
@@ -9,8 +11,15 @@ export interface IndexSpec {
  * `createIndexes` command names several indexes that already exist, which every restart would do.
  */
 export async function ensureIndexes(
-  collection: { createIndexes(specs: { key: Record<string, 1 | -1>; name?: string; unique?: boolean }[]): Promise<unknown> },
+  collection: {
+    readonly collectionName: string;
+    createIndexes(specs: { key: Record<string, 1 | -1>; name?: string; unique?: boolean }[]): Promise<unknown>;
+  },
   indexes: readonly IndexSpec[],
 ): Promise<void> {
-  for (const index of indexes) await collection.createIndexes([{ ...index, key: { ...index.key } }]);
+  try {
+    for (const index of indexes) await collection.createIndexes([{ ...index, key: { ...index.key } }]);
+  } catch (error) {
+    throw mongoFailure(error, { op: 'createIndexes', collection: collection.collectionName });
+  }
 }

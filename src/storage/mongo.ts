@@ -1,5 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 
+import { mongoFailure } from './mongo-errors';
+
 /** One connection for the process; every repository takes it as a parameter. */
 export async function connectMongo(uri: string): Promise<Connection> {
   const connection = mongoose.createConnection(uri, {
@@ -8,12 +10,20 @@ export async function connectMongo(uri: string): Promise<Connection> {
     maxPoolSize: 20,
     autoIndex: false,
   });
-  await connection.asPromise();
+  try {
+    await connection.asPromise();
+  } catch (error) {
+    throw mongoFailure(error, { op: 'connect' });
+  }
   return connection;
 }
 
 /** FerretDB answers buildInfo with its own version besides the MongoDB one it emulates. */
 export async function isFerretDb(connection: Connection): Promise<boolean> {
-  const info = await connection.db?.admin().command({ buildInfo: 1 });
-  return info !== undefined && 'ferretdbVersion' in info;
+  try {
+    const info = await connection.db?.admin().command({ buildInfo: 1 });
+    return info !== undefined && 'ferretdbVersion' in info;
+  } catch (error) {
+    throw mongoFailure(error, { op: 'buildInfo' });
+  }
 }

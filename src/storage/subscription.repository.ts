@@ -5,6 +5,7 @@ import type { Collection, Connection } from 'mongoose';
 import type { Millis, Status, Subscription, TimerView } from '../domain';
 import { duplicateKeyIndexes } from './duplicate-key';
 import { ensureIndexes } from './indexes';
+import { mongoCall, mongoFailure } from './mongo-errors';
 import type { OutboxEntry } from './outbox';
 
 /**
@@ -80,15 +81,23 @@ export class SubscriptionRepository {
   }
 
   async get(subscriptionId: string): Promise<Stored | null> {
-    const doc = await this.collection.findOne({ _id: subscriptionId });
-    return doc === null ? null : toStored(doc);
+    try {
+      const doc = await this.collection.findOne({ _id: subscriptionId });
+      return doc === null ? null : toStored(doc);
+    } catch (error) {
+      throw mongoFailure(error, { op: 'get', collection: SUBSCRIPTIONS, subscriptionId });
+    }
   }
 
   async load(subscriptionIds: readonly string[]): Promise<Map<string, Stored>> {
     // One statement per slice, served by the _id index on MongoDB and on our patched FerretDB (patch 0002). One batch:
     // no server cursor is left open if this process dies between batches.
-    const docs = await this.collection.find({ _id: { $in: [...subscriptionIds] } }, { batchSize: subscriptionIds.length + 1 }).toArray();
-    return new Map(docs.map((doc) => [doc._id, toStored(doc)]));
+    try {
+      const docs = await this.collection.find({ _id: { $in: [...subscriptionIds] } }, { batchSize: subscriptionIds.length + 1 }).toArray();
+      return new Map(docs.map((doc) => [doc._id, toStored(doc)]));
+    } catch (error) {
+      throw mongoFailure(error, { op: 'load', collection: SUBSCRIPTIONS, count: subscriptionIds.length });
+    }
   }
 
   /** Writes every pending state whose stored version is still the expected one; returns the ids that lost a race. */
@@ -104,34 +113,41 @@ export class SubscriptionRepository {
           { ordered: false },
         );
       } catch (error) {
-        for (const index of duplicateKeyIndexes(error)) {
+        for (const index of duplicateKeyIndexes(error, { op: 'insertMany', collection: SUBSCRIPTIONS, count: inserts.length })) {
           const write = inserts[index];
           if (write !== undefined) conflicts.add(write.state.subscriptionId);
         }
       }
     }
     for (const chunk of chunks(replaces, this.bulkChunk)) {
-      const result = await this.collection.bulkWrite(
-        chunk.map((write) => ({
-          replaceOne: {
-            filter: this.byIdOnly
-              ? { _id: write.state.subscriptionId }
-              : { _id: write.state.subscriptionId, version: write.expectedVersion },
-            replacement: toDocument(write, token),
-          },
-        })),
-        { ordered: false },
-      );
-      if (result.matchedCount < chunk.length) {
-        const ids = chunk.map((write) => write.state.subscriptionId);
-        const winners = await this.collection
-          .find({ _id: { $in: ids }, writeToken: token }, { projection: { _id: 1 }, batchSize: ids.length + 1 })
-          .toArray();
-        const won = new Set(winners.map((doc) => doc._id));
-        for (const id of ids) if (!won.has(id)) conflicts.add(id);
+      try {
+        await this.replace(chunk, token, conflicts);
+      } catch (error) {
+        throw mongoFailure(error, { op: 'bulkWrite', collection: SUBSCRIPTIONS, count: chunk.length });
       }
     }
     return conflicts;
+  }
+
+  /** One bulk of version-guarded replaces; adds the ids that lost a race to `conflicts`. */
+  private async replace(chunk: readonly PendingWrite[], token: string, conflicts: Set<string>): Promise<void> {
+    const result = await this.collection.bulkWrite(
+      chunk.map((write) => ({
+        replaceOne: {
+          filter: this.byIdOnly ? { _id: write.state.subscriptionId } : { _id: write.state.subscriptionId, version: write.expectedVersion },
+          replacement: toDocument(write, token),
+        },
+      })),
+      { ordered: false },
+    );
+    if (result.matchedCount < chunk.length) {
+      const ids = chunk.map((write) => write.state.subscriptionId);
+      const winners = await this.collection
+        .find({ _id: { $in: ids }, writeToken: token }, { projection: { _id: 1 }, batchSize: ids.length + 1 })
+        .toArray();
+      const won = new Set(winners.map((doc) => doc._id));
+      for (const id of ids) if (!won.has(id)) conflicts.add(id);
+    }
   }
 
   /**
@@ -156,6 +172,8 @@ export class SubscriptionRepository {
         }
       }
       if (page.length > 0) yield page;
+    } catch (error) {
+      throw mongoFailure(error, { op: 'scanWithTimers', collection: SUBSCRIPTIONS });
     } finally {
       await cursor.close();
     }
@@ -171,18 +189,23 @@ export class SubscriptionRepository {
             ...range,
             $or: [{ 'deletion.dueAt': { $gt: after.dueAt } }, { 'deletion.dueAt': after.dueAt, _id: { $gt: after.subscriptionId } }],
           };
-    const docs = await this.collection.find(filter).sort({ 'deletion.dueAt': 1, _id: 1 }).limit(limit).toArray();
+    const docs = await mongoCall({ op: 'dueForDeletion', collection: SUBSCRIPTIONS }, () =>
+      this.collection.find(filter).sort({ 'deletion.dueAt': 1, _id: 1 }).limit(limit).toArray(),
+    );
     return docs.map((doc) => toStored(doc).state);
   }
 
   async isEmpty(): Promise<boolean> {
-    return (await this.collection.findOne({}, { projection: { _id: 1 } })) === null;
+    const any = await mongoCall({ op: 'isEmpty', collection: SUBSCRIPTIONS }, () =>
+      this.collection.findOne({}, { projection: { _id: 1 } }),
+    );
+    return any === null;
   }
 
   async countByStatus(): Promise<Record<Status, number>> {
-    const rows = await this.collection
-      .aggregate<{ _id: Status; count: number }>([{ $group: { _id: '$status', count: { $sum: 1 } } }])
-      .toArray();
+    const rows = await mongoCall({ op: 'countByStatus', collection: SUBSCRIPTIONS }, () =>
+      this.collection.aggregate<{ _id: Status; count: number }>([{ $group: { _id: '$status', count: { $sum: 1 } } }]).toArray(),
+    );
     const counts: Record<Status, number> = { active: 0, suspended: 0, cancelled: 0, deleted: 0 };
     for (const row of rows) counts[row._id] = row.count;
     return counts;
@@ -194,13 +217,15 @@ export class SubscriptionRepository {
    * and the caller folds instants into days; a slice suspended together shares one instant, one row.
    */
   async countDeletionsByDueAt(dueBefore: Millis): Promise<{ dueAt: Millis; count: number }[]> {
-    const rows = await this.collection
-      .aggregate<{ _id: Millis; count: number }>([
-        { $match: { 'deletion.dueAt': { $lt: dueBefore } } },
-        { $group: { _id: '$deletion.dueAt', count: { $sum: 1 } } },
-        { $sort: { _id: 1 } },
-      ])
-      .toArray();
+    const rows = await mongoCall({ op: 'countDeletionsByDueAt', collection: SUBSCRIPTIONS }, () =>
+      this.collection
+        .aggregate<{ _id: Millis; count: number }>([
+          { $match: { 'deletion.dueAt': { $lt: dueBefore } } },
+          { $group: { _id: '$deletion.dueAt', count: { $sum: 1 } } },
+          { $sort: { _id: 1 } },
+        ])
+        .toArray(),
+    );
     return rows.map((row) => ({ dueAt: row._id, count: row.count }));
   }
 
@@ -208,11 +233,13 @@ export class SubscriptionRepository {
 
   /** Subscriptions of one customer or one tenant, by id, at most `limit`: the console's search. */
   async findBy(field: 'customerId' | 'tenantId', value: string, limit: number): Promise<Subscription[]> {
-    const docs = await this.collection
-      .find({ [field]: value })
-      .sort({ _id: 1 })
-      .limit(limit)
-      .toArray();
+    const docs = await mongoCall({ op: 'findBy', collection: SUBSCRIPTIONS, field }, () =>
+      this.collection
+        .find({ [field]: value })
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray(),
+    );
     return docs.map((doc) => toStored(doc).state);
   }
 }

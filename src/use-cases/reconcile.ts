@@ -4,6 +4,7 @@ import { expectedTimer } from '../domain';
 import type { Logger } from '../logging/logger';
 import { deletionJobId, parseDeletionJobId, timerJob } from '../queue/timer-jobs';
 import { jobTimestamps, pendingJobIds, sightTimerJobs } from '../queue/timer-inspection';
+import { queueCall } from '../queue/redis-errors';
 import { JobIdSet } from './job-id-set';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
 
@@ -91,13 +92,15 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
       if (job.failed) counts.failed++;
       const until = job.delayedUntil;
       if (until !== null && !job.retrying && until > now + TIME_TOLERANCE_MS && Math.abs(until - item.timer.runAt) > TIME_TOLERANCE_MS) {
-        await deps.queue.remove(item.jobId);
+        await queueCall(deps.queue, { op: 'remove timer', jobId: item.jobId }, () => deps.queue.remove(item.jobId));
         toAdd.push(item);
         counts.wrongTime++;
       }
     }
     if (toAdd.length > 0) {
-      await deps.queue.addBulk(toAdd.map(({ timer, jobId }) => timerJob(jobId, timer.runAt, now)));
+      await queueCall(deps.queue, { op: 'add timers', count: toAdd.length }, () =>
+        deps.queue.addBulk(toAdd.map(({ timer, jobId }) => timerJob(jobId, timer.runAt, now))),
+      );
     }
     counts.subscriptionsScanned += page.length;
     options.onProgress?.('subscriptions', counts.subscriptionsScanned);
@@ -130,7 +133,7 @@ export async function reconcile(deps: ReconcileDeps, options: ReconcileOptions =
     );
     counts.orphansRefused = orphans.length;
   } else {
-    for (const id of orphans) await deps.queue.remove(id);
+    for (const id of orphans) await queueCall(deps.queue, { op: 'remove orphan', jobId: id }, () => deps.queue.remove(id));
     counts.orphans = orphans.length;
   }
 

@@ -3,9 +3,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
+import { AppError } from '../../src/errors';
+
 /** A fault the operator can fix: its message says what is missing and how to get it. */
-export class StackError extends Error {
-  override readonly name = 'StackError';
+export class StackError extends AppError {
+  override readonly name: string = 'StackError';
+
+  constructor(message: string) {
+    super('STACK_UNAVAILABLE', message);
+  }
 }
 
 export function isAlive(pid: number): boolean {

@@ -1,6 +1,5 @@
 import { Command as CommandClass, type Command } from 'commander';
 
-import { StackError } from './processes';
 import { localStack, stackServices, stackStatus, stackUp, stopService, type Stack } from './stack';
 import type { Cli, CommandContext } from '../../src/cli/context';
 import { CliError, EXIT } from '../../src/cli/exit-codes';
@@ -65,19 +64,6 @@ async function down(context: CommandContext): Promise<number> {
   return EXIT.ok;
 }
 
-/** A service of the stack that will not start or answer is EX_UNAVAILABLE (69), like any service the CLI needs. */
-export async function unavailableOnStackError(
-  body: (context: CommandContext) => Promise<number>,
-  context: CommandContext,
-): Promise<number> {
-  try {
-    return await body(context);
-  } catch (error) {
-    if (error instanceof StackError) throw new CliError('unavailable', error.message, { cause: error });
-    throw error;
-  }
-}
-
 /** `stack up|down|status`: the local Kafka, FerretDB and Redis under .stack/ (see tools/stack/). Needs no settings. */
 export function registerStack(program: Command, cli: Cli): void {
   const group = new CommandClass('stack').description('the local stack (Kafka, FerretDB, Redis) under STACK_DIR (default .stack/)');
@@ -91,7 +77,7 @@ export function registerStack(program: Command, cli: Cli): void {
       .command(verb)
       .description(description)
       .action(async (_options: unknown, command: Command) => {
-        await cli.run(command, (context) => unavailableOnStackError(body, context));
+        await cli.run(command, body);
       });
   }
   program.addCommand(group);

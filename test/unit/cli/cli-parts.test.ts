@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { mongo } from 'mongoose';
 
 import { operatorText, resolveWhen, when, wholeNumber } from '../../../src/cli/arguments';
 import { CliError, EXIT, failureOf } from '../../../src/cli/exit-codes';
@@ -7,7 +8,8 @@ import { progress } from '../../../src/cli/progress';
 import { AppError } from '../../../src/errors';
 import { ReplayRefusedError } from '../../../src/storage/dead-letter.repository';
 import { StackError } from '../../../tools/stack/processes';
-import { unavailableOnStackError } from '../../../tools/stack/stack.command';
+import { redisFailure } from '../../../src/queue/redis-errors';
+import { mongoFailure } from '../../../src/storage/mongo-errors';
 
 function sink(isTTY: boolean) {
   const written: string[] = [];
@@ -38,16 +40,20 @@ describe('CLI exit codes', () => {
     expect(code(new AppError('CONFIG_INVALID', 'x'))).toBe(78);
     expect(code(new AppError('DEPENDENCY_UNAVAILABLE', 'x'))).toBe(69);
     expect(code(new ReplayRefusedError('x'))).toBe(4);
-    expect(code(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(69);
-    expect(code(Object.assign(new Error('x'), { name: 'MongoServerSelectionError' }))).toBe(69);
+    expect(code(new StackError('x'))).toBe(69);
+    expect(code(new CliError('usage', 'x'))).toBe(2);
+    expect(code(new CliError('config', 'x'))).toBe(78);
+    expect(code(new CliError('unavailable', 'x'))).toBe(69);
+    expect(code(new CliError('failure', 'x'))).toBe(1);
+    expect(code(new AppError('KAFKA_AUTH_FAILED', 'x'))).toBe(78);
+    expect(code(new AppError('SUBSCRIPTION_BUSY', 'x'))).toBe(69);
+    // Driver errors get their code from the adapter that met them, never from their name or message here.
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    expect(code(redisFailure(refused, { op: 'x' }))).toBe(69);
+    expect(code(mongoFailure(new mongo.MongoNetworkError('x'), { op: 'x' }))).toBe(69);
+    expect(code(refused)).toBe(1);
+    expect(code(Object.assign(new Error('x'), { name: 'MongoServerSelectionError' }))).toBe(1);
     expect(code(new TypeError('bug'))).toBe(1);
-  });
-
-  it('reports a local stack that will not start as unavailable (npm run stack, tools/stack)', async () => {
-    const fail = (error: Error) => () => Promise.reject(error);
-    const thrown = (error: Error) => unavailableOnStackError(fail(error), {} as never).catch((caught: unknown) => caught);
-    expect(EXIT[failureOf(await thrown(new StackError('kafka did not answer')))]).toBe(69);
-    expect(EXIT[failureOf(await thrown(new TypeError('bug')))]).toBe(1);
   });
 });
 

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { KafkaJSSASLAuthenticationError } from 'kafkajs';
+
 import { loadConfig } from '../../../src/config/config';
 import { isAppError } from '../../../src/errors';
 import { createLogger } from '../../../src/logging/logger';
@@ -62,9 +64,9 @@ describe('Kafka TLS and SASL settings', () => {
   });
 
   it('turns a refused login into KAFKA_AUTH_FAILED without the password, and leaves other errors alone', () => {
-    const refused = Object.assign(new Error('SASL SCRAM SHA512 authentication failed: hunter2'), {
-      name: 'KafkaJSSASLAuthenticationError',
-    });
+    // kafkajs's types declare no constructor arguments; at run time it takes the message, as kafkajs itself passes it.
+    const SaslError = KafkaJSSASLAuthenticationError as unknown as new (message: string) => KafkaJSSASLAuthenticationError;
+    const refused = new SaslError('SASL SCRAM SHA512 authentication failed: hunter2');
     const settings = {
       ...none,
       KAFKA_SASL_MECHANISM: 'scram-sha-512',
