@@ -20,6 +20,14 @@ function isOutage(error: unknown): boolean {
   return isNetworkFault(error);
 }
 
+/** The broker's own reasons, from kafkajs's structured fields (`type`, `topic`): what an operator needs to act on. */
+function reasons(error: unknown): string[] {
+  if (error instanceof KafkaJSAggregateError) return error.errors.flatMap(reasons);
+  const { type, topic } = error as { type?: unknown; topic?: unknown };
+  if (typeof type === 'string') return [typeof topic === 'string' ? `${type} (${topic})` : type];
+  return error instanceof Error ? [error.message] : [];
+}
+
 /**
  * What a kafkajs call threw, as an AppError: DEPENDENCY_UNAVAILABLE for an outage, KAFKA_AUTH_FAILED when the broker
  * refused our credentials, INTERNAL otherwise (a record the broker rejects). An AppError passes through unchanged.
@@ -31,5 +39,6 @@ export function kafkaFailure(error: unknown, context: KafkaContext): AppError {
     return new AppError('KAFKA_AUTH_FAILED', `Kafka: ${where}: authentication refused`, { cause: error, context });
   if (isOutage(error))
     return new AppError('DEPENDENCY_UNAVAILABLE', `Kafka: ${where} failed: broker unavailable`, { cause: error, context });
-  return new AppError('INTERNAL', `Kafka: ${where} failed`, { cause: error, context });
+  const why = [...new Set(reasons(error))].join(', ');
+  return new AppError('INTERNAL', `Kafka: ${where} failed${why === '' ? '' : `: ${why}`}`, { cause: error, context });
 }

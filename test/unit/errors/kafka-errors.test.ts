@@ -27,6 +27,17 @@ describe('kafkaFailure', () => {
     await producer.disconnect();
   });
 
+  it("names the broker's reasons for a refusal (a topic it cannot create), not only that the call failed", () => {
+    const refused = Object.assign(new KafkaJSProtocolError('Replication factor is invalid'), {
+      retriable: false,
+      type: 'INVALID_REPLICATION_FACTOR',
+      topic: 'billing.payments.v1',
+    });
+    const error = kafkaFailure(new KafkaJSAggregateError('Topic creation errors', [refused, refused]), { op: 'ensure topics' });
+    expect(error).toMatchObject({ code: 'INTERNAL', retriable: false });
+    expect(error.message).toBe('Kafka: ensure topics failed: INVALID_REPLICATION_FACTOR (billing.payments.v1)');
+  });
+
   it("follows kafkajs's retriable flag; retries run out is still an outage", () => {
     const connection = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED');
     expect(kafkaFailure(connection, context).code).toBe('DEPENDENCY_UNAVAILABLE');
