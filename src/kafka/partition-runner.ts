@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger';
 import type { InboundMessage } from './inbound-message';
 import type { DeadLetter, DeadLetterSink } from './dead-letters';
 import { groupConsumer } from './kafka-client';
+import { kafkaFailure } from './kafka-errors';
 import { inSliceSpans, sliceFailed, startSliceSpans, type MessageTrace, type SliceSpans } from '../tracing/slice-spans';
 
 export interface PartitionRunnerOptions {
@@ -113,8 +114,12 @@ export class PartitionRunner {
 
   async start(): Promise<void> {
     this.connected = true;
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    try {
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    } catch (error) {
+      throw kafkaFailure(error, { op: `start consumer ${this.options.name}`, groupId: this.options.groupId });
+    }
     this.running = true;
     await this.consumer.run({
       eachBatchAutoResolve: false,

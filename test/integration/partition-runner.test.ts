@@ -1,0 +1,126 @@
+import { Writable } from 'node:stream';
+
+import type { Kafka, Producer } from 'kafkajs';
+import { mongo } from 'mongoose';
+
+import { DLQ_HEADERS } from '../../src/contract/headers';
+import { AppError } from '../../src/errors';
+import { DeadLetterSink } from '../../src/kafka/dead-letters';
+import { PartitionRunner } from '../../src/kafka/partition-runner';
+import { createLogger } from '../../src/logging/logger';
+import { mongoFailure } from '../../src/storage/mongo-errors';
+import { createTopics, deleteTopics, testKafka } from '../support/kafka.helper';
+import { uniqueName } from '../support/unique-name';
+import { eventually } from '../support/worker-harness';
+
+const quiet = createLogger('fatal', {}, new Writable({ write: (_chunk, _encoding, done) => done() }));
+
+/** How many messages a topic holds (its one partition's high watermark). */
+async function sizeOf(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [end] = await admin.fetchTopicOffsets(topic);
+    return Number(end?.high ?? 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits for a dead letter on the topic and reads them all: the failed message's offset and its code. */
+async function lettersOn(kafka: Kafka, topic: string): Promise<string[][]> {
+  const count = await eventually(async () => {
+    const size = await sizeOf(kafka, topic);
+    expect(size).toBeGreaterThan(0);
+    return size;
+  });
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+  const letters: string[][] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    eachMessage: ({ message }) => {
+      const header = (name: string) => message.headers?.[name]?.toString() ?? '';
+      letters.push([header(DLQ_HEADERS.offset), header(DLQ_HEADERS.code)]);
+      return Promise.resolve();
+    },
+  });
+  await eventually(() => expect(letters).toHaveLength(count));
+  await consumer.disconnect();
+  return letters;
+}
+
+/**
+ * The one runner on the real broker, with a handler that fails `failures` times with `error` and then applies: which
+ * errors are waited out (the partition paused, the slice redelivered) and which park the message as a dead letter.
+ */
+describe('the partition runner, on the real broker', () => {
+  const kafka = testKafka();
+  let producer: Producer;
+  const topics: string[] = [];
+
+  beforeAll(async () => {
+    producer = kafka.producer();
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await producer.disconnect();
+    await deleteTopics(kafka, topics).catch(() => undefined);
+  });
+
+  async function run(error: Error, failures: number) {
+    const topic = uniqueName('runner');
+    const dlq = uniqueName('runner-dlq');
+    topics.push(topic, dlq);
+    await createTopics(kafka, [topic, dlq]);
+    await producer.send({ topic, messages: [{ key: 'sub-1', value: '{}' }] });
+    let calls = 0;
+    const applied: string[] = [];
+    const runner = new PartitionRunner(
+      kafka,
+      {
+        name: 'test',
+        groupId: uniqueName('runner-group'),
+        topics: [topic],
+        sliceSize: 10,
+        partitionsConsumedConcurrently: 1,
+        backoffMaxMs: 50,
+        sessionTimeoutMs: 30_000,
+        isolateAfter: 2,
+        deadLetters: new DeadLetterSink(producer, dlq, Date.now),
+      },
+      (messages) => {
+        calls += 1;
+        if (calls <= failures) return Promise.reject(error);
+        applied.push(...messages.map((message) => message.offset));
+        return Promise.resolve({ deadLetters: [] });
+      },
+      quiet,
+    );
+    await runner.start();
+    return { runner, dlq, applied, calls: () => calls };
+  }
+
+  it('waits out a retriable code (an outage an adapter classified) and dead-letters nothing', async () => {
+    const outage = mongoFailure(new mongo.MongoNetworkError('socket closed'), { op: 'load' });
+    const { runner, dlq, applied, calls } = await run(outage, 5);
+    await eventually(() => expect(applied).toEqual(['0']));
+    expect(calls()).toBe(6);
+    await runner.stop();
+    expect(await sizeOf(kafka, dlq)).toBe(0);
+  });
+
+  it('parks a message that keeps failing with an error no adapter classified (a bug), even one that looks like an outage', async () => {
+    const lookalike = Object.assign(new Error('connect ECONNREFUSED'), { name: 'MongoNetworkError', code: 'ECONNREFUSED' });
+    const { runner, dlq, applied } = await run(lookalike, Number.POSITIVE_INFINITY);
+    expect(await lettersOn(kafka, dlq)).toEqual([['0', 'PROCESSING_FAILED']]);
+    expect(applied).toEqual([]);
+    await runner.stop();
+  });
+
+  it('treats a non-retriable AppError like a bug', async () => {
+    const { runner, dlq } = await run(new AppError('INTERNAL', 'query rejected'), Number.POSITIVE_INFINITY);
+    expect(await lettersOn(kafka, dlq)).toEqual([['0', 'PROCESSING_FAILED']]);
+    await runner.stop();
+  });
+});
