@@ -48,9 +48,15 @@ function serverProperties(layout: StackLayout, ports: StackPorts): string {
   ].join('\n');
 }
 
-/** A base64url 16-byte id, the format `kafka-storage random-uuid` prints. */
-function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A base64url 16-byte id, the format `kafka-storage random-uuid` prints. Like Kafka's `Uuid.randomUuid()`, never one
+ * that starts with `-`: the storage tool's argument parser would take it for an option (one format in 64 failed so).
+ */
+export function newClusterId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Apache Kafka 4.x, one KRaft node (broker + controller), from the Maven Central jars resolved by ./kafka/pom.xml. */
