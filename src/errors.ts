@@ -102,7 +102,7 @@ export const ERROR_CODES = {
     http: 503,
     exit: EXIT.unavailable,
     deadLetter: false,
-    meaning: 'the local stack (`billing-enforcer stack`) could not be provisioned, started or reached',
+    meaning: 'the local stack (`npm run stack`, development only) could not be provisioned, started or reached',
   },
   INTERNAL: {
     retriable: false,
