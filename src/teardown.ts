@@ -40,8 +40,8 @@ export class Teardown {
   }
 
   /** Opens a resource and registers its closing in one move, so nothing opened is ever left off the list. */
-  async open<T>(name: string, opening: Promise<T> | (() => Promise<T>), close: (resource: T) => unknown): Promise<T> {
-    const resource = await (typeof opening === 'function' ? opening() : opening);
+  async open<T>(name: string, opening: Promise<T>, close: (resource: T) => unknown): Promise<T> {
+    const resource = await opening;
     this.add(name, () => close(resource));
     return resource;
   }

@@ -11,6 +11,7 @@ import { redactUrl, type Logger } from '../logging/logger';
 import { connectRedisFailFast } from '../queue/redis';
 import { isAppError } from '../errors';
 import { connectMongo } from '../storage/mongo';
+import { Teardown } from '../teardown';
 import { openStores, type StoreSettings, type Stores } from '../storage/stores';
 import { CliError } from './exit-codes';
 import { redactText } from './output';
@@ -26,7 +27,7 @@ function reasonOf(error: unknown): string {
  * process exits on its own. A service that does not answer is reported as `unavailable` (exit 69), naming it.
  */
 export class Services {
-  private readonly closers: { readonly name: string; readonly close: () => Promise<void> }[] = [];
+  private readonly teardown = new Teardown();
   private mongoConnection: Promise<Connection> | undefined;
   private redisClient: Promise<Redis> | undefined;
 
@@ -35,7 +36,7 @@ export class Services {
   async mongo(uri: string): Promise<Connection> {
     this.mongoConnection ??= connectMongo(uri).then(
       (connection) => {
-        this.closers.push({ name: 'mongodb', close: () => connection.close() });
+        this.teardown.add('mongodb', () => connection.close());
         return connection;
       },
       (error: unknown) => {
@@ -55,13 +56,7 @@ export class Services {
   async redis(url: string): Promise<Redis> {
     this.redisClient ??= connectRedisFailFast(url, 'billing-enforcer-cli').then(
       (client) => {
-        this.closers.push({
-          name: 'redis',
-          close: () => {
-            client.disconnect();
-            return Promise.resolve();
-          },
-        });
+        this.teardown.add('redis', () => client.disconnect());
         return client;
       },
       (error: unknown) => {
@@ -78,7 +73,7 @@ export class Services {
     queue.on('error', (error) => {
       this.logger.debug({ err: error }, 'queue connection error');
     });
-    this.closers.push({ name: 'queue', close: () => queue.close() });
+    this.teardown.add('queue', () => queue.close());
     return queue;
   }
 
@@ -101,7 +96,7 @@ export class Services {
         cause: error,
       });
     }
-    this.closers.push({ name: 'kafka', close: () => producer.disconnect() });
+    this.teardown.add('kafka', () => producer.disconnect());
     return producer;
   }
 
@@ -109,12 +104,8 @@ export class Services {
   async close(): Promise<void> {
     if (this.mongoConnection !== undefined) await this.mongoConnection.catch(() => undefined);
     if (this.redisClient !== undefined) await this.redisClient.catch(() => undefined);
-    for (const { name, close } of this.closers.splice(0).reverse()) {
-      try {
-        await close();
-      } catch (error) {
-        this.logger.warn({ err: error, service: name }, 'closing a connection failed');
-      }
-    }
+    await this.teardown.close().catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'closing a connection failed');
+    });
   }
 }

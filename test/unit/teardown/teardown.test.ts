@@ -23,11 +23,7 @@ describe('teardown', () => {
     const teardown = new Teardown();
     const mongo = await teardown.open('mongodb', Promise.resolve('conn'), (resource) => closed.push(`mongodb:${resource}`));
     teardown.add('redis', () => closed.push('redis'));
-    await teardown.open(
-      'kafka',
-      () => Promise.resolve(1),
-      () => closed.push('kafka'),
-    );
+    await teardown.open('kafka', Promise.resolve(1), () => closed.push('kafka'));
     expect(mongo).toBe('conn');
     await Promise.all([teardown.close(), teardown.close()]);
     await teardown.close();
