@@ -25,7 +25,7 @@ export interface Collected {
 function collected(message: KafkaMessage): Collected {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.map(String).join(',') : String(value);
   }
   const text = message.value?.toString('utf8') ?? null;
   return {
