@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { consumers } from '../../consumers/routes';
-import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../contract/headers';
+import { DLQ_BATCH_HEADERS, DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../contract/headers';
 import { ERROR_CODES } from '../errors';
 import { typedEnvelope } from '../contract/envelope';
 import { inboundExamples, lifecycleExamples } from '../contract/examples';
@@ -134,6 +134,17 @@ export function asyncApiDocument(): JsonSchema {
         },
         [DLQ_TRUNCATION_HEADERS.valueBytes]: { type: 'string', description: 'The original value size in bytes, when cut.' },
         [DLQ_TRUNCATION_HEADERS.valueSha256]: { type: 'string', description: 'SHA-256 (hex) of the original value, when cut.' },
+        [DLQ_BATCH_HEADERS.lastOffset]: {
+          type: 'string',
+          description:
+            'Only on a letter holding a whole record batch the worker could not decode (BATCH_TOO_LARGE, BATCH_SKIPPED): the value is the raw batch in Kafka wire format, dlq.source.offset its base offset, this its last.',
+        },
+        [DLQ_BATCH_HEADERS.compression]: {
+          type: 'string',
+          description: "On a batch letter: the batch's codec (none, gzip, snappy, lz4, zstd, codec-N).",
+        },
+        [DLQ_BATCH_HEADERS.skippedBy]: { type: 'string', description: 'On a BATCH_SKIPPED letter: the operator who approved the skip.' },
+        [DLQ_BATCH_HEADERS.skipReason]: { type: 'string', description: 'On a BATCH_SKIPPED letter: the reason they gave.' },
         [TRACEPARENT]: {
           ...TRACEPARENT_HEADER,
           description:
