@@ -6,7 +6,8 @@ import { outputDir, repoRoot } from './child';
 import { generateMix, mixSummary, type MixOptions } from './event-mix';
 import { comparisonTable, sweepTable } from './report';
 import { renderChart } from './svg-chart';
-import { runVariant, type Stack, type VariantKind, type VariantResult, type VariantSpec } from './variant';
+import { loadStack } from './stack-env';
+import { runVariant, type VariantKind, type VariantResult, type VariantSpec } from './variant';
 
 /**
  * `npm run bench [-- --large] [-- --sweep]`: on the same stack and log, the worker catching up a backlog and consuming
@@ -17,25 +18,6 @@ import { runVariant, type Stack, type VariantKind, type VariantResult, type Vari
 function intEnv(name: string, fallback: number): number {
   const value = Number(process.env[name]);
   return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-function loadStack(): Stack {
-  const file = path.join(repoRoot, '.stack', 'env');
-  const fromFile = fs.existsSync(file)
-    ? Object.fromEntries(
-        fs
-          .readFileSync(file, 'utf8')
-          .split('\n')
-          .map((line) => /^([A-Z_]+)=(.*)$/.exec(line.trim()))
-          .flatMap((match) => (match?.[1] === undefined ? [] : [[match[1], match[2] ?? '']])),
-      )
-    : {};
-  const pick = (name: keyof Stack): string => {
-    const value = process.env[name] ?? (fromFile as Record<string, string | undefined>)[name];
-    if (value === undefined) throw new Error(`${name} is not set and .stack/env has none: run \`npm run stack -- up\` first`);
-    return value;
-  };
-  return { KAFKA_BROKERS: pick('KAFKA_BROKERS'), MONGODB_URI: pick('MONGODB_URI'), REDIS_URL: pick('REDIS_URL') };
 }
 
 const log = (line: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
