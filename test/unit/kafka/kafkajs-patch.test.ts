@@ -52,6 +52,12 @@ describe('kafkajs, patched', () => {
     expect(records.undecodable?.rawBatch.equals(bad)).toBe(true);
   });
 
+  it('encodes a header with a null value, as it decodes one (the size of a null value was taken before the check)', async () => {
+    const encoded = Record({ key: null, value: 'v', headers: { empty: null, kept: 'x' }, offsetDelta: 0, timestampDelta: 0 });
+    const records = await decodeMessages(recordSet((await RecordBatch({ firstOffset: Long.fromValue(0), records: [encoded] })).buffer));
+    expect((records[0] as unknown as { headers: Record<string, unknown> }).headers).toEqual({ empty: null, kept: Buffer.from('x') });
+  });
+
   it('refuses a codec id it does not know (one Kafka adds later) instead of reading the bytes as records', async () => {
     const future = await batch(0, ['a']);
     // Attributes sit after base offset (8), length (4), leader epoch (4), magic (1) and CRC (4); the CRC covers them.
