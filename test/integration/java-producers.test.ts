@@ -183,6 +183,8 @@ describe("events from Apache Kafka's own Java producer (kafka-clients, the stack
       return { eventId: settled.eventId, record: { ...event.record, value: settled.value } };
     });
     const canaries = overdueOnEveryPartition(topic, 'canary', 1);
+    // And an aborted transaction last on every partition: no canary behind it, so only the lag shows it passed over.
+    const trailing = overdueOnEveryPartition(topic, 'aborted-last', 1);
 
     const sent = await sendWithJava({
       settings: { 'transactional.id': uniqueName('tx') },
@@ -190,17 +192,18 @@ describe("events from Apache Kafka's own Java producer (kafka-clients, the stack
         { transaction: 'commit', records: committed.map((event) => event.record) },
         { transaction: 'abort', records: [...aborted, ...abortedSettlements].map((event) => event.record) },
         { transaction: 'commit', records: canaries.map((event) => event.record) },
+        { transaction: 'abort', records: trailing.map((event) => event.record) },
       ],
     });
     // The aborted records are in the log (an abort flushes them first), between the committed ones and the canaries.
-    expect(sent).toHaveLength(committed.length + aborted.length + abortedSettlements.length + canaries.length);
+    expect(sent).toHaveLength(committed.length + aborted.length + abortedSettlements.length + canaries.length + trailing.length);
 
     await expectNoStall(w);
     await expectSuspended(w, [...committed, ...canaries]);
     const audit = w.app.connection.collection('audit_records');
-    const abortedIds = [...aborted, ...abortedSettlements].map((event) => event.eventId);
+    const abortedIds = [...aborted, ...abortedSettlements, ...trailing].map((event) => event.eventId);
     expect(await audit.countDocuments({ eventId: { $in: abortedIds } })).toBe(0);
-    const abortedSubscriptions = await w.app.subscriptions.load(aborted.map((event) => event.ids.subscriptionId));
+    const abortedSubscriptions = await w.app.subscriptions.load([...aborted, ...trailing].map((event) => event.ids.subscriptionId));
     expect([...abortedSubscriptions.keys()]).toEqual([]);
     expect(w.deadLetters).toEqual([]);
   });
