@@ -79,7 +79,8 @@ export function compileSendEvents(libs = kafkaLibs()): Promise<string> {
     fs.mkdirSync(path.dirname(classes), { recursive: true });
     const building = fs.mkdtempSync(`${classes}.building-`);
     try {
-      await execFileAsync('javac', ['-cp', `${libs}/*`, '-d', building, source]);
+      // --release 17: the classes run on any Java the stack runs on, whichever JDK compiled them.
+      await execFileAsync('javac', ['--release', '17', '-cp', `${libs}/*`, '-d', building, source]);
       fs.renameSync(building, classes);
     } catch (error) {
       fs.rmSync(building, { recursive: true, force: true });
