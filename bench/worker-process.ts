@@ -48,6 +48,12 @@ class RecordingMetrics implements Metrics {
   accessRequest(route: string, statusCode: number, seconds: number): void {
     this.inner.accessRequest(route, statusCode, seconds);
   }
+  consumerCrashed(consumer: string, cause: string, restart: boolean): void {
+    this.inner.consumerCrashed(consumer, cause, restart);
+  }
+  batchUndecodable(topic: string, cause: string, outcome: 'stalled' | 'dead-lettered' | 'skipped'): void {
+    this.inner.batchUndecodable(topic, cause, outcome);
+  }
 }
 
 async function main(): Promise<void> {

@@ -20,7 +20,9 @@ import { DeadLetterSink } from './kafka/dead-letters';
 import { deadLetterIndexHandler } from './use-cases/dead-letter-index.handler';
 import { DeadLetterStore } from './storage/dead-letter.repository';
 import { kafkaFailure } from './kafka/kafka-errors';
-import { createKafka, ensureTopics } from './kafka/kafka-client';
+import { createKafka, createProducer, ensureTopics } from './kafka/kafka-client';
+import { PartitionSkipRepository } from './storage/partition-skip.repository';
+import { partitionsRoutes } from './http/partitions.routes';
 import { kafkaAuthFailure, kafkaSecurity } from './kafka/kafka-security';
 import { KafkaOffsets } from './kafka/offsets';
 import type { Logger } from './logging/logger';
@@ -61,9 +63,6 @@ export interface App {
   start(options?: { consume?: boolean; timers?: boolean; http?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
-
-/** How long a partition may keep failing before /readyz reports it (a dependency outage or a message that stalls it). */
-const STALLED_AFTER_MS = 60_000;
 
 /** Resolves to the check's answer, or false when it fails or takes longer than `ms`. */
 async function within(ms: number, check: Promise<boolean>): Promise<boolean> {
@@ -124,6 +123,8 @@ async function assemble(
   await Promise.all([subscriptions.ensureIndexes(), audit.ensureIndexes()]);
   const deadLetterStore = new DeadLetterStore(connection);
   await deadLetterStore.ensureIndexes();
+  const skips = new PartitionSkipRepository(connection, clock);
+  await skips.ensureIndexes();
 
   const queueRedis = connectRedis(config.REDIS_URL, 'billing-enforcer-queue');
   const workerRedis: Redis = connectRedis(config.REDIS_URL, 'billing-enforcer-worker');
@@ -131,7 +132,13 @@ async function assemble(
   const queue = new Queue(config.TIMER_QUEUE, { connection: queueRedis, prefix: config.QUEUE_PREFIX });
   teardown.add('queue', () => queue.close());
 
-  const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger, security: kafkaSecurity(config) });
+  const kafka = createKafka({
+    clientId: config.KAFKA_CLIENT_ID,
+    brokers: config.KAFKA_BROKERS,
+    logger,
+    security: kafkaSecurity(config),
+    decompression: { maxBatchBytes: config.KAFKA_MAX_BATCH_DECOMPRESSED_BYTES, maxFetchBytes: config.KAFKA_MAX_FETCH_DECOMPRESSED_BYTES },
+  });
   // Refused credentials or certificates fail the start at once, with the settings to check (the first Kafka call below).
   const authFailure = (error: unknown): never => {
     throw kafkaAuthFailure(error, config) ?? kafkaFailure(error, { op: 'connect' });
@@ -151,7 +158,7 @@ async function assemble(
       topic(config.TOPIC_DLQ, [{ name: 'max.message.bytes', value: String(4 * config.MAX_MESSAGE_BYTES) }]),
     ]).catch(authFailure);
   }
-  const producer = kafka.producer({
+  const producer = createProducer(kafka, config.KAFKA_PRODUCER_COMPRESSION, {
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 5 },
@@ -188,6 +195,9 @@ async function assemble(
     metrics,
   };
   const consumerLog = logger.child({ component: 'consumer' });
+  const offsets = new KafkaOffsets(kafka);
+  teardown.add('offsets', () => offsets.close());
+  const stallAfterMs = parseDuration(config.CONSUMER_STALL_AFTER);
   const batchConsumer = new PartitionRunner(
     kafka,
     {
@@ -200,6 +210,10 @@ async function assemble(
       sessionTimeoutMs: parseDuration(config.KAFKA_SESSION_TIMEOUT),
       deadLetters,
       tracer: tracing.tracer,
+      stallAfterMs,
+      skips,
+      positions: () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]),
+      observer: metrics,
     },
     async (messages) => {
       const { tally, deadLetters: refused } = await processMessages(messages, processDeps);
@@ -221,14 +235,16 @@ async function assemble(
       sessionTimeoutMs: parseDuration(config.KAFKA_SESSION_TIMEOUT),
       maxWaitTimeInMs: 500,
       deadLetters: null,
+      stallAfterMs,
+      positions: () => offsets.consumerLag(`${config.KAFKA_GROUP_ID}.dlq-index`, [config.TOPIC_DLQ]),
+      observer: metrics,
     },
     deadLetterIndexHandler(deadLetterStore, clock),
     logger.child({ component: 'dlq-index' }),
     clock,
   );
   const queues = [queue];
-  const offsets = new KafkaOffsets(kafka);
-  teardown.add('offsets', () => offsets.close());
+  const consumerProblems = () => [...batchConsumer.health(), ...indexer.health()];
   let worker: Worker | undefined;
   teardown.add('timer worker', () => worker?.close());
   // Consumer lag and job counts are read when Prometheus scrapes, from this app's own clients.
@@ -240,6 +256,7 @@ async function assemble(
     outboxBacklog: () => commits.pendingCount(),
     pendingDeadLetters: () => deadLetterStore.count({ status: 'pending' }),
     subscriptionsByStatus: () => subscriptions.countByStatus(),
+    consumerProblems,
   });
   // The ops console's lag trend (docs/operations.md): an hour of readings in memory, taken while the HTTP server runs.
   const lagHistory = new LagHistory(consumerLag, parseDuration(config.CONSOLE_LAG_SAMPLE_INTERVAL), clock, (error) => {
@@ -277,12 +294,14 @@ async function assemble(
             queueRedis.ping().then(() => true),
           ),
         ]);
-        // A partition that has failed and been retried for a minute makes no progress: say so, whatever its cause.
-        return { mongodb, redis, kafka: consuming, partitionsProgressing: batchConsumer.stalled(STALLED_AFTER_MS).length === 0 };
+        // Any consumer that cannot make progress, whatever the cause, and where (src/kafka/consumer-health.ts).
+        const problems = consumerProblems();
+        return { checks: { mongodb, redis, kafka: consuming, partitionsProgressing: problems.length === 0 }, problems };
       },
+      partitions: { health: consumerProblems, skips, inboundTopics: [...routes.keys()] },
     },
     config.OPS_ROUTES_ENABLED
-      ? [subscriptionRoutes, opsRoutes, dlqRoutes, adminRoutes, metricsRoutes]
+      ? [subscriptionRoutes, opsRoutes, dlqRoutes, partitionsRoutes, adminRoutes, metricsRoutes]
       : [subscriptionRoutes, metricsRoutes],
   );
   teardown.add('http', () => http.close());

@@ -47,6 +47,9 @@ export const ERROR_CODES = {
   KEY_MISMATCH: input('a key other than the subscription id'),
   OCCURRED_AT_OUT_OF_RANGE: input('`occurredAt` before 2000, or later than `MAX_CLOCK_SKEW` allows'),
   IDENTITY_MISMATCH: input("an event naming another tenant or customer than the subscription's"),
+  // Whole record batches, below the message level (src/kafka/undecodable-batch.ts): the letter holds the raw batch.
+  BATCH_TOO_LARGE: input('a record batch that decompresses to more than `KAFKA_MAX_BATCH_DECOMPRESSED_BYTES`'),
+  BATCH_SKIPPED: input('a record batch the client could not decode, skipped by an operator (`partitions skip`)'),
   // Parked, not retried forever: a bug, or a driver fault that is not an outage.
   PROCESSING_FAILED: {
     retriable: false,

@@ -158,6 +158,7 @@ async function replay(context: CommandContext, options: ReplayOptions): Promise<
     'MONGODB_URI',
     'KAFKA_BROKERS',
     'KAFKA_CLIENT_ID',
+    'KAFKA_PRODUCER_COMPRESSION',
     ...KAFKA_SECURITY_SETTINGS,
     'TOPIC_BILLING_PAYMENTS',
     'TOPIC_FRAUD_SIGNALS',

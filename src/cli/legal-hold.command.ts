@@ -72,6 +72,7 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
     'TIMER_QUEUE',
     'KAFKA_BROKERS',
     'KAFKA_CLIENT_ID',
+    'KAFKA_PRODUCER_COMPRESSION',
     ...KAFKA_SECURITY_SETTINGS,
     ...WRITER_SETTINGS,
     ...POLICY_SETTINGS,

@@ -4,7 +4,7 @@ import { Partitioners, type Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
 
 import type { Settings } from '../config/config';
-import { createKafka } from '../kafka/kafka-client';
+import { createKafka, createProducer } from '../kafka/kafka-client';
 import type { KafkaSecuritySettings } from '../config/kafka-security-settings';
 import { kafkaAuthFailure, kafkaSecurity } from '../kafka/kafka-security';
 import { redactUrl, type Logger } from '../logging/logger';
@@ -78,7 +78,9 @@ export class Services {
   }
 
   /** A Kafka producer that gives up on an absent broker within seconds. */
-  async producer(settings: Pick<Settings, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'> & KafkaSecuritySettings): Promise<Producer> {
+  async producer(
+    settings: Pick<Settings, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID' | 'KAFKA_PRODUCER_COMPRESSION'> & KafkaSecuritySettings,
+  ): Promise<Producer> {
     const kafka = createKafka({
       clientId: `${settings.KAFKA_CLIENT_ID}-cli`,
       brokers: settings.KAFKA_BROKERS,
@@ -86,7 +88,10 @@ export class Services {
       retry: { initialRetryTime: 300, retries: 2, maxRetryTime: 2_000 },
       security: kafkaSecurity(settings),
     });
-    const producer = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = createProducer(kafka, settings.KAFKA_PRODUCER_COMPRESSION, {
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     try {
       await producer.connect();
     } catch (error) {

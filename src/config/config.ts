@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AppError } from '../errors';
 import { parseDuration, policyFrom, type Policy } from '../domain';
 import { kafkaSecurityProblems } from './kafka-security-settings';
+import { decompressionProblems, PRODUCER_COMPRESSIONS } from './kafka-compression';
 
 const duration = z.string().refine(
   (text) => {
@@ -49,6 +50,24 @@ export const configSchema = z.object({
   CONSUMER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   CONSUMER_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(4),
   MAX_MESSAGE_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Decompressed bytes one record batch may hold; a batch over it is dead-lettered whole, never decoded into memory. */
+  KAFKA_MAX_BATCH_DECOMPRESSED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .default(16 * 1_048_576),
+  /** Decompressed bytes one fetch may hold, all partitions together; past it, batches wait for the next fetch. */
+  KAFKA_MAX_FETCH_DECOMPRESSED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(65_536)
+    .default(32 * 1_048_576),
+  /** How the worker's own records (lifecycle events, dead letters, replays) are compressed: gzip every Kafka client reads. */
+  KAFKA_PRODUCER_COMPRESSION: z.enum(PRODUCER_COMPRESSIONS).default('gzip'),
+  /** How long a partition may fail, or keep lag without its committed offset moving, before /readyz says not ready. */
+  CONSUMER_STALL_AFTER: duration
+    .refine((text) => parseDuration(text) >= 5_000, { message: 'must be at least five seconds (PT5S)' })
+    .default('PT1M'),
   MAX_CLOCK_SKEW: duration.default('PT1H'),
   RETRY_BACKOFF_MAX: duration.default('PT30S'),
 
@@ -177,7 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       'invalid configuration:\n  ADMIN_TOKEN: required in production while OPS_ROUTES_ENABLED is true (set it, or set OPS_ROUTES_ENABLED=false)',
     );
   }
-  const kafkaProblems = kafkaSecurityProblems(settings);
+  const kafkaProblems = [...kafkaSecurityProblems(settings), ...decompressionProblems(settings)];
   if (kafkaProblems.length > 0)
     throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${kafkaProblems.join('\n  ')}`, {
       context: { problems: kafkaProblems },

@@ -1,5 +1,18 @@
 // Header names are part of the event contract: the CLI, the console and operators' tools read them back.
 
+/**
+ * A header value as Kafka carries it: bytes, or null. kafkajs's types omit null, but it hands over a header written
+ * with a null value (Java's `Headers.add(key, null)`) as null, and every reader must expect one.
+ */
+export type HeaderValue = Buffer | string | null;
+export type InboundHeaders = Readonly<Record<string, HeaderValue | HeaderValue[] | undefined>>;
+
+/** A header's values in order: a key may repeat. */
+export function headerValues(raw: InboundHeaders[string]): HeaderValue[] {
+  if (raw === undefined) return [];
+  return Array.isArray(raw) ? raw : [raw];
+}
+
 /** Header names on dead letters; `billing-enforcer dlq replay` reads them back. */
 export const DLQ_HEADERS = {
   topic: 'dlq.source.topic',
@@ -8,6 +21,18 @@ export const DLQ_HEADERS = {
   code: 'dlq.error.code',
   reason: 'dlq.error.reason',
   failedAt: 'dlq.failed-at',
+} as const;
+
+/**
+ * On a letter that holds a whole record batch the client could not decode (its raw bytes, in Kafka's wire format, from
+ * the base offset on): the batch's last offset and compression codec, and for one an operator skipped, who and why.
+ * `dlq.source.offset` is the batch's base offset.
+ */
+export const DLQ_BATCH_HEADERS = {
+  lastOffset: 'dlq.source.last-offset',
+  compression: 'dlq.batch.compression',
+  skippedBy: 'dlq.skip.actor',
+  skipReason: 'dlq.skip.reason',
 } as const;
 
 /**

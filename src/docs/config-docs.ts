@@ -33,6 +33,14 @@ const MEANINGS: Record<string, string> = {
   CONSUMER_BATCH_SIZE: 'messages per slice (one bulk read, write and effects round)',
   CONSUMER_PARTITIONS_CONCURRENTLY: 'partitions processed at once',
   MAX_MESSAGE_BYTES: 'larger messages are dead-lettered unparsed',
+  KAFKA_MAX_BATCH_DECOMPRESSED_BYTES:
+    'decompressed bytes one record batch may hold (at least `MAX_MESSAGE_BYTES`); a larger batch is dead-lettered whole as `BATCH_TOO_LARGE`, and decompression stops at the bound, so a compression bomb never reaches memory',
+  KAFKA_MAX_FETCH_DECOMPRESSED_BYTES:
+    'decompressed bytes one fetch response may hold, all partitions together (at least the batch bound); batches past it wait for the next fetch. With the batch bound, what bounds the memory compressed input can take (docs/deployment.md, "Compression")',
+  KAFKA_PRODUCER_COMPRESSION:
+    "codec of the worker's own records (lifecycle events, dead letters, replays): `gzip` is the one every Kafka client decodes without extra libraries (kafkajs included); `zstd` or `lz4` when every consumer of `TOPIC_LIFECYCLE` supports it",
+  CONSUMER_STALL_AFTER:
+    'how long a partition may keep failing, or keep lag while its committed offset stays put, before `/readyz` answers 503 naming it (a batch the worker cannot decode and a crashed consumer count at once)',
   MAX_CLOCK_SKEW: 'how far in the future `occurredAt` may be',
   RETRY_BACKOFF_MAX: 'longest wait between retries of a transient fault',
   MONGO_BULK_CHUNK: 'statements per bulk write; FerretDB 1.24 deadlocks on large bulks (docs/development.md), MongoDB takes 1000',

@@ -10,6 +10,8 @@ import type { ConsoleSources } from './console/sources';
 import type { AuditRepository } from '../storage/audit.repository';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
 import { ERROR_CODES, isAppError } from '../errors';
+import type { ConsumerProblem } from '../kafka/consumer-health';
+import type { PartitionSkipRepository } from '../storage/partition-skip.repository';
 
 /** Everything a route module may need; the composition root (app.ts) fills it once. */
 export interface HttpDeps {
@@ -30,10 +32,25 @@ export interface HttpDeps {
   /** The dead-letter topic indexed in MongoDB, and the producer that replays letters to their source topics. */
   readonly deadLetters: DeadLetterStore;
   readonly producer: DeadLetterProducer;
-  readonly readiness: () => Promise<Record<string, boolean>>;
+  readonly readiness: () => Promise<Readiness>;
+  /** The consumers' problems and operators' skip approvals (src/http/partitions.routes.ts); absent: routes off. */
+  readonly partitions?: PartitionDeps;
   /** Consumer lag now and over the last hour, for the ops console's health page; absent, the page says unavailable. */
   readonly console?: ConsoleSources;
   readonly logger: Logger;
+}
+
+/** Each check passes or not; `problems` says why a consumer is not making progress (topic, partition, cause). */
+export interface Readiness {
+  readonly checks: Readonly<Record<string, boolean>>;
+  readonly problems?: readonly ConsumerProblem[];
+}
+
+export interface PartitionDeps {
+  /** This replica's consumers' problems, as /readyz reports them. */
+  readonly health: () => readonly ConsumerProblem[];
+  readonly skips: PartitionSkipRepository;
+  readonly inboundTopics: readonly string[];
 }
 
 const CLIENT_ERRORS: Readonly<Record<number, string>> = {
@@ -78,9 +95,9 @@ export async function buildHttpServer(deps: HttpDeps, modules: readonly RouteMod
 
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const checks = await deps.readiness();
+    const { checks, problems = [] } = await deps.readiness();
     const ready = Object.values(checks).every(Boolean);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks, problems });
   });
   for (const register of modules) await register(app, deps);
   return app;

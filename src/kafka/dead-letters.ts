@@ -4,7 +4,7 @@ import type { IHeaders, Producer } from 'kafkajs';
 
 import type { AppError } from '../errors';
 import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../contract/headers';
-import type { InboundMessage } from './inbound-message';
+import { headerValues, type InboundMessage } from './inbound-message';
 import type { MessageTrace } from '../tracing/slice-spans';
 import { TRACEPARENT, TRACESTATE } from '../tracing/trace-context';
 import { kafkaFailure } from './kafka-errors';
@@ -12,6 +12,8 @@ import { kafkaFailure } from './kafka-errors';
 export interface DeadLetter {
   readonly message: InboundMessage;
   readonly error: AppError;
+  /** Headers of the sink's own beside `dlq.*` (a whole batch's offsets and codec); inbound ones of these names are dropped. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const DLQ_PREFIX = 'dlq.';
@@ -41,8 +43,8 @@ interface DeadLetterRecord {
 function headerBytes(headers: InboundMessage['headers']): number {
   let bytes = 0;
   for (const [name, raw] of Object.entries(headers)) {
-    for (const value of raw === undefined ? [] : Array.isArray(raw) ? raw : [raw])
-      bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + PER_HEADER_BYTES;
+    for (const value of headerValues(raw))
+      bytes += Buffer.byteLength(name) + (value === null ? 0 : Buffer.byteLength(value)) + PER_HEADER_BYTES;
   }
   return bytes;
 }
@@ -60,7 +62,7 @@ function traceHeaders(trace: MessageTrace | undefined): Record<string, string> {
  * link), and a value, key or header set too large for the dead-letter topic is cut and described, so a letter always
  * fits and no single message can hold its partition by failing to park.
  */
-export function deadLetterRecord({ message, error }: DeadLetter, failedAt: string, maxRecordBytes: number): DeadLetterRecord {
+export function deadLetterRecord({ message, error, headers }: DeadLetter, failedAt: string, maxRecordBytes: number): DeadLetterRecord {
   const cut: string[] = [];
   const inbound: IHeaders = {};
   // While tracing, the letter names the message's span instead of the producer's: a replay of it then joins that trace.
@@ -79,6 +81,7 @@ export function deadLetterRecord({ message, error }: DeadLetter, failedAt: strin
   }
   const reason = error.message.length > MAX_REASON_CHARS ? `${error.message.slice(0, MAX_REASON_CHARS)}…` : error.message;
   const ours = {
+    ...headers,
     ...traceHeaders(message.trace),
     [DLQ_HEADERS.topic]: message.topic,
     [DLQ_HEADERS.partition]: String(message.partition),

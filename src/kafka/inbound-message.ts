@@ -1,4 +1,7 @@
+import type { InboundHeaders } from '../contract/headers';
 import type { MessageTrace } from '../tracing/slice-spans';
+
+export { headerValues, type HeaderValue, type InboundHeaders } from '../contract/headers';
 
 /** A Kafka record as the pipeline sees it: the runner converts kafkajs's type into this. */
 export interface InboundMessage {
@@ -9,7 +12,7 @@ export interface InboundMessage {
   readonly timestamp: string;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  readonly headers: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+  readonly headers: InboundHeaders;
   /** The message's span, while tracing is on: what it causes carries this context onwards. */
   readonly trace?: MessageTrace;
 }

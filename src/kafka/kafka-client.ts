@@ -1,6 +1,17 @@
-import { Kafka, logLevel, type Consumer, type ITopicConfig, type LogEntry, type RetryOptions } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  type Consumer,
+  type ITopicConfig,
+  type LogEntry,
+  type Producer,
+  type ProducerConfig,
+  type RetryOptions,
+} from 'kafkajs';
 
 import type { Logger } from '../logging/logger';
+import type { ProducerCompression } from '../config/kafka-compression';
+import { compressionType, registerCodecs, type DecompressionBounds } from './codecs';
 import { kafkaFailure } from './kafka-errors';
 import type { KafkaSecurity } from './kafka-security';
 
@@ -22,7 +33,10 @@ export function createKafka(options: {
   retry?: RetryOptions;
   /** TLS and SASL, from `kafkaSecurity(settings)`. */
   security?: KafkaSecurity;
+  /** Decompression bounds for every codec (src/kafka/codecs.ts); process-wide, as kafkajs keeps its codecs. */
+  decompression?: DecompressionBounds;
 }): Kafka {
+  registerCodecs(options.decompression ?? DEFAULT_DECOMPRESSION);
   const log = options.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,
@@ -40,6 +54,19 @@ export function createKafka(options: {
         log[LEVELS[level] ?? 'info']({ kafkajs: label, ...rest }, message);
       },
   });
+}
+
+/** The settings' defaults, for tools that build a client without the worker's configuration. */
+const DEFAULT_DECOMPRESSION: DecompressionBounds = { maxBatchBytes: 16 * 1_048_576, maxFetchBytes: 32 * 1_048_576 };
+
+/**
+ * A producer whose every send is compressed with `compression` (KAFKA_PRODUCER_COMPRESSION), so no call site has to
+ * remember to: the lifecycle publisher, the dead-letter sink and dead-letter replay all send through one.
+ */
+export function createProducer(kafka: Kafka, compression: ProducerCompression, config: ProducerConfig = {}): Producer {
+  const producer = kafka.producer(config);
+  const codec = compressionType(compression);
+  return { ...producer, send: (record) => producer.send({ compression: codec, ...record }) };
 }
 
 /** Creates the topics that do not exist yet; existing topics are left as they are. */
@@ -69,6 +96,8 @@ export function groupConsumer(kafka: Kafka, options: { groupId: string; sessionT
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
     maxWaitTimeInMs: options.maxWaitTimeInMs,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+    // Restarted whatever the error: a consumer that gives up is one that silently stops enforcing. The runner counts
+    // each crash by cause and reports the consumer not ready until it fetches again.
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: () => Promise.resolve(true) },
   });
 }

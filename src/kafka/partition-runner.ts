@@ -1,5 +1,5 @@
 import type { Tracer } from '@opentelemetry/api';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, UndecodableRecordBatch } from 'kafkajs';
 
 import { AppError, classOf } from '../errors';
 import type { Logger } from '../logging/logger';
@@ -8,6 +8,8 @@ import type { DeadLetter, DeadLetterSink } from './dead-letters';
 import { groupConsumer } from './kafka-client';
 import { kafkaFailure } from './kafka-errors';
 import { inSliceSpans, sliceFailed, startSliceSpans, type MessageTrace, type SliceSpans } from '../tracing/slice-spans';
+import { crashCause, ProgressWatch, type ConsumerProblem, type PartitionPosition, type StallCause } from './consumer-health';
+import { batchDeadLetter, undecodableCause, undecodableDetail, type SkipApproval, type UndecodableCause } from './undecodable-batch';
 
 export interface PartitionRunnerOptions {
   readonly name: string;
@@ -28,6 +30,43 @@ export interface PartitionRunnerOptions {
   readonly deadLetters: DeadLetterSink | null;
   /** Spans per message and per slice (src/tracing/slice-spans.ts); null or absent: none. */
   readonly tracer?: Tracer | null;
+  /** How long a partition may keep failing, or sit with lag and no progress, before health() reports it. */
+  readonly stallAfterMs?: number;
+  /** Operators' approvals to move past a record batch the client cannot decode; absent: a stuck partition waits. */
+  readonly skips?: SkipApprovals | null;
+  /** Where the group's partitions stand (committed offset, lag), read every few seconds for the progress watch. */
+  readonly positions?: () => Promise<readonly PartitionPosition[]>;
+  readonly observer?: ConsumerObserver;
+}
+
+/** Operators' approvals to skip a record batch (`partitions skip`), kept where every replica of the worker reads them. */
+export interface SkipApprovals {
+  /** An approval, not yet carried out, whose range holds every offset of the batch. */
+  find(topic: string, partition: number, firstOffset: string, lastOffset: string): Promise<SkipApproval | null>;
+  /** Records that the batch was dead-lettered and the partition moved past it. */
+  carriedOut(id: string, batch: { firstOffset: string; lastOffset: string }): Promise<void>;
+}
+
+/** What happens below the handler, counted (src/metrics). */
+export interface ConsumerObserver {
+  consumerCrashed(consumer: string, cause: string, restart: boolean): void;
+  batchUndecodable(topic: string, cause: UndecodableCause, outcome: 'stalled' | 'dead-lettered' | 'skipped'): void;
+}
+
+/** A partition held at a record batch it cannot decode, until the batch is skipped or the client learns to read it. */
+interface Stuck {
+  readonly cause: UndecodableCause;
+  readonly firstOffset: string;
+  readonly lastOffset: string;
+  readonly detail: string;
+  readonly since: number;
+  readonly attempts: number;
+}
+
+interface Crash {
+  readonly cause: string;
+  readonly detail: string;
+  readonly since: number;
 }
 
 /** What a slice's handler reports: the messages it refused, to be dead-lettered before the offsets move past them. */
@@ -48,13 +87,6 @@ interface Failing {
   readonly isolating: boolean;
 }
 
-export interface PartitionHealth {
-  readonly topic: string;
-  readonly partition: number;
-  readonly failingSinceMs: number;
-  readonly failures: number;
-}
-
 function toInbound(topic: string, partition: number, message: KafkaMessage, trace: MessageTrace | undefined): InboundMessage {
   const inbound = {
     topic,
@@ -63,6 +95,7 @@ function toInbound(topic: string, partition: number, message: KafkaMessage, trac
     timestamp: message.timestamp,
     key: message.key ?? null,
     value: message.value ?? null,
+    // kafkajs passes a header written with a null value on as null, which its types omit (our patch adds it).
     headers: message.headers ?? {},
   };
   return trace === undefined ? inbound : { ...inbound, trace };
@@ -90,6 +123,11 @@ export class PartitionRunner {
   private running = false;
   private connected = false;
   private readonly failing = new Map<string, Failing>();
+  private readonly stuck = new Map<string, Stuck>();
+  private crash: Crash | undefined;
+  private assignment = new Set<string>();
+  private readonly progress: ProgressWatch;
+  private positionsTimer: NodeJS.Timeout | undefined;
   private readonly resumes = new Set<NodeJS.Timeout>();
   /** Batches whose heartbeat heard that the group is rebalancing: they stop after the slice in flight. */
   private readonly rebalancing = new WeakSet<EachBatchPayload>();
@@ -106,6 +144,43 @@ export class PartitionRunner {
       sessionTimeoutMs: options.sessionTimeoutMs,
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
     });
+    this.progress = new ProgressWatch(this.stallAfterMs, clock);
+    this.watchClient();
+  }
+
+  private get stallAfterMs(): number {
+    return this.options.stallAfterMs ?? 60_000;
+  }
+
+  /**
+   * kafkajs restarts a crashed consumer (groupConsumer's restartOnFailure), so a crash is only seen through its
+   * events: it is a problem until the client fetches again, counted by cause, logged once per cause.
+   */
+  private watchClient(): void {
+    const { CRASH, FETCH, GROUP_JOIN } = this.consumer.events;
+    this.consumer.on(CRASH, ({ payload }) => {
+      const cause = crashCause(payload.error);
+      this.options.observer?.consumerCrashed(this.options.name, cause, payload.restart);
+      if (this.crash?.cause !== cause) {
+        this.logger.error(
+          { err: payload.error, runner: this.options.name, cause, restart: payload.restart },
+          'consumer crashed below the handler',
+        );
+      }
+      const detail = `${cause}: ${payload.error.message}`.slice(0, 500);
+      this.crash = { cause, detail, since: this.crash?.since ?? this.clock() };
+    });
+    this.consumer.on(FETCH, () => {
+      if (this.crash === undefined) return;
+      this.logger.info({ runner: this.options.name, cause: this.crash.cause }, 'consumer fetching again after a crash');
+      this.crash = undefined;
+    });
+    this.consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.assignment = new Set(
+        Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((partition) => `${topic}/${partition}`)),
+      );
+      for (const key of this.stuck.keys()) if (!this.assignment.has(key)) this.stuck.delete(key);
+    });
   }
 
   get kafkaConsumer(): Consumer {
@@ -121,6 +196,7 @@ export class PartitionRunner {
       throw kafkaFailure(error, { op: `start consumer ${this.options.name}`, groupId: this.options.groupId });
     }
     this.running = true;
+    this.watchPositions();
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
@@ -133,6 +209,7 @@ export class PartitionRunner {
   /** Stops fetching, lets the slice in flight finish, commits what was resolved and leaves the group. Idempotent. */
   async stop(): Promise<void> {
     this.running = false;
+    clearInterval(this.positionsTimer);
     for (const timer of this.resumes) clearTimeout(timer);
     this.resumes.clear();
     if (!this.connected) return;
@@ -140,20 +217,75 @@ export class PartitionRunner {
     await this.consumer.disconnect();
   }
 
-  /** Partitions that have been failing (paused and retried) for at least `forMs`: what readiness reports. */
-  stalled(forMs: number): PartitionHealth[] {
+  /**
+   * Every reason this consumer is not making progress, by partition where there is one: what readiness, the console
+   * and metrics report. A partition failing or without progress counts once it has lasted `stallAfterMs`; a batch it
+   * cannot decode, or a crash the client has not recovered from, at once (they do not pass by themselves).
+   */
+  health(): ConsumerProblem[] {
     const now = this.clock();
-    return [...this.failing.entries()]
-      .filter(([, failing]) => failing.failures > 0 && now - failing.since >= forMs)
-      .map(([key, failing]) => {
-        const at = key.lastIndexOf('/');
-        return {
-          topic: key.slice(0, at),
-          partition: Number(key.slice(at + 1)),
-          failingSinceMs: now - failing.since,
-          failures: failing.failures,
-        };
+    const consumer = this.options.name;
+    const problems: ConsumerProblem[] = [];
+    const named = new Set<string>();
+    const at = (key: string) => {
+      named.add(key);
+      const cut = key.lastIndexOf('/');
+      return { topic: key.slice(0, cut), partition: Number(key.slice(cut + 1)) };
+    };
+    for (const [key, stuck] of this.stuck) {
+      problems.push({
+        consumer,
+        cause: stuck.cause,
+        ...at(key),
+        offset: stuck.firstOffset,
+        lastOffset: stuck.lastOffset,
+        sinceMs: now - stuck.since,
+        detail: stuck.detail,
       });
+    }
+    for (const [key, failing] of this.failing) {
+      if (failing.failures === 0 || now - failing.since < this.stallAfterMs || named.has(key)) continue;
+      const cause: StallCause = 'retrying';
+      problems.push({
+        consumer,
+        cause,
+        ...at(key),
+        offset: null,
+        lastOffset: null,
+        sinceMs: now - failing.since,
+        detail: `${failing.failures} failed attempts in a row`,
+      });
+    }
+    if (this.crash !== undefined) {
+      problems.push({
+        consumer,
+        cause: 'crash-loop',
+        topic: null,
+        partition: null,
+        offset: null,
+        lastOffset: null,
+        sinceMs: now - this.crash.since,
+        detail: this.crash.detail,
+      });
+    }
+    for (const problem of this.progress.stalled(consumer)) {
+      if (!named.has(`${problem.topic ?? ''}/${problem.partition ?? ''}`)) problems.push(problem);
+    }
+    return problems;
+  }
+
+  /** Reads where the group's partitions stand every quarter of the stall threshold (at most 15 s apart). */
+  private watchPositions(): void {
+    const read = this.options.positions;
+    if (read === undefined) return;
+    const every = Math.max(1_000, Math.min(15_000, Math.floor(this.stallAfterMs / 4)));
+    this.positionsTimer = setInterval(() => {
+      read().then(
+        (positions) => this.progress.observe(positions, (topic, partition) => this.assignment.has(`${topic}/${partition}`)),
+        (error: unknown) => this.logger.debug({ err: error, runner: this.options.name }, 'reading partition positions failed'),
+      );
+    }, every);
+    this.positionsTimer.unref();
   }
 
   private active(payload: EachBatchPayload): boolean {
@@ -163,19 +295,27 @@ export class PartitionRunner {
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const key = `${batch.topic}/${batch.partition}`;
+    if (!(await this.eachSlice(payload, key))) return;
+    if (batch.undecodable !== undefined && this.active(payload)) await this.undecodable(payload, key, batch.undecodable);
+    else if (batch.messages.length > 0) this.stuck.delete(key);
+  }
+
+  /** Handles the batch's messages slice by slice; false when it stopped early (a failure, a rebalance, a stop). */
+  private async eachSlice(payload: EachBatchPayload, key: string): Promise<boolean> {
+    const { batch } = payload;
     let start = 0;
     while (start < batch.messages.length) {
-      if (!this.active(payload)) return;
+      if (!this.active(payload)) return false;
       // A partition whose slices keep failing on their input goes one message at a time, to find the poison one.
       const isolating = this.failing.get(key)?.isolating === true;
       const size = isolating ? 1 : this.options.sliceSize;
       const messages = batch.messages.slice(start, start + size);
       const last = messages.at(-1);
-      if (last === undefined) return;
+      if (last === undefined) return false;
       const tracer = this.options.tracer ?? null;
       const spans = tracer === null ? null : startSliceSpans(tracer, batch.topic, batch.partition, messages);
       const slice = messages.map((message, index) => toInbound(batch.topic, batch.partition, message, spans?.messages[index]));
-      if (!(await inSliceSpans(spans, () => this.attempt(payload, key, slice, spans)))) return;
+      if (!(await inSliceSpans(spans, () => this.attempt(payload, key, slice, spans)))) return false;
       payload.resolveOffset(last.offset);
       start += slice.length;
       try {
@@ -187,6 +327,76 @@ export class PartitionRunner {
       await this.heartbeat(payload);
     }
     if (this.failing.get(key)?.isolating === true && this.failing.get(key)?.failures === 0) this.failing.delete(key);
+    return true;
+  }
+
+  /**
+   * A record batch the client could not decode (our kafkajs patch reports it on its partition instead of failing the
+   * fetch for every partition). One over the decompression bound is refused by policy: dead-lettered whole, like any
+   * message too large. Any other (a codec we lack, corrupt bytes) holds its partition, paused and re-read after a
+   * backoff, until an operator approves skipping it; the other partitions go on.
+   */
+  private async undecodable(payload: EachBatchPayload, key: string, batch: UndecodableRecordBatch): Promise<void> {
+    const { topic, partition } = payload.batch;
+    const cause = undecodableCause(batch);
+    try {
+      const approval = cause === 'too-large' ? null : await this.options.skips?.find(topic, partition, batch.firstOffset, batch.lastOffset);
+      if (this.options.deadLetters !== null && (cause === 'too-large' || (approval !== null && approval !== undefined))) {
+        await this.options.deadLetters.send([batchDeadLetter(topic, partition, batch, approval ?? null)]);
+        if (approval !== null && approval !== undefined) await this.options.skips?.carriedOut(approval.id, batch);
+        this.logger.warn(
+          { runner: this.options.name, key, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, cause, skip: approval?.id },
+          approval === null || approval === undefined
+            ? 'record batch over the decompression bound dead-lettered'
+            : 'record batch skipped as approved and dead-lettered',
+        );
+        this.options.observer?.batchUndecodable(topic, cause, approval === null || approval === undefined ? 'dead-lettered' : 'skipped');
+        this.stuck.delete(key);
+        payload.resolveOffset(batch.lastOffset);
+        await payload.commitOffsetsIfNecessary();
+        return;
+      }
+    } catch (error) {
+      // The approval store or the dead-letter topic is away: the partition stays held, and this is retried.
+      this.logger.warn({ err: error, key }, 'could not carry out what an undecodable batch needs; will retry');
+    }
+    const before = this.stuck.get(key);
+    const same = before !== undefined && before.firstOffset === batch.firstOffset && before.cause === cause;
+    if (!same) {
+      this.logger.error(
+        {
+          runner: this.options.name,
+          topic,
+          partition,
+          firstOffset: batch.firstOffset,
+          lastOffset: batch.lastOffset,
+          cause,
+          err: batch.cause,
+        },
+        'partition held at a record batch the worker cannot decode; other partitions go on (docs/RELIABILITY.md, "A batch the worker cannot read")',
+      );
+      this.options.observer?.batchUndecodable(topic, cause, 'stalled');
+    }
+    const attempts = same ? before.attempts + 1 : 1;
+    this.stuck.set(key, {
+      cause,
+      firstOffset: batch.firstOffset,
+      lastOffset: batch.lastOffset,
+      detail: undecodableDetail(batch),
+      since: same ? before.since : this.clock(),
+      attempts,
+    });
+    this.pauseFor(payload, backoffFor(attempts, this.options.backoffMaxMs));
+  }
+
+  /** The client's pause: nothing more is fetched from the partition until the timer resumes it. */
+  private pauseFor(payload: EachBatchPayload, ms: number): void {
+    const resume = payload.pause();
+    const timer = setTimeout(() => {
+      this.resumes.delete(timer);
+      resume();
+    }, ms);
+    this.resumes.add(timer);
   }
 
   /** Handles a slice; returns false when it failed and its partition is paused (it is redelivered after a backoff). */
@@ -214,15 +424,7 @@ export class PartitionRunner {
       if (await this.failed(key, slice, error)) return true;
       // Paused: the client fetches nothing more from this partition until the backoff ends, then redelivers from the
       // last resolved offset. Other partitions go on meanwhile.
-      const resume = payload.pause();
-      const timer = setTimeout(
-        () => {
-          this.resumes.delete(timer);
-          resume();
-        },
-        backoffFor(this.failing.get(key)?.failures ?? 1, this.options.backoffMaxMs),
-      );
-      this.resumes.add(timer);
+      this.pauseFor(payload, backoffFor(this.failing.get(key)?.failures ?? 1, this.options.backoffMaxMs));
       return false;
     }
   }

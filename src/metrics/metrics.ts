@@ -23,6 +23,10 @@ export interface Metrics {
   timerJobFailed(job: string, final: boolean): void;
   /** One request to the access API (`GET /v1/subscriptions/...`), answered in `seconds`. */
   accessRequest(route: string, statusCode: number, seconds: number): void;
+  /** The Kafka client crashed below the handler (`cause`: the error's class); `restart`: it is being restarted. */
+  consumerCrashed(consumer: string, cause: string, restart: boolean): void;
+  /** A record batch could not be decoded: it holds its partition (`stalled`), or was dead-lettered or skipped. */
+  batchUndecodable(topic: string, cause: string, outcome: 'stalled' | 'dead-lettered' | 'skipped'): void;
 }
 
 export const noMetrics: Metrics = {
@@ -36,4 +40,6 @@ export const noMetrics: Metrics = {
   identityMismatch: () => undefined,
   timerJobFailed: () => undefined,
   accessRequest: () => undefined,
+  consumerCrashed: () => undefined,
+  batchUndecodable: () => undefined,
 };

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 import type { Status } from '../domain';
+import type { ConsumerProblem } from '../kafka/consumer-health';
 import type { PartitionLag } from '../kafka/offsets';
 import type { Logger } from '../logging/logger';
 import type { ConsumeOutcome, Metrics } from './metrics';
@@ -23,6 +24,8 @@ export interface ScrapeSources {
   readonly pendingDeadLetters?: () => Promise<number>;
   /** Subscriptions by status: a group-by over the whole collection, so read at most every `slowCacheMs`. */
   readonly subscriptionsByStatus?: () => Promise<Readonly<Record<Status, number>>>;
+  /** What keeps each consumer from progressing now (the runners' own state: no I/O). */
+  readonly consumerProblems?: () => readonly Pick<ConsumerProblem, 'consumer' | 'cause'>[];
 }
 
 export interface PrometheusOptions {
@@ -91,6 +94,8 @@ export class PrometheusMetrics implements Metrics {
   private readonly identityMismatches: Counter;
   private readonly timerFailures: Counter<'job' | 'final'>;
   private readonly accessLatency: Histogram<'route' | 'code'>;
+  private readonly crashes: Counter<'consumer' | 'cause' | 'restart'>;
+  private readonly undecodable: Counter<'topic' | 'cause' | 'outcome'>;
   private readonly slowCacheMs: number;
   private slowSources: Required<Pick<ScrapeSources, 'outboxBacklog' | 'pendingDeadLetters' | 'subscriptionsByStatus'>> | undefined;
 
@@ -173,6 +178,33 @@ export class PrometheusMetrics implements Metrics {
       labelNames: ['route', 'code'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
+    });
+    this.crashes = new Counter({
+      name: `${PREFIX}consumer_crashes_total`,
+      help: 'Kafka client crashes below the message handler, by consumer and cause (the error class); restart="true" when the client is restarted.',
+      labelNames: ['consumer', 'cause', 'restart'],
+      registers,
+    });
+    this.undecodable = new Counter({
+      name: `${PREFIX}undecodable_batches_total`,
+      help: 'Record batches the worker could not decode, by topic, cause (unsupported-codec, too-large, corrupt) and outcome (stalled, dead-lettered, skipped).',
+      labelNames: ['topic', 'cause', 'outcome'],
+      registers,
+    });
+    const stalled = new Gauge({
+      name: `${PREFIX}consumer_stalled`,
+      help: 'Partitions (or, for crash-loop, whole consumers) not making progress now, by consumer and cause: what makes /readyz say not ready.',
+      labelNames: ['consumer', 'cause'],
+      registers,
+      collect: () => {
+        const read = this.sources?.consumerProblems;
+        if (read === undefined) return;
+        stalled.reset();
+        for (const consumer of ['inbound', 'dlq-index'])
+          for (const cause of ['retrying', 'unsupported-codec', 'too-large', 'corrupt', 'crash-loop', 'no-progress'])
+            stalled.set({ consumer, cause }, 0);
+        for (const problem of read()) stalled.inc({ consumer: problem.consumer, cause: problem.cause });
+      },
     });
     new Gauge({
       name: `${PREFIX}build_info`,
@@ -258,7 +290,11 @@ export class PrometheusMetrics implements Metrics {
 
   /** Binds what is read at scrape time; the app calls it once its Kafka and BullMQ clients exist. */
   watch(sources: ScrapeSources): void {
-    this.sources = { consumerLag: cached(sources.consumerLag, this.lagCacheMs, this.clock), queues: sources.queues };
+    this.sources = {
+      consumerLag: cached(sources.consumerLag, this.lagCacheMs, this.clock),
+      queues: sources.queues,
+      ...(sources.consumerProblems === undefined ? {} : { consumerProblems: sources.consumerProblems }),
+    };
     const { outboxBacklog, pendingDeadLetters, subscriptionsByStatus } = sources;
     if (outboxBacklog !== undefined && pendingDeadLetters !== undefined && subscriptionsByStatus !== undefined) {
       this.slowSources = {
@@ -319,6 +355,14 @@ export class PrometheusMetrics implements Metrics {
 
   accessRequest(route: string, statusCode: number, seconds: number): void {
     this.accessLatency.observe({ route, code: `${Math.floor(statusCode / 100)}xx` }, seconds);
+  }
+
+  consumerCrashed(consumer: string, cause: string, restart: boolean): void {
+    this.crashes.inc({ consumer, cause, restart: String(restart) });
+  }
+
+  batchUndecodable(topic: string, cause: string, outcome: 'stalled' | 'dead-lettered' | 'skipped'): void {
+    this.undecodable.inc({ topic, cause, outcome });
   }
 
   private async slowReading<T>(

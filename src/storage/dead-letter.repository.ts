@@ -28,7 +28,8 @@ export function isOwnHeader(name: string): boolean {
 export interface DeadLetterHeader {
   readonly name: string;
   readonly value: string;
-  readonly encoding: 'utf8' | 'base64';
+  /** `null`: the header was written with a null value (value is then ''), kept so a replay sends it back as null. */
+  readonly encoding: 'utf8' | 'base64' | 'null';
 }
 
 /** A dead letter as read off the dead-letter topic, before it is stored. */
@@ -339,14 +340,14 @@ interface Outgoing {
   readonly id: string;
   readonly topic: string;
   readonly bytes: number;
-  readonly message: { key: string | null; value: Buffer | null; headers: Record<string, Buffer[]> };
+  readonly message: { key: string | null; value: Buffer | null; headers: Record<string, (Buffer | null)[]> };
 }
 
-function headersOf(letter: DeadLetterView, actor: string): Record<string, Buffer[]> {
-  const headers: Record<string, Buffer[]> = {};
+function headersOf(letter: DeadLetterView, actor: string): Record<string, (Buffer | null)[]> {
+  const headers: Record<string, (Buffer | null)[]> = {};
   for (const header of letter.headers) {
     if (isOwnHeader(header.name)) continue;
-    (headers[header.name] ??= []).push(Buffer.from(header.value, header.encoding));
+    (headers[header.name] ??= []).push(header.encoding === 'null' ? null : Buffer.from(header.value, header.encoding));
   }
   headers[REPLAY_HEADERS.replayOf] = [Buffer.from(letter.id)];
   headers[REPLAY_HEADERS.replayedBy] = [Buffer.from(actor)];
@@ -355,7 +356,8 @@ function headersOf(letter: DeadLetterView, actor: string): Record<string, Buffer
 
 function sizeOf(message: Outgoing['message']): number {
   let bytes = (message.key === null ? 0 : Buffer.byteLength(message.key)) + (message.value?.length ?? 0);
-  for (const [name, values] of Object.entries(message.headers)) for (const value of values) bytes += Buffer.byteLength(name) + value.length;
+  for (const [name, values] of Object.entries(message.headers))
+    for (const value of values) bytes += Buffer.byteLength(name) + (value?.length ?? 0);
   return bytes;
 }
 

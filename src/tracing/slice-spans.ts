@@ -23,7 +23,7 @@ export interface SliceSpans {
 
 interface Consumed {
   readonly offset: string;
-  readonly headers?: Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>> | undefined;
+  readonly headers?: Readonly<Record<string, Buffer | string | null | (Buffer | string | null)[] | undefined>> | undefined;
 }
 
 const KAFKA = { 'messaging.system': 'kafka', 'messaging.operation.type': 'process' } as const;

@@ -13,7 +13,8 @@ const TRACEPARENT_FORMAT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-
 /** Something carried out on behalf of a span: a timer to schedule, a lifecycle event to publish. */
 export type Traced<T> = T & { readonly traceparent?: string | undefined };
 
-type Headers = Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+// A header's value may be null (written with a null value): never a traceparent.
+type Headers = Readonly<Record<string, Buffer | string | null | (Buffer | string | null)[] | undefined>>;
 
 /**
  * The text of one header, or undefined: absent, repeated (which of two to trust is ambiguous, so neither), too long,
@@ -21,7 +22,7 @@ type Headers = Readonly<Record<string, Buffer | string | (Buffer | string)[] | u
  */
 export function headerText(headers: Headers, name: string): string | undefined {
   const raw = headers[name];
-  if (raw === undefined || Array.isArray(raw) || raw.length > MAX_HEADER_CHARS) return undefined;
+  if (raw === undefined || raw === null || Array.isArray(raw) || raw.length > MAX_HEADER_CHARS) return undefined;
   if (typeof raw === 'string') return raw;
   const text = raw.toString('utf8');
   return text.includes('\uFFFD') ? undefined : text;

@@ -15,7 +15,7 @@ import type { SliceHandler } from '../kafka/partition-runner';
 
 const DIGITS = /^\d{1,20}$/;
 
-function values(raw: IHeaders[string]): Buffer[] {
+function values(raw: IHeaders[string]): (Buffer | null)[] {
   if (raw === undefined) return [];
   return (Array.isArray(raw) ? raw : [raw]).map((value) => (typeof value === 'string' ? Buffer.from(value) : value));
 }
@@ -37,9 +37,11 @@ export function readDeadLetter(partition: number, message: Pick<InboundMessage, 
     if (isOwnHeader(name)) continue;
     for (const value of values(raw)) {
       original.push(
-        isUtf8(value)
-          ? { name, value: value.toString('utf8'), encoding: 'utf8' }
-          : { name, value: value.toString('base64'), encoding: 'base64' },
+        value === null
+          ? { name, value: '', encoding: 'null' }
+          : isUtf8(value)
+            ? { name, value: value.toString('utf8'), encoding: 'utf8' }
+            : { name, value: value.toString('base64'), encoding: 'base64' },
       );
     }
   }

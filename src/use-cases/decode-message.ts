@@ -76,7 +76,7 @@ function unsafeKey(json: unknown): string | null {
 function replayedBy(message: InboundMessage): { replayedBy: string } | Record<string, never> {
   const raw = message.headers[REPLAY_HEADERS.replayedBy];
   const first = Array.isArray(raw) ? raw[0] : raw;
-  const name = first === undefined ? null : typeof first === 'string' ? first : utf8(first);
+  const name = first === undefined || first === null ? null : typeof first === 'string' ? first : utf8(first);
   return name !== null && name.length > 0 && name.length <= 500 && NO_UNSAFE_CHARACTERS.test(name) ? { replayedBy: name } : {};
 }
 

@@ -172,7 +172,9 @@ export function deadLetterPage(
                       html`<tr>
                         <td><code>${visible(header.name)}</code></td>
                         <td>
-                          <code>${header.encoding === 'utf8' ? visible(header.value) : `base64 ${header.value}`}</code>
+                          <code
+                            >${header.encoding === 'utf8' ? visible(header.value) : header.encoding === 'null' ? '(null)' : `base64 ${header.value}`}</code
+                          >
                         </td>
                       </tr>`,
                   )}

@@ -24,7 +24,7 @@ function recordBytes(record: ReturnType<typeof deadLetterRecord>): number {
   let bytes = (record.key?.length ?? 0) + (record.value?.length ?? 0);
   for (const [name, raw] of Object.entries(record.headers)) {
     for (const value of raw === undefined ? [] : Array.isArray(raw) ? raw : [raw])
-      bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+      bytes += Buffer.byteLength(name) + (value === null ? 0 : Buffer.byteLength(value));
   }
   return bytes;
 }

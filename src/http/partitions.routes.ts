@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+
+import { approvePartitionSkip, skipRequestSchema } from '../use-cases/partition-skips';
+import { requireToken } from './auth';
+import type { HttpDeps, RouteModule } from './server';
+import { badRequest } from './validation';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+
+/**
+ * Partitions that cannot make progress, and the way out for a record batch the worker cannot decode: an approval to
+ * skip it, carried out by whichever replica owns the partition (it dead-letters the batch first). ADMIN_TOKEN only.
+ */
+export const partitionsRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): void => {
+  const partitions = deps.partitions;
+  if (partitions === undefined) return;
+  const adminAuth = requireToken([deps.config.ADMIN_TOKEN], 'ADMIN_TOKEN');
+
+  app.get('/v1/partitions', { preHandler: adminAuth }, async (request, reply) => {
+    const query = listQuery.safeParse(request.query);
+    if (!query.success)
+      return badRequest(
+        reply,
+        query.error.issues.map((issue) => ({ ...issue, path: ['query', ...issue.path] })),
+      );
+    const skips = await partitions.skips.list(query.data.limit);
+    return {
+      problems: partitions.health(),
+      skips: skips.map((skip) => ({
+        id: skip._id,
+        topic: skip.topic,
+        partition: skip.partition,
+        fromOffset: skip.fromOffset,
+        toOffset: skip.toOffset,
+        actor: skip.actor,
+        reason: skip.reason,
+        requestedAt: iso(skip.requestedAt),
+        skipped: skip.skipped.map((batch) => ({ firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, at: iso(batch.at) })),
+      })),
+    };
+  });
+
+  app.post('/v1/partitions/skips', { preHandler: adminAuth }, async (request, reply) => {
+    const parsed = skipRequestSchema.safeParse(request.body ?? {});
+    if (!parsed.success)
+      return badRequest(
+        reply,
+        parsed.error.issues.map((issue) => ({ ...issue, path: ['body', ...issue.path] })),
+      );
+    const skip = await approvePartitionSkip(partitions.skips, parsed.data, partitions.inboundTopics);
+    deps.logger.warn(
+      {
+        topic: skip.topic,
+        partition: skip.partition,
+        fromOffset: skip.fromOffset,
+        toOffset: skip.toOffset,
+        actor: skip.actor,
+        skip: skip._id,
+      },
+      'partition skip approved',
+    );
+    return reply.code(201).send({
+      id: skip._id,
+      topic: skip.topic,
+      partition: skip.partition,
+      fromOffset: skip.fromOffset,
+      toOffset: skip.toOffset,
+      actor: skip.actor,
+      reason: skip.reason,
+      requestedAt: iso(skip.requestedAt),
+      note: 'carried out by the replica that owns the partition when it meets an undecodable batch in this range; the batch is dead-lettered first',
+    });
+  });
+};
