@@ -60,6 +60,8 @@ export interface App {
   readonly processDeps: ProcessDeps;
   /** The one way state and effects are committed (src/commit). */
   readonly commits: CommitPath;
+  /** The inbound topics' runner and the dead-letter indexer's. */
+  readonly runners: { readonly inbound: PartitionRunner; readonly dlqIndex: PartitionRunner };
   start(options?: { consume?: boolean; timers?: boolean; http?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
@@ -320,6 +322,7 @@ async function assemble(
     http,
     processDeps,
     commits,
+    runners: { inbound: batchConsumer, dlqIndex: indexer },
     async start(options = {}) {
       await sweeper.sweepOnce();
       if (options.timers ?? true) {

@@ -96,8 +96,6 @@ export function groupConsumer(kafka: Kafka, options: { groupId: string; sessionT
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
     maxWaitTimeInMs: options.maxWaitTimeInMs,
-    // Restarted whatever the error: a consumer that gives up is one that silently stops enforcing. The runner counts
-    // each crash by cause and reports the consumer not ready until it fetches again.
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000, restartOnFailure: () => Promise.resolve(true) },
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
 }

@@ -125,6 +125,7 @@ export class PartitionRunner {
   private readonly failing = new Map<string, Failing>();
   private readonly stuck = new Map<string, Stuck>();
   private crash: Crash | undefined;
+  private relaunches = 0;
   private assignment = new Set<string>();
   private readonly progress: ProgressWatch;
   private positionsTimer: NodeJS.Timeout | undefined;
@@ -153,20 +154,22 @@ export class PartitionRunner {
   }
 
   /**
-   * kafkajs restarts a crashed consumer (groupConsumer's restartOnFailure), so a crash is only seen through its
-   * events: it is a problem until the client fetches again, counted by cause, logged once per cause.
+   * A crash below our handler is only seen through the client's events: it is a problem until the client fetches
+   * again, counted by cause, logged once per cause; one kafkajs will not restart, the runner relaunches.
    */
   private watchClient(): void {
     const { CRASH, FETCH, GROUP_JOIN } = this.consumer.events;
     this.consumer.on(CRASH, ({ payload }) => {
       const cause = crashCause(payload.error);
-      this.options.observer?.consumerCrashed(this.options.name, cause, payload.restart);
+      const relaunch = !payload.restart && this.running;
+      this.options.observer?.consumerCrashed(this.options.name, cause, payload.restart || relaunch);
       if (this.crash?.cause !== cause) {
         this.logger.error(
-          { err: payload.error, runner: this.options.name, cause, restart: payload.restart },
+          { err: payload.error, runner: this.options.name, cause, restart: payload.restart || relaunch },
           'consumer crashed below the handler',
         );
       }
+      if (relaunch) this.relaunchLater();
       const detail = `${cause}: ${payload.error.message}`.slice(0, 500);
       this.crash = { cause, detail, since: this.crash?.since ?? this.clock() };
     });
@@ -174,6 +177,7 @@ export class PartitionRunner {
       if (this.crash === undefined) return;
       this.logger.info({ runner: this.options.name, cause: this.crash.cause }, 'consumer fetching again after a crash');
       this.crash = undefined;
+      this.relaunches = 0;
     });
     this.consumer.on(GROUP_JOIN, ({ payload }) => {
       this.assignment = new Set(
@@ -189,14 +193,19 @@ export class PartitionRunner {
 
   async start(): Promise<void> {
     this.connected = true;
+    this.running = true;
+    this.watchPositions();
+    await this.launch();
+  }
+
+  /** Connects, subscribes and runs the client: at start, and again after a crash kafkajs does not restart itself. */
+  private async launch(): Promise<void> {
     try {
       await this.consumer.connect();
       await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
     } catch (error) {
       throw kafkaFailure(error, { op: `start consumer ${this.options.name}`, groupId: this.options.groupId });
     }
-    this.running = true;
-    this.watchPositions();
     await this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
@@ -204,6 +213,27 @@ export class PartitionRunner {
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
       eachBatch: (payload) => this.eachBatch(payload),
     });
+  }
+
+  /**
+   * kafkajs restarts a consumer that crashed on a retriable error and leaves one that crashed on any other stopped
+   * for good (a join the broker refuses, a bug below our handler): a worker that silently stops enforcing. The runner
+   * relaunches it after a backoff instead, for as long as the runner runs.
+   */
+  private relaunchLater(): void {
+    this.relaunches += 1;
+    const timer = setTimeout(
+      () => {
+        this.resumes.delete(timer);
+        if (!this.running) return;
+        this.launch().catch((error: unknown) => {
+          this.logger.warn({ err: error, runner: this.options.name }, 'consumer relaunch failed; will retry');
+          this.relaunchLater();
+        });
+      },
+      backoffFor(this.relaunches, this.options.backoffMaxMs),
+    );
+    this.resumes.add(timer);
   }
 
   /** Stops fetching, lets the slice in flight finish, commits what was resolved and leaves the group. Idempotent. */

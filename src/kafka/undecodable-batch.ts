@@ -27,7 +27,7 @@ export function compressionName(attributes: number): string {
 /** One line for logs, readiness and letters: never the batch's bytes, only what the decoder said of them. */
 export function undecodableDetail(batch: UndecodableRecordBatch): string {
   const cause = batch.cause instanceof Error ? `${batch.cause.name}: ${batch.cause.message}` : String(batch.cause);
-  return `${compressionName(batch.attributes)} record batch at offsets ${batch.firstOffset}-${batch.lastOffset}: ${cause.slice(0, 500)}`;
+  return `${undecodableCause(batch)}: ${compressionName(batch.attributes)} record batch at offsets ${batch.firstOffset}-${batch.lastOffset}: ${cause.slice(0, 500)}`;
 }
 
 /** Who moved a partition past a batch, and why: recorded on the letter that keeps the batch. */

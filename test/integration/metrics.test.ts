@@ -6,44 +6,8 @@ import { PrometheusMetrics } from '../../src/metrics/prometheus';
 import { fraudDetected, newIds, paymentOverdue, resumeRequested, suspendRequested } from '../support/events';
 import { createTopics, deleteTopics, testKafka } from '../support/kafka.helper';
 import { uniqueName } from '../support/unique-name';
+import { scrape, type Scrape } from '../support/metrics-scrape';
 import { ACCESS_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
-
-interface Series {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** The Prometheus text format, enough of it for assertions: one sample a line, `name{label="value",...} number`. */
-function parseExposition(text: string): Series[] {
-  return text
-    .split('\n')
-    .filter((line) => line !== '' && !line.startsWith('#'))
-    .map((line) => {
-      const match = /^([A-Za-z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-      if (match === null) throw new Error(`not a sample line: ${line}`);
-      const labels: Record<string, string> = {};
-      for (const [, name = '', value = ''] of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[name] = value;
-      return { name: match[1] ?? '', labels, value: Number(match[3]) };
-    });
-}
-
-interface Scrape {
-  readonly text: string;
-  /** The sum of every sample of `name` whose labels include `labels`; 0 when there is none. */
-  sum(name: string, labels?: Record<string, string>): number;
-  series(name: string, labels?: Record<string, string>): Series[];
-}
-
-async function scrape(h: Harness): Promise<Scrape> {
-  const response = await fetch(`${h.baseUrl}/metrics`);
-  expect(response.status).toBe(200);
-  const text = await response.text();
-  const all = parseExposition(text);
-  const series = (name: string, labels: Record<string, string> = {}) =>
-    all.filter((entry) => entry.name === name && Object.entries(labels).every(([key, value]) => entry.labels[key] === value));
-  return { text, series, sum: (name, labels) => series(name, labels).reduce((total, entry) => total + entry.value, 0) };
-}
 
 describe('GET /metrics (events, jobs, lag)', () => {
   let h: Harness;

@@ -45,6 +45,30 @@ describe('deadLetterRecord', () => {
     });
   });
 
+  it('keeps a header written with a null value, and a repeated key, as they came (sizing them never throws)', () => {
+    const record = deadLetterRecord(
+      { message: inbound({ headers: { empty: null, twice: [Buffer.from('a'), null] } }), error: new AppError('INVALID_JSON', 'not JSON') },
+      FAILED_AT,
+      MAX_RECORD,
+    );
+    expect(record.headers.empty).toBeNull();
+    expect(record.headers.twice).toEqual([Buffer.from('a'), null]);
+    expect(record.headers[DLQ_HEADERS.code]).toBe('INVALID_JSON');
+  });
+
+  it('adds the headers a letter of its own carries (a whole batch), and drops inbound ones of those names', () => {
+    const record = deadLetterRecord(
+      {
+        message: inbound({ headers: { 'dlq.source.last-offset': 'forged' } }),
+        error: new AppError('BATCH_TOO_LARGE', 'too large'),
+        headers: { 'dlq.source.last-offset': '90' },
+      },
+      FAILED_AT,
+      MAX_RECORD,
+    );
+    expect(record.headers['dlq.source.last-offset']).toBe('90');
+  });
+
   it('drops inbound dlq.* headers, so a producer cannot forge a replay link, a source or a code', () => {
     const record = deadLetterRecord(
       {

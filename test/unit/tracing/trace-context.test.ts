@@ -68,6 +68,12 @@ describe('traceparent headers from Kafka', () => {
     expect(remoteParent({ traceparent: Buffer.concat([Buffer.from(VALID.slice(0, 54)), Buffer.from([0xff])]) })).toBeNull();
     expect(remoteParent({})).toBeNull();
   });
+
+  it('takes a header written with a null value (Java Headers.add(key, null)) as absent, never as a crash', () => {
+    expect(remoteParent({ traceparent: null })).toBeNull();
+    expect(remoteParent({ traceparent: VALID, tracestate: null })?.spanId).toBe(SPAN);
+    expect(headerText({ traceparent: null }, 'traceparent')).toBeUndefined();
+  });
 });
 
 describe('message spans', () => {
