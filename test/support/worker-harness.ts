@@ -15,23 +15,34 @@ import { uniqueName } from './unique-name';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const ACCESS_TOKEN = 'test-access-token-0123456789';
 
+/** A header's values as they came: several when its name repeats, null when it was sent without one. */
+export type HeaderValues = readonly (Buffer | null)[];
+
 export interface Collected {
   readonly key: string | null;
   readonly value: string | null;
+  /** Each header as text; a repeated name's values joined with commas, a null value as ''. */
   readonly headers: Record<string, string>;
+  readonly rawHeaders: Readonly<Record<string, HeaderValues>>;
   readonly json: () => Record<string, unknown>;
 }
 
 function collected(message: KafkaMessage): Collected {
   const headers: Record<string, string> = {};
+  const rawHeaders: Record<string, HeaderValues> = {};
   for (const [name, value] of Object.entries(message.headers ?? {})) {
-    if (value !== undefined) headers[name] = Array.isArray(value) ? value.map(String).join(',') : String(value);
+    if (value === undefined) continue;
+    // kafkajs decodes a header sent without a value as null.
+    const values: readonly (Buffer | string | null)[] = Array.isArray(value) ? value : [value];
+    rawHeaders[name] = values.map((item) => (item === null ? null : Buffer.from(item)));
+    headers[name] = values.map((item) => item?.toString() ?? '').join(',');
   }
   const text = message.value?.toString('utf8') ?? null;
   return {
     key: message.key?.toString('utf8') ?? null,
     value: text,
     headers,
+    rawHeaders,
     json: () => JSON.parse(text ?? 'null') as Record<string, unknown>,
   };
 }
