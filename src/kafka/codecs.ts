@@ -59,29 +59,35 @@ function zlibBounded(name: string, error: unknown, limit: number): unknown {
   return (error as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE' ? new DecompressionBoundError(name, limit) : error;
 }
 
-const gzipCodec: Codec = {
-  compress: (encoder) => gzip(encoder.buffer),
-  async decompress(buffer, options) {
-    const limit = outputLimit(options);
-    try {
-      return await gunzip(buffer, { maxOutputLength: limit });
-    } catch (error) {
-      throw zlibBounded('gzip', error, limit);
-    }
-  },
-};
+/** A codec on Node's zlib, which stops at `maxOutputLength` before allocating more. */
+function zlibCodec(
+  name: string,
+  compress: (buffer: Buffer) => Promise<Buffer>,
+  decompress: (buffer: Buffer, options: { maxOutputLength: number }) => Promise<Buffer>,
+): Codec {
+  return {
+    compress: (encoder) => compress(encoder.buffer),
+    async decompress(buffer, options) {
+      const limit = outputLimit(options);
+      try {
+        return await decompress(buffer, { maxOutputLength: limit });
+      } catch (error) {
+        throw zlibBounded(name, error, limit);
+      }
+    },
+  };
+}
 
-const zstdCodec: Codec = {
-  compress: (encoder) => zstdCompress(encoder.buffer),
-  async decompress(buffer, options) {
-    const limit = outputLimit(options);
-    try {
-      return await zstdDecompress(buffer, { maxOutputLength: limit });
-    } catch (error) {
-      throw zlibBounded('zstd', error, limit);
-    }
-  },
-};
+const gzipCodec = zlibCodec(
+  'gzip',
+  (buffer) => gzip(buffer),
+  (buffer, options) => gunzip(buffer, options),
+);
+const zstdCodec = zlibCodec(
+  'zstd',
+  (buffer) => zstdCompress(buffer),
+  (buffer, options) => zstdDecompress(buffer, options),
+);
 
 // Snappy as Kafka's Java client writes it: xerial's framing (a magic header, then length-prefixed raw blocks). A
 // stream without the header is one raw block, which xerial's reader (and so the broker) accepts too.
