@@ -1,10 +1,12 @@
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 
+import { fixRequestQueueTimer } from '../src/kafka/request-queue-timer';
 import type { BenchEvent, TopicKey } from './event-mix';
 
 export type TopicNames = Record<TopicKey, string>;
 
 export function benchKafka(brokers: string): Kafka {
+  fixRequestQueueTimer();
   return new Kafka({ clientId: 'bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 10 } });
 }
 

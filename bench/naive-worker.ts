@@ -8,6 +8,7 @@ import { consumers } from '../consumers/routes';
 import { loadConfig } from '../src/config/config';
 import { decide, parseDuration, type Effect, type Subscription } from '../src/domain';
 import { decodeMessage } from '../src/use-cases/decode-message';
+import { fixRequestQueueTimer } from '../src/kafka/request-queue-timer';
 import { TimerQueue } from '../src/queue/timer-queue';
 import { LatencyRecorder, onFinishRequest, sendToParent } from './protocol';
 
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
   const routes = new Map<string, EventConsumer>(consumers.map((consumer) => [config[consumer.topic], consumer]));
   const decoder = { routes, maxMessageBytes: config.MAX_MESSAGE_BYTES, maxClockSkewMs: parseDuration(config.MAX_CLOCK_SKEW) };
 
+  fixRequestQueueTimer();
   const kafka = new Kafka({ clientId: 'naive-worker', brokers: [...config.KAFKA_BROKERS], logLevel: logLevel.WARN });
   const consumer = kafka.consumer({ groupId: config.KAFKA_GROUP_ID });
   await consumer.connect();

@@ -3,6 +3,7 @@ import { Kafka, logLevel, type Consumer, type ITopicConfig, type LogEntry, type 
 import type { Logger } from '../logging/logger';
 import { kafkaFailure } from './kafka-errors';
 import type { KafkaSecurity } from './kafka-security';
+import { fixRequestQueueTimer } from './request-queue-timer';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -23,6 +24,7 @@ export function createKafka(options: {
   /** TLS and SASL, from `kafkaSecurity(settings)`. */
   security?: KafkaSecurity;
 }): Kafka {
+  fixRequestQueueTimer();
   const log = options.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,

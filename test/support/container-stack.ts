@@ -2,6 +2,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type * as TestcontainersModule from 'testcontainers';
 import type { StartedTestContainer } from 'testcontainers';
 
+import { fixRequestQueueTimer } from '../../src/kafka/request-queue-timer';
 import type { StackConnection } from '../../tools/stack/layout';
 import { waitFor } from '../../tools/stack/processes';
 
@@ -113,6 +114,7 @@ async function startKafka({ GenericContainer, Wait }: Testcontainers): Promise<S
 }
 
 async function probeKafka(brokers: string): Promise<void> {
+  fixRequestQueueTimer();
   const admin = new Kafka({ clientId: 'test-stack-probe', brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
   try {
     await admin.connect();

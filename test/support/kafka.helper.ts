@@ -1,10 +1,12 @@
 import { Kafka, logLevel } from 'kafkajs';
 
+import { fixRequestQueueTimer } from '../../src/kafka/request-queue-timer';
 import { stackConnection } from './stack-env';
 import { uniqueName } from './unique-name';
 
 /** A kafkajs client for the test stack; create producers, consumers and admins from it and disconnect each one. */
 export function testKafka(clientId = uniqueName('test-client')): Kafka {
+  fixRequestQueueTimer();
   return new Kafka({ clientId, brokers: stackConnection().KAFKA_BROKERS.split(','), logLevel: logLevel.ERROR });
 }
 

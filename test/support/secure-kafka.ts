@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import { Kafka, logLevel } from 'kafkajs';
 
+import { fixRequestQueueTimer } from '../../src/kafka/request-queue-timer';
 import { stackLayout } from '../../tools/stack/layout';
 import { classpath, log4jConfig } from '../../tools/stack/kafka.service';
 import { freePort } from './free-port';
@@ -146,6 +147,7 @@ export async function startSecureKafka(): Promise<SecureKafka> {
   };
 
   const brokers = `127.0.0.1:${external}`;
+  fixRequestQueueTimer();
   const probe = new Kafka({
     clientId: 'secure-kafka-probe',
     brokers: [brokers],

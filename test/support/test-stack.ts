@@ -1,5 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 
+import { fixRequestQueueTimer } from '../../src/kafka/request-queue-timer';
 import type { StackConnection } from '../../tools/stack/layout';
 import { runningPid } from '../../tools/stack/processes';
 import { pidFile } from '../../tools/stack/service';
@@ -69,6 +70,7 @@ async function nativeTestStack(): Promise<TestStack> {
  * attempt as an error. Doing that lookup here, quietly, keeps the first test's output clean.
  */
 async function waitForGroupCoordinator(brokers: string): Promise<void> {
+  fixRequestQueueTimer();
   const kafka = new Kafka({
     clientId: 'test-stack-warm-up',
     brokers: brokers.split(','),

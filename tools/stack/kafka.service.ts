@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import { Kafka, logLevel } from 'kafkajs';
 
+import { fixRequestQueueTimer } from '../../src/kafka/request-queue-timer';
 import type { StackLayout, StackPorts } from './layout';
 import { onPath, runToLog, StackError } from './processes';
 import type { ServiceDefinition } from './service';
@@ -119,6 +120,7 @@ export const kafkaService: ServiceDefinition = {
     ],
   }),
   async probe(ports) {
+    fixRequestQueueTimer();
     const kafka = new Kafka({
       clientId: 'stack-probe',
       brokers: [`127.0.0.1:${ports.kafka}`],
