@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { AppError } from '../errors';
-import { parseDuration, policyFrom, type Policy } from '../domain';
+import { DEFAULT_POLICY_SETTINGS, parseDuration, policyFrom, type Policy } from '../domain';
 import { kafkaSecurityProblems } from './kafka-security-settings';
 
 const duration = z.string().refine(
@@ -78,11 +78,12 @@ export const configSchema = z.object({
   RECONCILE_ENABLED: bool.default(true),
   RECONCILE_INTERVAL: duration.default('PT1H'),
 
-  DELETION_DELAY: duration.default('P60D'),
-  DELETION_REMINDERS: list.pipe(z.array(duration)).default(['P30D', 'P7D', 'P1D']),
-  LEGAL_HOLD_RELEASE_GRACE: duration.default('P7D'),
-  FRAUD_SCORE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
-  DEDUPE_WINDOW: z.coerce.number().int().min(16).max(10_000).default(256),
+  // The policy's defaults have one home, the domain's (src/domain/policy.ts).
+  DELETION_DELAY: duration.default(DEFAULT_POLICY_SETTINGS.deletionDelay),
+  DELETION_REMINDERS: list.pipe(z.array(duration)).default([...DEFAULT_POLICY_SETTINGS.deletionReminders]),
+  LEGAL_HOLD_RELEASE_GRACE: duration.default(DEFAULT_POLICY_SETTINGS.legalHoldReleaseGrace),
+  FRAUD_SCORE_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_POLICY_SETTINGS.fraudScoreThreshold),
+  DEDUPE_WINDOW: z.coerce.number().int().min(16).max(10_000).default(DEFAULT_POLICY_SETTINGS.dedupeWindow),
 
   /** The operator API, DLQ routes and /admin pages. Off: not registered at all. */
   OPS_ROUTES_ENABLED: bool.default(true),
