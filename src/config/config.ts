@@ -52,8 +52,8 @@ export const configSchema = z.object({
   MAX_CLOCK_SKEW: duration.default('PT1H'),
   RETRY_BACKOFF_MAX: duration.default('PT30S'),
 
-  MONGO_BULK_CHUNK: z.coerce.number().int().min(1).max(10_000).default(20),
-  /** FerretDB 1.24 uses its primary key only for a filter that is exactly `{_id}`; anything else scans the collection. */
+  // Unset (and MONGO_FILTER_BY_ID_ONLY=auto): the server's own, MongoDB's or FerretDB's, found at start-up (src/storage/store-dialect.ts).
+  MONGO_BULK_CHUNK: z.coerce.number().int().min(1).max(10_000).optional(),
   MONGO_FILTER_BY_ID_ONLY: z.enum(['auto', 'true', 'false']).default('auto'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
   DATA_COLLECTIONS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$/, 'must be a collection name'))).default([]),

@@ -11,7 +11,6 @@ import { KeyedLock } from '../../src/leases/keyed-lock';
 import { OutboxSweeper } from '../../src/use-cases/outbox-sweeper';
 import { deletionJobId } from '../../src/queue/timer-jobs';
 import { AuditRepository } from '../../src/storage/audit.repository';
-import { isFerretDb } from '../../src/storage/mongo';
 import { SubscriptionRepository } from '../../src/storage/subscription.repository';
 import { createLogger } from '../../src/logging/logger';
 import { fraudDetected, invoiceOverdue, invoiceSettled } from '../support/factories';
@@ -129,8 +128,8 @@ describe('the commit path', () => {
         const count = body.updates?.length ?? body.documents?.length ?? 1;
         statements.set(event.commandName, (statements.get(event.commandName) ?? 0) + count);
       });
-      const byIdOnly = await isFerretDb(monitored);
-      const subscriptions = new SubscriptionRepository(monitored, 20, byIdOnly);
+      // The worker's own dialect, on a connection that reports every command.
+      const subscriptions = new SubscriptionRepository(monitored, h.app.subscriptions.dialect);
       const audit = new AuditRepository(monitored);
       const commits = commitPath(undefined, { subscriptions, audit });
       const ids = Array.from({ length: 8 }, () => `sub-${randomUUID()}`);

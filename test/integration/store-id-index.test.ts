@@ -5,7 +5,7 @@ import path from 'node:path';
 import mongoose, { type Connection } from 'mongoose';
 
 import { stackLayout } from '../../tools/stack/layout';
-import { isFerretDb } from '../../src/storage/mongo';
+import { detectServer } from '../../src/storage/store-dialect';
 import { stackConnection } from '../support/stack-env';
 import { uniqueName } from '../support/unique-name';
 import { withDatabase } from '../support/worker-harness';
@@ -69,7 +69,7 @@ describe('exact-{_id} reads and replaces use an index', () => {
   });
 
   it('on 1,000 and on 100,000 documents', async () => {
-    const ferret = await isFerretDb(connection);
+    const ferret = (await detectServer(connection)) === 'ferretdb';
     const figures: Record<string, number> = {};
     for (const count of [1_000, 100_000]) {
       const name = `docs${count}`;
