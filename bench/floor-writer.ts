@@ -11,6 +11,7 @@ import { LifecyclePublisher } from '../src/kafka/lifecycle-publisher';
 import { TimerQueue } from '../src/queue/timer-queue';
 import type { AuditDocument } from '../src/storage/audit.repository';
 import { stableId } from '../src/storage/ids';
+import { detectDialect } from '../src/storage/store-dialect';
 import type { SubscriptionDocument } from '../src/storage/subscription.repository';
 import { generateMix, type BenchEvent, type MixOptions } from './event-mix';
 import { benchKafka } from './kafka-io';
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
   const partitions = Number(process.env.BENCH_PARTITIONS ?? '12');
   const plan = planSlices(generateMix(mix), partitions, config.CONSUMER_BATCH_SIZE, config.policy);
   const connection = await mongoose.createConnection(config.MONGODB_URI).asPromise();
+  const { bulkChunk } = await detectDialect(connection, config);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue(config.TIMER_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
   const timers = new TimerQueue(queue, Date.now);
@@ -105,7 +107,7 @@ async function main(): Promise<void> {
   let lastDoneAt = startedAt;
   const writeSlice = async (slice: SliceWrites): Promise<void> => {
     if (slice.inserts.length > 0) await subscriptions.insertMany(slice.inserts, { ordered: false });
-    for (const chunk of chunks(slice.replaces, config.MONGO_BULK_CHUNK))
+    for (const chunk of chunks(slice.replaces, bulkChunk))
       await subscriptions.bulkWrite(
         chunk.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc } })),
         { ordered: false },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { AppError } from '../errors';
-import { parseDuration, policyFrom, type Policy } from '../domain';
+import { DEFAULT_POLICY_SETTINGS, parseDuration, policyFrom, type Policy } from '../domain';
 import { kafkaSecurityProblems } from './kafka-security-settings';
 import { decompressionProblems, PRODUCER_COMPRESSIONS } from './kafka-compression';
 
@@ -71,8 +71,8 @@ export const configSchema = z.object({
   MAX_CLOCK_SKEW: duration.default('PT1H'),
   RETRY_BACKOFF_MAX: duration.default('PT30S'),
 
-  MONGO_BULK_CHUNK: z.coerce.number().int().min(1).max(10_000).default(20),
-  /** FerretDB 1.24 uses its primary key only for a filter that is exactly `{_id}`; anything else scans the collection. */
+  // Unset (and MONGO_FILTER_BY_ID_ONLY=auto): the server's own, MongoDB's or FerretDB's, found at start-up (src/storage/store-dialect.ts).
+  MONGO_BULK_CHUNK: z.coerce.number().int().min(1).max(10_000).optional(),
   MONGO_FILTER_BY_ID_ONLY: z.enum(['auto', 'true', 'false']).default('auto'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
   DATA_COLLECTIONS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$/, 'must be a collection name'))).default([]),
@@ -97,11 +97,12 @@ export const configSchema = z.object({
   RECONCILE_ENABLED: bool.default(true),
   RECONCILE_INTERVAL: duration.default('PT1H'),
 
-  DELETION_DELAY: duration.default('P60D'),
-  DELETION_REMINDERS: list.pipe(z.array(duration)).default(['P30D', 'P7D', 'P1D']),
-  LEGAL_HOLD_RELEASE_GRACE: duration.default('P7D'),
-  FRAUD_SCORE_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
-  DEDUPE_WINDOW: z.coerce.number().int().min(16).max(10_000).default(256),
+  // The policy's defaults have one home, the domain's (src/domain/policy.ts).
+  DELETION_DELAY: duration.default(DEFAULT_POLICY_SETTINGS.deletionDelay),
+  DELETION_REMINDERS: list.pipe(z.array(duration)).default([...DEFAULT_POLICY_SETTINGS.deletionReminders]),
+  LEGAL_HOLD_RELEASE_GRACE: duration.default(DEFAULT_POLICY_SETTINGS.legalHoldReleaseGrace),
+  FRAUD_SCORE_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_POLICY_SETTINGS.fraudScoreThreshold),
+  DEDUPE_WINDOW: z.coerce.number().int().min(16).max(10_000).default(DEFAULT_POLICY_SETTINGS.dedupeWindow),
 
   /** The operator API, DLQ routes and /admin pages. Off: not registered at all. */
   OPS_ROUTES_ENABLED: bool.default(true),

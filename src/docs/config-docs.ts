@@ -43,9 +43,10 @@ const MEANINGS: Record<string, string> = {
     'how long a partition may keep failing, or keep lag while its committed offset stays put, before `/readyz` answers 503 naming it (a batch the worker cannot decode and a crashed consumer count at once)',
   MAX_CLOCK_SKEW: 'how far in the future `occurredAt` may be',
   RETRY_BACKOFF_MAX: 'longest wait between retries of a transient fault',
-  MONGO_BULK_CHUNK: 'statements per bulk write; FerretDB 1.24 deadlocks on large bulks (docs/development.md), MongoDB takes 1000',
+  MONGO_BULK_CHUNK:
+    "statements per bulk write; unset: the server's, found at start-up (1000 on MongoDB; 20 on FerretDB 1.24, which deadlocks on large bulks: docs/development.md)",
   MONGO_FILTER_BY_ID_ONLY:
-    '`auto`: on when the server is FerretDB, whose key serves only exactly-`{_id}` filters; then subscriptions are read and written by `{_id}` alone, guarded by the per-subscription lock and Redis lease. `true`/`false` force it',
+    '`auto`: on when the server is FerretDB, whose key serves only exactly-`{_id}` filters; then subscriptions are written by `{_id}` alone, guarded by the per-subscription lock and Redis lease only. Off, they are written by `{_id, version}`, which MongoDB applies atomically. `false` forces it off; `true` forces it on and is refused on MongoDB (the worker does not start: exit 78)',
   MONGODB_URI: '`mongodb://…` including the database; TLS and authentication as URI options (docs/deployment.md)',
   DATA_COLLECTIONS:
     'comma-separated collections (same database) whose documents a deletion removes; empty means only the tombstone is written (a warning is logged)',

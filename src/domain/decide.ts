@@ -1,5 +1,5 @@
 import type { Command } from './command';
-import type { AuditRecord, Decision, Outcome } from './decision';
+import type { AuditRecord, Decision, Outcome, RejectionCode } from './decision';
 import { lifecycleEvent, type Effect, type LifecycleEventType } from './effect';
 import { addRef, liftHold, reasonsOf, removeRef } from './holds';
 import type { Policy } from './policy';
@@ -20,11 +20,11 @@ import { newTimer } from './timer';
  */
 export function decide(current: Subscription | null, command: Command, policy: Policy, now: Millis): Decision {
   if (current !== null && (current.tenantId !== command.tenantId || current.customerId !== command.customerId)) {
-    return unchanged(
+    return rejected(
       current,
       command,
       now,
-      'rejected',
+      'IDENTITY_MISMATCH',
       `identity-mismatch: subscription belongs to tenant ${current.tenantId}, customer ${current.customerId}`,
     );
   }
@@ -33,7 +33,7 @@ export function decide(current: Subscription | null, command: Command, policy: P
   const isNew = current === null;
   // A command that changes nothing never creates a subscription: a forged no-op from another tenant, arriving first,
   // must not claim the id for that tenant (issue 11, "tenant squatting").
-  const skip = (outcome: Outcome, reason: string): Decision => ({
+  const skip = (outcome: Exclude<Outcome, 'rejected'>, reason: string): Decision => ({
     outcome,
     state: current,
     changed: false,
@@ -241,8 +241,15 @@ export function cancelEffect(subscriptionId: string, timer: DeletionTimer): Effe
   return { kind: 'cancel-deletion', subscriptionId, generation: timer.generation, reminders: timer.reminders };
 }
 
-function unchanged(state: Subscription, command: Command, now: Millis, outcome: Outcome, reason: string): Decision {
-  return { outcome, state, changed: false, effects: [], audit: auditRecord(command, now, outcome, reason, state, state) };
+function rejected(state: Subscription, command: Command, now: Millis, rejection: RejectionCode, reason: string): Decision {
+  return {
+    outcome: 'rejected',
+    rejection,
+    state,
+    changed: false,
+    effects: [],
+    audit: auditRecord(command, now, 'rejected', reason, state, state),
+  };
 }
 
 function auditRecord(

@@ -23,8 +23,13 @@ export interface AuditRecord {
   readonly note?: string;
 }
 
-export interface Decision {
-  readonly outcome: Outcome;
+/**
+ * Why a command is refused (outcome `rejected`): each is an error code of the same name in src/errors.ts, the code its
+ * dead letter carries.
+ */
+export type RejectionCode = 'IDENTITY_MISMATCH';
+
+interface DecisionFields {
   /** The new state; the one passed in when nothing was applied. `null` only when a command for an unseen subscription was rejected. */
   readonly state: Subscription | null;
   /** Whether `state` must be written (applied commands and newly seen subscriptions). */
@@ -32,3 +37,10 @@ export interface Decision {
   readonly effects: readonly Effect[];
   readonly audit: AuditRecord;
 }
+
+/** What the state machine decided; a rejection always says why (`rejection`), in a code callers can act on. */
+export type Decision = DecisionFields &
+  (
+    | { readonly outcome: Exclude<Outcome, 'rejected'>; readonly rejection?: never }
+    | { readonly outcome: 'rejected'; readonly rejection: RejectionCode }
+  );

@@ -18,6 +18,7 @@ export interface PolicySettings {
   readonly dedupeWindow: number;
 }
 
+/** The product's defaults (docs/configuration.md shows them through the config schema, which takes them from here). */
 export const DEFAULT_POLICY_SETTINGS: PolicySettings = {
   deletionDelay: 'P60D',
   deletionReminders: ['P30D', 'P7D', 'P1D'],
@@ -34,4 +35,13 @@ export function policyFrom(settings: PolicySettings): Policy {
     fraudScoreThreshold: settings.fraudScoreThreshold,
     dedupeWindow: settings.dedupeWindow,
   };
+}
+
+/**
+ * How far ahead of now a pending deletion can be due: a suspension or cancellation sets now + the delay, and releasing
+ * a legal hold the later of the original due date (already set, so within the delay) and release + the grace.
+ * "Upcoming deletions" look this far ahead, so no pending deletion is left out of them.
+ */
+export function deletionHorizonMs(policy: Pick<Policy, 'deletionDelayMs' | 'legalHoldReleaseGraceMs'>): number {
+  return Math.max(policy.deletionDelayMs, policy.legalHoldReleaseGraceMs);
 }

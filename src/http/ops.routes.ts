@@ -5,13 +5,12 @@ import { idSchema } from '../contract/envelope';
 import type { Decision } from '../domain';
 import { runOperatorCommand, type OperatorAction } from '../use-cases/operator-commands';
 import { subscriptionTimeline } from '../use-cases/timeline';
-import { upcomingDeletions } from '../use-cases/upcoming-deletions';
+import { upcomingDeletions, upcomingWindowEnd } from '../use-cases/upcoming-deletions';
 import { requireToken } from './auth';
 import type { HttpDeps, RouteModule } from './server';
 import { auditView, subscriptionView } from './subscription-view';
 import { badRequest, idempotencyHeaders, notFound, operatorText, wholeNumber } from './validation';
 
-const DAY_MS = 24 * 3600 * 1000;
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 const path = z.object({ id: idSchema });
@@ -72,12 +71,10 @@ export const opsRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): vo
   app.get('/v1/deletions', { preHandler: adminAuth }, async (request, reply) => {
     const parsed = deletionsRequest.safeParse({ query: request.query });
     if (!parsed.success) return badRequest(reply, parsed.error.issues);
-    const { dueBefore, limit, after } = parsed.data.query;
-    const page = await upcomingDeletions(deps.subscriptions, {
-      dueBefore: dueBefore ?? deps.apply.clock() + 60 * DAY_MS,
-      limit,
-      after,
-    }).catch((error: unknown) => {
+    const { limit, after } = parsed.data.query;
+    // By default every pending deletion: the window the policy's delay (or release grace) spans.
+    const dueBefore = parsed.data.query.dueBefore ?? upcomingWindowEnd(deps.apply.clock(), deps.apply.policy);
+    const page = await upcomingDeletions(deps.subscriptions, { dueBefore, limit, after }).catch((error: unknown) => {
       if (error instanceof RangeError) return null;
       throw error;
     });
@@ -93,6 +90,7 @@ export const opsRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): vo
         inProgress: state.deletion?.claimedAt != null,
       })),
       next: page.next,
+      dueBefore: iso(dueBefore),
     };
   });
 

@@ -6,11 +6,12 @@ export interface CrossProcessLock {
 /**
  * Mutual exclusion per key (a subscription id) within this process.
  *
- * Writes are guarded by a version check, which MongoDB applies atomically. FerretDB 1.24 does not: it reads the
+ * On MongoDB writes are guarded by a version check, which it applies atomically. FerretDB 1.24 does not: it reads the
  * matching document, then writes it in a second step, so two writers that read the same version both "win" (seen in
- * 172 of 200 races). Holding a subscription's lock from load to effects makes this process's writers take turns, and
- * the cross-process lock it is given (a lease in Redis, subscription-leases.ts) makes other processes' writers wait too:
- * correct on FerretDB with several worker processes, and simply cheaper on MongoDB (fewer conflicts to retry).
+ * 172 of 200 races); there the writes filter by `{_id}` alone (src/storage/store-dialect.ts). Holding a
+ * subscription's lock from load to effects makes this process's writers take turns, and the cross-process lock it is
+ * given (a lease in Redis, subscription-leases.ts) makes other processes' writers wait too: what makes FerretDB correct
+ * with several worker processes, and simply cheaper on MongoDB (fewer conflicts to retry).
  */
 export class KeyedLock {
   private readonly tails = new Map<string, Promise<void>>();

@@ -109,9 +109,10 @@ class Hold {
 
 /**
  * Exclusion per subscription across processes: a lease in Redis (`SET key token NX PX ttl`), taken inside this
- * process's KeyedLock and held from load to effects. FerretDB 1.24 does not apply `{_id, version}`-guarded writes
- * atomically, so without it two worker processes could both "win" a write; the version check stays as the fence
- * for a lease that lapsed (a process stalled longer than the TTL).
+ * process's KeyedLock and held from load to effects. On FerretDB it is the only guard: writes there filter by `{_id}`
+ * alone (src/storage/store-dialect.ts; its version check would not be atomic anyway), so a holder whose lease lapsed
+ * (stalled longer than the TTL) can overwrite another's write. On MongoDB the `{_id, version}` filter is a fence
+ * behind it: such a holder loses the race and redoes its work.
  */
 export class SubscriptionLeases implements CrossProcessLock {
   private readonly maxWaitMs: number;
@@ -200,7 +201,8 @@ export class SubscriptionLeases implements CrossProcessLock {
 
   private lapsed(keys: readonly string[], why: string): void {
     this.options.metrics?.leaseLost(keys.length);
-    // The holder carries on: the version-guarded write is the fence (atomic on MongoDB, not on FerretDB 1.24).
+    // The holder carries on. On MongoDB its version-guarded write fences it (it loses the race and retries); on
+    // FerretDB nothing does (writes filter by {_id}): hence the error log and the leases-lost metric.
     this.options.logger?.error({ leases: keys.slice(0, 10), count: keys.length, why }, 'subscription leases lapsed while held');
   }
 

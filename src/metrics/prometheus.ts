@@ -37,7 +37,7 @@ export interface PrometheusOptions {
   readonly clock?: () => number;
   /** Node.js process metrics (`process_*`, `nodejs_*`, without our prefix, as dashboards expect them). */
   readonly defaultMetrics?: boolean;
-  /** How long the readings that query MongoDB (outbox, dead letters, statuses) are reused; default 30 s. */
+  /** How long the slow readings are reused (outbox backlog from Redis; dead letters and statuses from MongoDB); default 30 s. */
   readonly slowCacheMs?: number;
   /** The `version` label of `build_info`; default the package's version. */
   readonly version?: string;
@@ -218,7 +218,7 @@ export class PrometheusMetrics implements Metrics {
       help: 'Subscriptions whose effects (timers, lifecycle events, audit) may be owed: pending-effects marks in Redis.',
       registers,
       collect: async () => {
-        const value = await this.slowReading('mongodb', (sources) => sources.outboxBacklog());
+        const value = await this.slowReading('redis', (sources) => sources.outboxBacklog());
         if (value !== undefined) outbox.set(value);
       },
     });

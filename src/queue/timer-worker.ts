@@ -42,6 +42,12 @@ function failuresOf(job: Job): number {
   return typeof failures === 'number' ? failures : 0;
 }
 
+/** The job's data without the retry count (the scheduling span's traceparent, if any, stays). */
+function withoutFailures(data: unknown): object {
+  const { failures: _failures, ...rest } = (data ?? {}) as { failures?: unknown };
+  return rest;
+}
+
 export function retryDelayMs(failures: number, policy: RetryPolicy = TIMER_RETRY): number {
   return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, failures - 1));
 }
@@ -74,6 +80,8 @@ export function startTimerWorker<D extends TimerWorkerDeps>(options: {
     if (!payload.success) throw new UnrecoverableError(`bad payload for ${job.name}: ${payload.error.message}`);
     const result = await definition.process(payload.data, jobId, deps);
     if (result.kind === 'delay-until') {
+      // This run succeeded (a reminder's wake): the next one, days later, gets all its retries.
+      if (failuresOf(job) > 0) await job.updateData(withoutFailures(job.data));
       await job.moveToDelayed(result.at, token);
       throw new DelayedError();
     }

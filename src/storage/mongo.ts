@@ -17,13 +17,3 @@ export async function connectMongo(uri: string): Promise<Connection> {
   }
   return connection;
 }
-
-/** FerretDB answers buildInfo with its own version besides the MongoDB one it emulates. */
-export async function isFerretDb(connection: Connection): Promise<boolean> {
-  try {
-    const info = await connection.db?.admin().command({ buildInfo: 1 });
-    return info !== undefined && 'ferretdbVersion' in info;
-  } catch (error) {
-    throw mongoFailure(error, { op: 'buildInfo' });
-  }
-}

@@ -1,8 +1,7 @@
 import type { Connection } from 'mongoose';
 
-import type { Settings } from '../config/config';
 import { AuditRepository } from './audit.repository';
-import { isFerretDb } from './mongo';
+import { detectDialect, type DialectSettings } from './store-dialect';
 import { SubscriptionRepository } from './subscription.repository';
 
 export interface Stores {
@@ -10,18 +9,15 @@ export interface Stores {
   readonly audit: AuditRepository;
 }
 
-export type StoreSettings = Pick<Settings, 'MONGO_BULK_CHUNK' | 'MONGO_FILTER_BY_ID_ONLY'>;
+export type StoreSettings = DialectSettings;
 
 /**
- * The repositories every writer uses, built the same way for the worker and the CLI: on FerretDB (found by
- * `buildInfo` when the setting is `auto`) subscriptions are filtered by `{_id}` alone, the only filter it serves from
- * its index (docs/architecture.md).
+ * The repositories every writer uses, built the same way for the worker and the CLI, in the dialect of the server
+ * they reach (store-dialect.ts: found by `buildInfo`; a setting that does not fit the server stops the start-up).
  */
 export async function openStores(connection: Connection, settings: StoreSettings): Promise<Stores> {
-  const { MONGO_FILTER_BY_ID_ONLY: byId } = settings;
-  const byIdOnly = byId === 'auto' ? await isFerretDb(connection) : byId === 'true';
   return {
-    subscriptions: new SubscriptionRepository(connection, settings.MONGO_BULK_CHUNK, byIdOnly),
+    subscriptions: new SubscriptionRepository(connection, await detectDialect(connection, settings)),
     audit: new AuditRepository(connection),
   };
 }

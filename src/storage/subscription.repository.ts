@@ -7,6 +7,7 @@ import { duplicateKeyIndexes } from './duplicate-key';
 import { ensureIndexes } from './indexes';
 import { mongoCall, mongoFailure } from './mongo-errors';
 import type { OutboxEntry } from './outbox';
+import { DIALECTS, type StoreDialect } from './store-dialect';
 
 /**
  * What MongoDB stores: the domain state, a version for optimistic concurrency, and the outbox of the write that made
@@ -45,27 +46,18 @@ function toDocument(write: PendingWrite, token: string): SubscriptionDocument {
 }
 
 /**
- * Subscriptions in MongoDB. Every write is a whole-document replace guarded by the version it read:
- * single-document atomicity is all FerretDB and MongoDB both promise without transactions.
+ * Subscriptions in MongoDB. Every write is a whole-document replace of the version it read: single-document
+ * atomicity is all FerretDB and MongoDB both promise without transactions. How the replace is filtered and bulked is
+ * the store's dialect (store-dialect.ts): `{_id, version}` on MongoDB, where a write that lost a race is found and
+ * retried; `{_id}` on FerretDB, where the per-subscription lock and Redis lease are the only guard.
  */
 export class SubscriptionRepository {
   private readonly collection: Collection<SubscriptionDocument>;
 
-  /**
-   * @param bulkChunk statements per bulk write. FerretDB 1.24 holds one SQLite connection per statement until the whole
-   * command ends, from a pool of 100 per database: a few large bulks at once exhaust it and every later write waits
-   * forever. Real MongoDB takes far larger chunks (MONGO_BULK_CHUNK).
-   * @param byIdOnly write the hot path with filters that are exactly `{_id}` (MONGO_FILTER_BY_ID_ONLY). FerretDB 1.24 on
-   * SQLite pushes only `{_id}` (and, with our patch 0002, `{_id: {$in}}`) down to its `_id` index: `{_id, version}` reads
-   * and decodes every document of the collection, so each statement costs time in proportion to the number of subscriptions. Its
-   * version check is a read then a write anyway (not atomic); what guards a write there is the per-subscription lock
-   * and Redis lease every writer holds from load to effects (KeyedLock), across processes too. On by default for
-   * FerretDB (MONGO_FILTER_BY_ID_ONLY=auto); on MongoDB the version check is atomic and indexed, and stays.
-   */
+  /** @param dialect how this server is written; MongoDB's unless told (openStores detects it). */
   constructor(
     connection: Connection,
-    private readonly bulkChunk = 20,
-    private readonly byIdOnly = false,
+    readonly dialect: StoreDialect = DIALECTS.mongodb,
   ) {
     this.collection = connection.collection<SubscriptionDocument>(SUBSCRIPTIONS);
   }
@@ -119,7 +111,7 @@ export class SubscriptionRepository {
         }
       }
     }
-    for (const chunk of chunks(replaces, this.bulkChunk)) {
+    for (const chunk of chunks(replaces, this.dialect.bulkChunk)) {
       try {
         await this.replace(chunk, token, conflicts);
       } catch (error) {
@@ -129,12 +121,19 @@ export class SubscriptionRepository {
     return conflicts;
   }
 
-  /** One bulk of version-guarded replaces; adds the ids that lost a race to `conflicts`. */
+  /**
+   * One bulk of replaces; adds the ids that lost a race to `conflicts`. A replace whose `{_id, version}` filter matched
+   * nothing lost: another writer stored a newer version since our read. The bulk's counts do not say which, so the
+   * writes that carry this attempt's token are the winners and the others lost.
+   */
   private async replace(chunk: readonly PendingWrite[], token: string, conflicts: Set<string>): Promise<void> {
+    const { filterByIdOnly } = this.dialect;
     const result = await this.collection.bulkWrite(
       chunk.map((write) => ({
         replaceOne: {
-          filter: this.byIdOnly ? { _id: write.state.subscriptionId } : { _id: write.state.subscriptionId, version: write.expectedVersion },
+          filter: filterByIdOnly
+            ? { _id: write.state.subscriptionId }
+            : { _id: write.state.subscriptionId, version: write.expectedVersion },
           replacement: toDocument(write, token),
         },
       })),

@@ -48,7 +48,10 @@ export function foldByDay(rows: readonly { dueAt: Millis; count: number }[], now
   };
 }
 
-/** Pending deletions per UTC day for the next `days` days (from now to the same time then), and those already overdue. */
-export async function deletionForecast(subscriptions: SubscriptionRepository, now: Millis, days = 60): Promise<DeletionForecast> {
+/**
+ * Pending deletions per UTC day for the next `days` days (from now to the same time then; `upcomingWindowDays` of the
+ * policy covers every pending one), and those already overdue.
+ */
+export async function deletionForecast(subscriptions: SubscriptionRepository, now: Millis, days: number): Promise<DeletionForecast> {
   return foldByDay(await subscriptions.countDeletionsByDueAt(forecastWindowEnd(now, days)), now, days);
 }

@@ -1,4 +1,4 @@
-import type { Outcome } from '../domain';
+import type { Outcome, RejectionCode } from '../domain';
 import { AppError } from '../errors';
 import type { DeadLetter } from '../kafka/dead-letters';
 import type { Metrics } from '../metrics/metrics';
@@ -13,6 +13,13 @@ export interface ProcessDeps extends ApplyDeps {
 }
 
 export type Tally = Record<Outcome | 'dead-lettered', number>;
+
+/** The metric each kind of rejection counts in (a new rejection code must say which). */
+const COUNT_REJECTION: Readonly<Record<RejectionCode, (metrics: Metrics) => void>> = {
+  IDENTITY_MISMATCH: (metrics) => {
+    metrics.identityMismatch();
+  },
+};
 
 /**
  * One slice of a partition: decode, apply, and say what is bad. When it returns, every applied message's outcome is
@@ -44,9 +51,11 @@ export async function processMessages(
     const source = byRef.get(delivery.deliveryRef);
     if (source === undefined) continue;
     if (decision.outcome === 'rejected') {
-      letters.push({ message: source.message, error: new AppError('IDENTITY_MISMATCH', decision.audit.reason), type: source.type });
-      messageOutcome(source.message.trace, 'dead-lettered', 'IDENTITY_MISMATCH');
-      deps.metrics.identityMismatch();
+      // The state machine says why it refused: the letter carries that code and the audited reason.
+      const code = decision.rejection;
+      letters.push({ message: source.message, error: new AppError(code, decision.audit.reason), type: source.type });
+      messageOutcome(source.message.trace, 'dead-lettered', code);
+      COUNT_REJECTION[code](deps.metrics);
       continue;
     }
     messageOutcome(source.message.trace, decision.outcome);

@@ -1,5 +1,22 @@
-import type { Subscription } from '../domain';
+import { deletionHorizonMs, type Millis, type Policy, type Subscription } from '../domain';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
+import { forecastWindowEnd } from './deletion-forecast';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * How many days "upcoming deletions" cover (the API's and the CLI's default, the console's forecast and list): every
+ * pending deletion's due date lies within them (the configured delay, or a legal hold's release grace if longer), in
+ * whole days.
+ */
+export function upcomingWindowDays(policy: Pick<Policy, 'deletionDelayMs' | 'legalHoldReleaseGraceMs'>): number {
+  return Math.max(1, Math.ceil(deletionHorizonMs(policy) / DAY_MS));
+}
+
+/** The end of that window from `now`: the same instant for the list and the forecast, so count and list agree. */
+export function upcomingWindowEnd(now: Millis, policy: Pick<Policy, 'deletionDelayMs' | 'legalHoldReleaseGraceMs'>): Millis {
+  return forecastWindowEnd(now, upcomingWindowDays(policy));
+}
 
 export interface DeletionPage {
   readonly items: readonly Subscription[];

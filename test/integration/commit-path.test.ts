@@ -11,10 +11,10 @@ import { KeyedLock } from '../../src/leases/keyed-lock';
 import { OutboxSweeper } from '../../src/use-cases/outbox-sweeper';
 import { deletionJobId } from '../../src/queue/timer-jobs';
 import { AuditRepository } from '../../src/storage/audit.repository';
-import { isFerretDb } from '../../src/storage/mongo';
 import { SubscriptionRepository } from '../../src/storage/subscription.repository';
 import { createLogger } from '../../src/logging/logger';
 import { fraudDetected, invoiceOverdue, invoiceSettled } from '../support/factories';
+import { testKafka } from '../support/kafka.helper';
 import { eventually, startWorker, type Harness } from '../support/worker-harness';
 
 const crash = (at: string | undefined) => (name: string) => {
@@ -69,9 +69,24 @@ describe('the commit path', () => {
     const trail = await h.app.audit.trail(id);
     expect(trail.filter((record) => record.outcome === 'applied')).toHaveLength(1);
     await eventually(() => expect(lifecycleOf(id)).toEqual(lifecycleOf(control)), 15_000);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Nothing more can come: nothing is owed (the mark goes only once the last effect is out), and the listener has
+    // read every message the lifecycle topic holds.
+    await eventually(async () => expect(await marked(id)).toBe(0));
+    await listenerCaughtUp();
     expect(lifecycleOf(id)).toEqual(lifecycleOf(control));
-    expect(await marked(id)).toBe(0);
+  }
+
+  /** Waits until the harness's listener has read as many lifecycle messages as the topic holds. */
+  async function listenerCaughtUp(): Promise<void> {
+    const admin = testKafka().admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(h.topics.lifecycle);
+      const held = offsets.reduce((sum, partition) => sum + Number(partition.high) - Number(partition.low), 0);
+      await eventually(() => expect(h.lifecycle.length).toBeGreaterThanOrEqual(held), 15_000);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   it.each(COMMIT_FAILPOINTS)('a crash at %s: the redelivered event finishes what is owed, once', async (point) => {
@@ -129,8 +144,8 @@ describe('the commit path', () => {
         const count = body.updates?.length ?? body.documents?.length ?? 1;
         statements.set(event.commandName, (statements.get(event.commandName) ?? 0) + count);
       });
-      const byIdOnly = await isFerretDb(monitored);
-      const subscriptions = new SubscriptionRepository(monitored, 20, byIdOnly);
+      // The worker's own dialect, on a connection that reports every command.
+      const subscriptions = new SubscriptionRepository(monitored, h.app.subscriptions.dialect);
       const audit = new AuditRepository(monitored);
       const commits = commitPath(undefined, { subscriptions, audit });
       const ids = Array.from({ length: 8 }, () => `sub-${randomUUID()}`);

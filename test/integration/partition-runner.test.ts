@@ -118,6 +118,51 @@ describe('the partition runner, on the real broker', () => {
     await runner.stop();
   });
 
+  it('isolates one poison message in the middle of a slice: only it is dead-lettered, every other message is applied once, in order', async () => {
+    const topic = uniqueName('runner-poison');
+    const dlq = uniqueName('runner-poison-dlq');
+    topics.push(topic, dlq);
+    await createTopics(kafka, [topic, dlq]);
+    const offsets = Array.from({ length: 21 }, (_, n) => String(n));
+    const poison = '10';
+    // One send, one record batch: the runner gets all 21 in one slice.
+    await producer.send({ topic, messages: offsets.map((offset) => ({ key: `sub-${offset}`, value: `{"n":${offset}}` })) });
+    const applied: string[] = [];
+    const sliceSizes: number[] = [];
+    const runner = new PartitionRunner(
+      kafka,
+      {
+        name: 'test',
+        groupId: uniqueName('runner-group'),
+        topics: [topic],
+        sliceSize: 50,
+        partitionsConsumedConcurrently: 1,
+        backoffMaxMs: 50,
+        sessionTimeoutMs: 30_000,
+        isolateAfter: 2,
+        deadLetters: new DeadLetterSink(producer, dlq, Date.now),
+      },
+      (messages) => {
+        sliceSizes.push(messages.length);
+        // A handler with a bug that one message triggers: the whole slice fails, nothing of it is applied.
+        if (messages.some((message) => message.offset === poison)) return Promise.reject(new TypeError('cannot read n of undefined'));
+        applied.push(...messages.map((message) => message.offset));
+        return Promise.resolve({ deadLetters: [] });
+      },
+      quiet,
+    );
+    await runner.start();
+    try {
+      expect(await lettersOn(kafka, dlq)).toEqual([[poison, 'PROCESSING_FAILED']]);
+      await eventually(() => expect(applied).toEqual(offsets.filter((offset) => offset !== poison)));
+      // The slice failed whole (twice) before the runner went one message at a time to find the poison one.
+      expect(sliceSizes.slice(0, 2)).toEqual([21, 21]);
+    } finally {
+      await runner.stop();
+    }
+    expect(await sizeOf(kafka, dlq)).toBe(1);
+  });
+
   it('treats a non-retriable AppError like a bug', async () => {
     const { runner, dlq } = await run(new AppError('INTERNAL', 'query rejected'), Number.POSITIVE_INFINITY);
     expect(await lettersOn(kafka, dlq)).toEqual([['0', 'PROCESSING_FAILED']]);

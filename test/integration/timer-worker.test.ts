@@ -19,14 +19,22 @@ describe('timer worker retries', () => {
   const calls = new Map<string, number>();
   const failFirst = new Map<string, number>();
 
+  /** Per job, what each run does in turn (then `done`): fail, or wake early as a reminder does and sleep a little. */
+  const scripts = new Map<string, readonly ('fail' | 'sleep')[]>();
+  /** The job's data as each run saw it. */
+  const seen = new Map<string, unknown[]>();
+
   const flaky: JobDefinition = {
     name: DATA_DELETION,
     payload: dataDeletionPayload,
-    process(_payload, jobId) {
+    async process(_payload, jobId) {
       const call = (calls.get(jobId) ?? 0) + 1;
       calls.set(jobId, call);
-      if (call <= (failFirst.get(jobId) ?? 0)) return Promise.reject(new Error(`transient failure ${call}`));
-      return Promise.resolve({ kind: 'done', outcome: 'ok' });
+      seen.set(jobId, [...(seen.get(jobId) ?? []), (await queue.getJob(jobId))?.data]);
+      const step = scripts.get(jobId)?.[call - 1] ?? (call <= (failFirst.get(jobId) ?? 0) ? 'fail' : undefined);
+      if (step === 'fail') throw new Error(`transient failure ${call}`);
+      if (step === 'sleep') return { kind: 'delay-until', at: Date.now() + 50 };
+      return { kind: 'done', outcome: 'ok' };
     },
   };
 
@@ -79,6 +87,21 @@ describe('timer worker retries', () => {
     const failed = await queue.getJob(jobId);
     expect(failed?.data).toEqual({ failures: 3 });
     expect(failed?.failedReason).toBe('transient failure 4');
+  });
+
+  it('starts counting afresh after a run that succeeds and sleeps again: a reminder wake leaves the deletion all its retries', async () => {
+    const jobId = deletionJobId('retry-after-wake', 1);
+    // Three failures (all the retries there are) before the reminder goes out; then the deletion fails twice and succeeds.
+    scripts.set(jobId, ['fail', 'fail', 'fail', 'sleep', 'fail', 'fail']);
+    await add(jobId);
+
+    const state = async () => (await (await queue.getJob(jobId))?.getState()) ?? 'absent';
+    // Done (completed timers are removed) or failed for good, whichever comes: then which one.
+    await eventually(async () => expect(['absent', 'failed']).toContain(await state()));
+    expect(await state()).toBe('absent');
+    expect(calls.get(jobId)).toBe(7);
+    // The run after the reminder's wake counts its first attempt, not the reminder's fourth.
+    expect(seen.get(jobId)?.slice(3)).toEqual([{ failures: 3 }, {}, { failures: 1 }, { failures: 2 }]);
   });
 
   it('refuses a job whose id names no subscription, without retrying', async () => {

@@ -77,6 +77,8 @@ export async function startWorker(
   // As in production, so every integration test also runs the Prometheus metrics and serves GET /metrics.
   metrics: Metrics = new PrometheusMetrics({ eventTypes, logger }),
   tracing: Tracing = noTracing,
+  /** The worker's clock: a test that moves time forward gives its own. */
+  clock: () => number = Date.now,
 ): Promise<Harness> {
   const stack = stackConnection();
   const topics = {
@@ -104,7 +106,7 @@ export async function startWorker(
     RETRY_BACKOFF_MAX: 'PT2S',
     ...env,
   });
-  const app = await createApp(config, logger, Date.now, metrics, tracing);
+  const app = await createApp(config, logger, clock, metrics, tracing);
   await app.start();
   const address = app.http.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;

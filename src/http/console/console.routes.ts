@@ -7,12 +7,12 @@ import { consumers } from '../../../consumers/routes';
 import { idSchema } from '../../contract/envelope';
 import { parseDuration, type Subscription } from '../../domain';
 import { replayRequest } from '../../use-cases/dead-letter-replay';
-import { deletionForecast } from '../../use-cases/deletion-forecast';
+import { deletionForecast, forecastWindowEnd } from '../../use-cases/deletion-forecast';
 import { lifecycleEventsOf } from '../../use-cases/lifecycle-from-audit';
 import { OPERATOR_ACTIONS, runOperatorCommand, type OperatorAction } from '../../use-cases/operator-commands';
 import { lastReconcile } from '../../use-cases/reconcile-status';
 import { subscriptionTimeline } from '../../use-cases/timeline';
-import { upcomingDeletions } from '../../use-cases/upcoming-deletions';
+import { upcomingDeletions, upcomingWindowDays } from '../../use-cases/upcoming-deletions';
 import { deadLetterFilterFields, deadLetterIdSchema } from '../dlq.routes';
 import type { Html } from '../html';
 import type { HttpDeps } from '../server';
@@ -24,7 +24,6 @@ import { overviewPage } from './overview-page';
 import { searchPage, type SearchResult } from './search-page';
 import { subscriptionPage } from './subscription-page';
 
-const FORECAST_DAYS = 60;
 const SOONEST = 10;
 const SEARCH_LIMIT = 50;
 const LETTERS_PER_PAGE = 50;
@@ -105,14 +104,16 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
   const routes = new Map(consumers.map((consumer) => [deps.config[consumer.topic], consumer]));
   const decoder = { routes, maxMessageBytes: deps.config.MAX_MESSAGE_BYTES, maxClockSkewMs: parseDuration(deps.config.MAX_CLOCK_SKEW) };
   const inboundTopics = [...routes.keys()];
+  // Every pending deletion falls within these days: the configured delay (or a legal hold's release grace if longer).
+  const forecastDays = upcomingWindowDays(deps.apply.policy);
 
   app.get('/', async (_request, reply) => {
     const now = clock();
     const [statuses, forecast, soonest, deadLetters, queues] = await Promise.all([
       attempt('subscriptions', () => deps.subscriptions.countByStatus()),
-      attempt('forecast', () => deletionForecast(deps.subscriptions, now, FORECAST_DAYS)),
+      attempt('forecast', () => deletionForecast(deps.subscriptions, now, forecastDays)),
       attempt('soonest', async () => {
-        const page = await upcomingDeletions(deps.subscriptions, { dueBefore: now + FORECAST_DAYS * 86_400_000, limit: SOONEST });
+        const page = await upcomingDeletions(deps.subscriptions, { dueBefore: forecastWindowEnd(now, forecastDays), limit: SOONEST });
         return page.items;
       }),
       attempt('dead-letters', () => deps.deadLetterCount()),

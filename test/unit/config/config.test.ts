@@ -1,4 +1,5 @@
 import { loadConfig } from '../../../src/config/config';
+import { DEFAULT_POLICY_SETTINGS, policyFrom } from '../../../src/domain';
 import { AppError } from '../../../src/errors';
 
 const required = { KAFKA_BROKERS: '127.0.0.1:9092', MONGODB_URI: 'mongodb://localhost/be', REDIS_URL: 'redis://localhost:6379' };
@@ -23,6 +24,10 @@ describe('loadConfig', () => {
     });
     expect(config.policy.deletionDelayMs).toBe(60 * 24 * 3600 * 1000);
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("takes the policy's defaults from the domain, their one home", () => {
+    expect(loadConfig(required).policy).toEqual(policyFrom(DEFAULT_POLICY_SETTINGS));
   });
 
   it('parses lists and durations', () => {

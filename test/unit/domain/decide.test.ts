@@ -723,7 +723,8 @@ describe('decide: identity', () => {
   ])('a command naming %s is rejected and changes nothing', (_label, identity) => {
     const decision = decide(suspended, invoiceSettled({ invoiceId: 'inv-1', occurredAt: NOW, ...identity }), policy, NOW);
 
-    expect(decision).toMatchObject({ outcome: 'rejected', changed: false, effects: [] });
+    // The code says why (its dead letter carries it), not only the audit line's words.
+    expect(decision).toMatchObject({ outcome: 'rejected', rejection: 'IDENTITY_MISMATCH', changed: false, effects: [] });
     expect(decision.state).toBe(suspended);
     expect(decision.audit.reason).toBe(`identity-mismatch: subscription belongs to tenant ${TENANT_ID}, customer ${CUSTOMER_ID}`);
   });
@@ -879,6 +880,8 @@ describe('decide: audit', () => {
     const { statusBefore, reason, ...audit } = decision.audit;
 
     expect(decision.outcome).toBe(outcome);
+    // Only a rejection names a code, and every rejection does (here the one there is).
+    expect(decision.rejection).toBe(outcome === 'rejected' ? 'IDENTITY_MISMATCH' : undefined);
     if (before !== null) expect(statusBefore).toBe(before.status);
     expect(reason).toMatch(/\S/);
     expect(audit).toEqual({

@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY_SETTINGS, InvalidDurationError, policyFrom } from '../../../src/domain';
+import { DEFAULT_POLICY_SETTINGS, deletionHorizonMs, InvalidDurationError, policyFrom } from '../../../src/domain';
 import { DAY, TEST_POLICY_SETTINGS } from '../../support/factories';
 
 describe('policyFrom', () => {
@@ -28,5 +28,12 @@ describe('policyFrom', () => {
 
   it('allows no reminders', () => {
     expect(policyFrom({ ...TEST_POLICY_SETTINGS, deletionReminders: [] }).reminderOffsets).toEqual([]);
+  });
+});
+
+describe('deletionHorizonMs', () => {
+  it('is the delay, or the legal-hold release grace when that is longer: no pending deletion is due later', () => {
+    expect(deletionHorizonMs({ deletionDelayMs: 90 * DAY, legalHoldReleaseGraceMs: 7 * DAY })).toBe(90 * DAY);
+    expect(deletionHorizonMs({ deletionDelayMs: 3 * DAY, legalHoldReleaseGraceMs: 7 * DAY })).toBe(7 * DAY);
   });
 });

@@ -1,4 +1,5 @@
 import { foldByDay, forecastWindowEnd } from '../../../src/use-cases/deletion-forecast';
+import { upcomingWindowDays, upcomingWindowEnd } from '../../../src/use-cases/upcoming-deletions';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2026-01-10T15:00:00Z');
@@ -51,5 +52,19 @@ describe('deletion forecast by UTC day', () => {
     expect(forecast.days.at(-1)).toEqual({ day: '2026-03-11', count: 0 });
     expect(forecast.days.every((day) => day.count === 0)).toBe(true);
     expect(foldByDay([], Date.parse('2026-01-10T00:00:00Z'), 60).days).toHaveLength(60);
+  });
+});
+
+describe('the window of upcoming deletions', () => {
+  it('spans the configured delay (or a longer release grace) in whole days, at least one', () => {
+    expect(upcomingWindowDays({ deletionDelayMs: 90 * DAY, legalHoldReleaseGraceMs: 7 * DAY })).toBe(90);
+    expect(upcomingWindowDays({ deletionDelayMs: 60 * DAY, legalHoldReleaseGraceMs: 7 * DAY })).toBe(60);
+    expect(upcomingWindowDays({ deletionDelayMs: 3_000, legalHoldReleaseGraceMs: 10 * DAY + 1 })).toBe(11);
+    expect(upcomingWindowDays({ deletionDelayMs: 3_000, legalHoldReleaseGraceMs: 1_000 })).toBe(1);
+  });
+
+  it('ends where the forecast of as many days ends, so the list and the count agree', () => {
+    const policy = { deletionDelayMs: 90 * DAY, legalHoldReleaseGraceMs: 7 * DAY };
+    expect(upcomingWindowEnd(NOW, policy)).toBe(forecastWindowEnd(NOW, 90));
   });
 });

@@ -6,7 +6,10 @@ export const transform: Config['transform'] = {
 
 /**
  * Unit tests need no services; integration tests share one stack started by the global setup. The fault-injection
- * suite has a config of its own (jest.reliability.config.ts): it restarts servers and runs for minutes.
+ * suite has a config of its own (jest.reliability.config.mts): it restarts servers and runs for minutes.
+ *
+ * ES module (`.mts`), which Node 24 runs as it is with its types stripped: a `.ts` config in this CommonJS package
+ * made jest's first attempt (Node's own require) fail with a warning at every run before it fell back to ts-node.
  */
 const config: Config = {
   projects: [

@@ -1,6 +1,6 @@
 import type { Config } from 'jest';
 
-import { transform } from './jest.config';
+import { transform } from './jest.config.mts';
 
 /** The fault-injection suite, against a stack of its own (test/reliability/support/reliability-stack.ts). */
 const config: Config = {
