@@ -224,6 +224,47 @@ describe('hostile input on the message path', () => {
     expect(await h.app.connection.collection('audit_records').countDocuments({ subscriptionId: ids.subscriptionId })).toBe(0);
   }, 120_000);
 
+  it('dead-letters lone surrogates sent as JSON escapes and invisible characters, naming the field: inv-\\ud800, inv-\\ud801 and inv-\\ufffd are not one invoice', async () => {
+    const ids = newIds('surrogate');
+    // Valid UTF-8 bytes all (JSON.stringify writes a lone surrogate as the escape "\ud800"); stored, each lone
+    // surrogate became U+FFFD: the two overdue notices were one invoice, the two event ids one event, and the
+    // settlement of inv-\ufffd lifted both holds.
+    const hostile = [
+      paymentOverdue(ids, 'inv-\ud800'),
+      paymentOverdue(ids, 'inv-\ud801'),
+      paymentOverdue(ids, 'inv-a', { eventId: 'ev-\ud800' }),
+      paymentOverdue(ids, 'inv-b', { eventId: 'ev-\ud801' }),
+      paymentOverdue(ids, 'INV-1\u200b'),
+      paymentOverdue(ids, 'INV-1\ufeff'),
+      paymentOverdue(ids, 'INV-\u00ad1'),
+      paymentOverdue(ids, 'INV-1\u2060'),
+      paymentOverdue(ids, 'INV-1\u{e0041}'),
+    ];
+    const first = paymentOverdue(ids, 'INV-1');
+    const settledReplacement = paymentSettled(ids, 'inv-\ufffd');
+    await h.produce(h.topics.payments, [first, ...hostile, settledReplacement]);
+
+    const letters = await eventually(() => {
+      const found = lettersFor(ids.subscriptionId);
+      expect(found).toHaveLength(hostile.length);
+      return found;
+    }, 60_000);
+    expect(letters.map((letter) => letter.headers['dlq.error.code'])).toEqual(hostile.map(() => 'SCHEMA_VIOLATION'));
+    expect(letters.map((letter) => letter.headers['dlq.error.reason'])).toEqual([
+      'data.invoiceId: must be well-formed Unicode (no lone surrogate such as \\ud800)',
+      'data.invoiceId: must be well-formed Unicode (no lone surrogate such as \\ud800)',
+      'eventId: must be well-formed Unicode (no lone surrogate such as \\ud800)',
+      'eventId: must be well-formed Unicode (no lone surrogate such as \\ud800)',
+      ...hostile.slice(4).map(() => 'data.invoiceId: must not contain control, invisible (format) or bidirectional characters'),
+    ]);
+    await eventually(async () => expect(await h.app.audit.byEventId(settledReplacement.eventId)).toHaveLength(1), 60_000);
+    const stored = await h.app.subscriptions.get(ids.subscriptionId);
+    // Only INV-1 is held: the settlement of inv-\ufffd (an invoice never overdue) changed nothing.
+    expect(stored?.state.status).toBe('suspended');
+    expect(stored?.state.holds.map((hold) => hold.refs)).toEqual([['INV-1']]);
+    expect(await h.app.connection.collection('audit_records').countDocuments({ subscriptionId: ids.subscriptionId })).toBe(2);
+  }, 120_000);
+
   it('parks a 4,194,200-byte bad value in a letter that fits (cut, with its size and SHA-256) and applies the valid events on every partition', async () => {
     const badIds = newIds('huge');
     const huge = Buffer.alloc(4_194_200, 'x');

@@ -18,4 +18,9 @@ describe('html escaping of control and bidi characters', () => {
     expect(html`<td>${'inv\u202egnp.exe'}</td>`.text).toBe('<td>inv\\u202egnp.exe</td>');
     expect(html`<td>${'ref\u009b31m\u001b'}</td>`.text).toBe('<td>ref\\u009b31m\\u001b</td>');
   });
+
+  it('shows invisible characters and lone surrogates as visible escapes: INV-1 and INV-1 + U+200B do not look alike', () => {
+    expect(html`<td>${'INV-1\u200b'}</td><td>${'INV-1'}</td>`.text).toBe('<td>INV-1\\u200b</td><td>INV-1</td>');
+    expect(html`<td>${'\ufeffa\u00adb\u2060c\u{e0041}d\ud800'}</td>`.text).toBe('<td>\\ufeffa\\u00adb\\u2060c\\u{e0041}d\\ud800</td>');
+  });
 });
