@@ -8,7 +8,7 @@ import { newIds, paymentOverdue, paymentSettled, type Ids } from '../support/eve
 import type { Collected } from '../support/worker-harness';
 import { testKafka } from '../support/kafka.helper';
 import { uniqueName } from '../support/unique-name';
-import { eventually, startWorker, type Harness } from '../support/worker-harness';
+import { ADMIN_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
 
 const SEED = 1124;
 const HOSTILE = 2_000;
@@ -264,6 +264,29 @@ describe('hostile input on the message path', () => {
     expect(stored?.state.holds.map((hold) => hold.refs)).toEqual([['INV-1']]);
     expect(await h.app.connection.collection('audit_records').countDocuments({ subscriptionId: ids.subscriptionId })).toBe(2);
   }, 120_000);
+
+  it('refuses a bearer token with whitespace around it (401), and answers wrong tokens 429 with Retry-After past a burst', async () => {
+    const url = `${h.baseUrl}/v1/deletions`;
+    const status = async (authorization: string) => (await fetch(url, { headers: { authorization } })).status;
+    // fetch strips a header's own outer spaces and tabs; a second space and a no-break space reach the worker.
+    expect(await status(`Bearer  ${ADMIN_TOKEN}`)).toBe(401);
+    expect(await status(`Bearer ${ADMIN_TOKEN}\u00a0`)).toBe(401);
+    expect(await status(`Bearer ${ADMIN_TOKEN}`)).toBe(200);
+
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, async (_, n) => {
+        const response = await fetch(url, { headers: { authorization: `Bearer wrong-${n}` } });
+        return { status: response.status, retryAfter: response.headers.get('retry-after') };
+      }),
+    );
+    const limited = answers.filter((answer) => answer.status === 429);
+    // The two malformed headers above count as failures too: at most the burst (20) is answered 403.
+    expect(answers.filter((answer) => answer.status === 403).length).toBeLessThanOrEqual(20);
+    expect(limited.length).toBeGreaterThanOrEqual(180);
+    expect(limited.every((answer) => Number(answer.retryAfter) >= 1)).toBe(true);
+    // Requests that authenticate are not limited.
+    expect(await status(`Bearer ${ADMIN_TOKEN}`)).toBe(200);
+  });
 
   it('parks a 4,194,200-byte bad value in a letter that fits (cut, with its size and SHA-256) and applies the valid events on every partition', async () => {
     const badIds = newIds('huge');

@@ -20,7 +20,10 @@ describe('html escaping of control and bidi characters', () => {
   });
 
   it('shows invisible characters and lone surrogates as visible escapes: INV-1 and INV-1 + U+200B do not look alike', () => {
-    expect(html`<td>${'INV-1\u200b'}</td><td>${'INV-1'}</td>`.text).toBe('<td>INV-1\\u200b</td><td>INV-1</td>');
+    expect(
+      html`<td>${'INV-1\u200b'}</td>
+        <td>${'INV-1'}</td>`.text,
+    ).toBe('<td>INV-1\\u200b</td><td>INV-1</td>');
     expect(html`<td>${'\ufeffa\u00adb\u2060c\u{e0041}d\ud800'}</td>`.text).toBe('<td>\\ufeffa\\u00adb\\u2060c\\u{e0041}d\\ud800</td>');
   });
 });
