@@ -45,7 +45,38 @@ describe('decodeMessage', () => {
         tenantId: 'tenant-1',
         actor: { kind: 'system', id: 'billing-payments' },
         instruction: { type: 'invoice-overdue', invoiceId: 'inv-1', amountDue: 10, currency: 'EUR', daysOverdue: 3 },
+        position: { topic: 'billing.payments.v1', partition: 0, offset: '7' },
       },
+    });
+  });
+
+  it("places a dead-letter replay at its original's place in the log, from its replay.source headers", () => {
+    const replay = (headers: InboundMessage['headers']) => {
+      const decoded = decodeMessage({ ...message(envelope()), offset: '900', headers }, options, NOW);
+      return decoded.ok ? { position: decoded.command.position, replayed: decoded.command.replayed } : decoded.error.code;
+    };
+    expect(replay({ 'replay.of': '2-41', 'replay.source.partition': '0', 'replay.source.offset': '7' })).toEqual({
+      position: { topic: 'billing.payments.v1', partition: 0, offset: '7' },
+      replayed: true,
+    });
+    expect(
+      replay({ 'replay.of': Buffer.from('2-41'), 'replay.source.partition': [Buffer.from('3')], 'replay.source.offset': '12' }),
+    ).toEqual({
+      position: { topic: 'billing.payments.v1', partition: 3, offset: '12' },
+      replayed: true,
+    });
+    // A replay from no known place is still a replay: it is then ordered by occurredAt.
+    for (const headers of [
+      { 'replay.of': '2-41' },
+      { 'replay.of': '2-41', 'replay.source.partition': '0', 'replay.source.offset': '-1' },
+      { 'replay.of': '2-41', 'replay.source.partition': 'x', 'replay.source.offset': '7' },
+    ]) {
+      expect(replay(headers)).toEqual({ position: undefined, replayed: true });
+    }
+    // Without replay.of, the message's own place, whatever else it carries.
+    expect(replay({ 'replay.source.partition': '0', 'replay.source.offset': '7' })).toEqual({
+      position: { topic: 'billing.payments.v1', partition: 0, offset: '900' },
+      replayed: undefined,
     });
   });
 
