@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import fc from 'fast-check';
 
+import { deletionJobId } from '../../src/queue/timer-jobs';
 import { newIds, paymentOverdue, paymentSettled, type Ids } from '../support/events';
 import type { Collected } from '../support/worker-harness';
 import { testKafka } from '../support/kafka.helper';
@@ -264,6 +265,25 @@ describe('hostile input on the message path', () => {
     expect(stored?.state.holds.map((hold) => hold.refs)).toEqual([['INV-1']]);
     expect(await h.app.connection.collection('audit_records').countDocuments({ subscriptionId: ids.subscriptionId })).toBe(2);
   }, 120_000);
+
+  it('lifts the hold when the real settlement follows an overdue notice dated 55 minutes ahead (a fast producer clock)', async () => {
+    const ids = newIds('fast-clock');
+    const ahead = paymentOverdue(ids, 'inv-1', { occurredAt: new Date(Date.now() + 55 * 60_000).toISOString() });
+    await h.produce(h.topics.payments, [ahead]);
+    await eventually(async () => expect((await h.app.subscriptions.get(ids.subscriptionId))?.state.status).toBe('suspended'));
+    const settled = paymentSettled(ids, 'inv-1');
+    await h.produce(h.topics.payments, [settled]);
+    const [record] = await eventually(async () => {
+      const records = await h.app.audit.byEventId(settled.eventId);
+      expect(records).toHaveLength(1);
+      return records;
+    }, 60_000);
+    expect(record).toMatchObject({ outcome: 'applied', statusBefore: 'suspended', statusAfter: 'active' });
+    const stored = await h.app.subscriptions.get(ids.subscriptionId);
+    expect(stored?.state).toMatchObject({ status: 'active', holds: [], deletion: null });
+    // Its deletion timer is gone too.
+    await eventually(async () => expect(await h.app.queue.getJob(deletionJobId(ids.subscriptionId, 1))).toBeUndefined());
+  });
 
   it('refuses a bearer token with whitespace around it (401), and answers wrong tokens 429 with Retry-After past a burst', async () => {
     const url = `${h.baseUrl}/v1/deletions`;
