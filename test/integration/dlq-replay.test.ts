@@ -204,8 +204,10 @@ describe('dead letters: index, list and replay', () => {
     }).toEqual(origin);
   });
 
-  it("orders a replayed settlement by its original's place: it lifts a notice dated 55 minutes ahead, never one logged after it", async () => {
-    const broken = (event: { value: string }) => event.value.replace('"invoiceId":"inv-1"', '"invoiceId":1');
+  /** A settlement's value with its invoiceId broken (a number): dead-lettered, and correctable on replay. */
+  const broken = (event: { value: string }) => event.value.replace('"invoiceId":"inv-1"', '"invoiceId":1');
+
+  it("orders a replayed settlement by its original's place: it lifts a notice logged before it, though dated 55 minutes ahead", async () => {
     // A fast clock: the notice is dated ahead; the real settlement after it fails validation and is replayed corrected.
     const ahead = newIds('replay-after-fast');
     await h.produce(h.topics.payments, [paymentOverdue(ahead, 'inv-1', { occurredAt: new Date(Date.now() + 55 * 60_000).toISOString() })]);
@@ -216,7 +218,9 @@ describe('dead letters: index, list and replay', () => {
     expect((await replay({ ids: [letterAhead.id], value: settlement.value })).status).toBe(200);
     await eventually(async () => expect((await state(ahead))?.status).toBe('active'));
     expect((await state(ahead))?.deletion).toBeNull();
+  });
 
+  it("orders a replayed settlement by its original's place: it never lifts a notice logged after it, though dated later", async () => {
     // The settlement (its producer's clock 10 minutes fast) fails, the invoice is overdue again, then the replay: the
     // new notice was logged after the settlement's original, so the settlement is stale, though it is dated later.
     const minutes = (n: number) => new Date(Date.now() + n * 60_000).toISOString();
