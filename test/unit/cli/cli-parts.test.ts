@@ -106,7 +106,13 @@ describe('CLI output', () => {
   });
 
   it('pads table cells by what the terminal shows: an escaped invisible character counts in full', () => {
-    const lines = table(['REF', 'STATE'], [['INV-1\u200b', 'open'], ['INV-1', 'paid']]);
+    const lines = table(
+      ['REF', 'STATE'],
+      [
+        ['INV-1\u200b', 'open'],
+        ['INV-1', 'paid'],
+      ],
+    );
     expect(lines).toEqual(['REF          STATE', 'INV-1\\u200b  open', 'INV-1        paid']);
   });
 });
