@@ -292,6 +292,7 @@ describe('hostile input on the message path', () => {
     expect(await status(`Bearer  ${ADMIN_TOKEN}`)).toBe(401);
     expect(await status(`Bearer ${ADMIN_TOKEN}\u00a0`)).toBe(401);
     expect(await status(`Bearer ${ADMIN_TOKEN}`)).toBe(200);
+    expect((await fetch(`${h.baseUrl}/admin`, { headers: { authorization: `Bearer  ${ADMIN_TOKEN}` } })).status).toBe(401);
 
     const answers = await Promise.all(
       Array.from({ length: 200 }, async (_, n) => {
@@ -306,6 +307,10 @@ describe('hostile input on the message path', () => {
     expect(limited.every((answer) => Number(answer.retryAfter) >= 1)).toBe(true);
     // Requests that authenticate are not limited.
     expect(await status(`Bearer ${ADMIN_TOKEN}`)).toBe(200);
+    // One budget per address over every route that takes a token: the ops console's too.
+    const admin = async (authorization: string) => (await fetch(`${h.baseUrl}/admin`, { headers: { authorization } })).status;
+    expect(await admin('Bearer wrong')).toBe(429);
+    expect(await admin(`Bearer ${ADMIN_TOKEN}`)).toBe(200);
   });
 
   it('parks a 4,194,200-byte bad value in a letter that fits (cut, with its size and SHA-256) and applies the valid events on every partition', async () => {
