@@ -1,12 +1,12 @@
 import { z } from 'zod';
 
-import { refSchema } from '../src/contract/envelope';
+import { refSchema, text } from '../src/contract/envelope';
 import { on, type EventConsumer } from './consumer';
 
 export const paymentOverdueData = z.object({
   invoiceId: refSchema,
   amountDue: z.number().nonnegative(),
-  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
+  currency: text().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
   daysOverdue: z.number().int().nonnegative().max(36_500),
 });
 

@@ -92,6 +92,14 @@ export const ERROR_CODES = {
   USAGE: { retriable: false, http: 400, exit: EXIT.usage, deadLetter: false, meaning: 'a malformed request or command line' },
   UNAUTHORIZED: { retriable: false, http: 401, exit: EXIT.config, deadLetter: false, meaning: 'no token, or a wrong one' },
   FORBIDDEN: { retriable: false, http: 403, exit: EXIT.config, deadLetter: false, meaning: 'a token that may not do this' },
+  // src/http/auth-failures.ts: a valid token is never refused so.
+  TOO_MANY_AUTH_FAILURES: {
+    retriable: false,
+    http: 429,
+    exit: EXIT.config,
+    deadLetter: false,
+    meaning: 'wrong or malformed tokens from one client address beyond `AUTH_FAILURE_BURST`; wait as `Retry-After` says',
+  },
   NOT_FOUND: { retriable: false, http: 404, exit: EXIT.notFound, deadLetter: false, meaning: 'no such subscription or dead letter' },
   REFUSED: {
     retriable: false,

@@ -8,7 +8,8 @@ const CODE_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   409: 'REFUSED',
-  429: 'DEPENDENCY_UNAVAILABLE',
+  // Only the failed-authentication limit answers the API's routes 429: the token is wrong.
+  429: 'TOO_MANY_AUTH_FAILURES',
 };
 
 function codeOfStatus(status: number): ErrorCode {
@@ -83,7 +84,7 @@ export class ApiClient {
     }
     if (!response.ok) {
       const message = (parsed as { message?: unknown } | null)?.message;
-      const hint = response.status === 401 || response.status === 403 ? ' (check --token or BILLING_ENFORCER_API_TOKEN)' : '';
+      const hint = [401, 403, 429].includes(response.status) ? ' (check --token or BILLING_ENFORCER_API_TOKEN)' : '';
       throw new AppError(
         codeOfStatus(response.status),
         `${method} ${url.pathname}: ${response.status} ${typeof message === 'string' ? message : response.statusText}${hint}`,

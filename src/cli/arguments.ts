@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 
-import { NO_UNSAFE_CHARACTERS } from '../control-characters';
+import { NO_UNSAFE_CHARACTERS, UNSAFE_CHARACTERS_MESSAGE } from '../control-characters';
 import { ID_PATTERN } from '../contract/envelope';
 import { parseDuration } from '../domain';
 
@@ -42,7 +42,7 @@ export function resolveWhen(value: When, now: number): number {
 /** Free text an operator gives (a reason, a name): recorded in the audit trail, so bounded and printable, as the HTTP API wants it. */
 export function operatorText(text: string): string {
   if (!/\S/.test(text) || text.length > 500 || !NO_UNSAFE_CHARACTERS.test(text)) {
-    throw new InvalidArgumentError('must be 1 to 500 characters, not blank, without control or bidirectional-formatting characters');
+    throw new InvalidArgumentError(`must be 1 to 500 characters and not blank; ${UNSAFE_CHARACTERS_MESSAGE}`);
   }
   return text;
 }

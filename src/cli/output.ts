@@ -39,9 +39,12 @@ export class Output {
   }
 }
 
-/** Text columns padded to their widest cell; the last column is not padded. */
+/**
+ * Text columns padded to their widest cell; the last column is not padded. Cells are escaped first (escapeControls),
+ * so a ref with an invisible character is padded by what the terminal shows: `INV-1\u200b`, not an `INV-1` one short.
+ */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
-  const all = [header, ...rows];
+  const all = [header, ...rows].map((row) => row.map(escapeControls));
   const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? '').length)));
   return all.map((row) =>
     row

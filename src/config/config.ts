@@ -133,6 +133,9 @@ export const configSchema = z.object({
   /** Sign-in attempts per client IP per ADMIN_SIGNIN_WINDOW; more answer 429. */
   ADMIN_SIGNIN_ATTEMPTS: z.coerce.number().int().min(1).max(10_000).default(10),
   ADMIN_SIGNIN_WINDOW: duration.default('PT5M'),
+  /** Wrong or malformed bearer tokens per client IP: this many at once, then one per AUTH_FAILURE_INTERVAL; more answer 429. */
+  AUTH_FAILURE_BURST: z.coerce.number().int().min(1).max(10_000).default(20),
+  AUTH_FAILURE_INTERVAL: duration.refine((text) => parseDuration(text) > 0, { message: 'must be longer than zero' }).default('PT3S'),
   /** How often the console samples consumer lag for its one-hour trend (kept in memory, per process). */
   CONSOLE_LAG_SAMPLE_INTERVAL: duration
     .refine((text) => parseDuration(text) >= 1_000, { message: 'must be at least one second (PT1S)' })

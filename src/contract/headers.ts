@@ -47,9 +47,16 @@ export const DLQ_TRUNCATION_HEADERS = {
 } as const;
 
 /**
- * On a replayed message: which letter it replays and who replayed it (the worker records the operator in the audit
- * trail). Not `dlq.*`: the sink drops inbound `dlq.*` headers, and these must survive a replay that fails again.
- * Anyone who may produce to an inbound topic can write them; the index keeps a `replay.of` only if that letter exists
- * with the same key.
+ * On a replayed message: which letter it replays, who replayed it (the worker records the operator in the audit
+ * trail), and where the event first sat in its source topic (partition and offset of the message that first failed,
+ * through any replays that failed again): the worker orders a replay by that place (docs/architecture.md, "Ordering
+ * within a hold entry"). Not `dlq.*`: the sink drops inbound `dlq.*` headers, and these must survive a replay that
+ * fails again. Anyone who may produce to an inbound topic can write them; the index keeps a `replay.of` only if that
+ * letter exists with the same key.
  */
-export const REPLAY_HEADERS = { replayOf: 'replay.of', replayedBy: 'replay.actor' } as const;
+export const REPLAY_HEADERS = {
+  replayOf: 'replay.of',
+  replayedBy: 'replay.actor',
+  sourcePartition: 'replay.source.partition',
+  sourceOffset: 'replay.source.offset',
+} as const;

@@ -12,6 +12,9 @@ const MEANINGS: Record<string, string> = {
     "Bull Board's obliterate, clean, empty, add-job, retry and scheduler actions; `false` leaves every queue read-only",
   ADMIN_SIGNIN_ATTEMPTS: 'console sign-in attempts per client IP per `ADMIN_SIGNIN_WINDOW`; more answer 429',
   ADMIN_SIGNIN_WINDOW: 'the window of `ADMIN_SIGNIN_ATTEMPTS`',
+  AUTH_FAILURE_BURST:
+    'wrong or malformed bearer tokens a client IP may send at once (then one per `AUTH_FAILURE_INTERVAL`); more answer 429 with `Retry-After`. A valid token is never refused',
+  AUTH_FAILURE_INTERVAL: 'after the burst, one more failed authentication per client IP per this long',
   CONSOLE_LAG_SAMPLE_INTERVAL: 'how often the console samples consumer lag for its one-hour trend (in memory, per process)',
   NODE_ENV: '`production` requires `ADMIN_TOKEN` while `OPS_ROUTES_ENABLED` is true',
   LOG_LEVEL: 'pino level',

@@ -1,4 +1,4 @@
-import type { Millis } from './subscription';
+import type { LogPosition, Millis } from './subscription';
 
 /** Who caused a command: an upstream system through Kafka, or an operator through the ops API. */
 export interface Actor {
@@ -39,4 +39,11 @@ export interface Command {
   readonly instruction: Instruction;
   /** Free text an operator gave with a manual command; kept in the audit trail. */
   readonly note?: string;
+  /**
+   * Where the event sits in its source's log; for a dead-letter replay, where its original was (the place it failed
+   * at). Absent for operator commands, and for a replay whose original's place is not known.
+   */
+  readonly position?: LogPosition;
+  /** A dead-letter replay: it arrives after events that followed its original in the log, so its `position` orders it. */
+  readonly replayed?: boolean;
 }

@@ -1,4 +1,4 @@
-import type { Command } from './command';
+import type { Command, InstructionType } from './command';
 import type { AuditRecord, Decision, Outcome, RejectionCode } from './decision';
 import { lifecycleEvent, type Effect, type LifecycleEventType } from './effect';
 import { addRef, liftHold, reasonsOf, removeRef } from './holds';
@@ -6,9 +6,11 @@ import type { Policy } from './policy';
 import {
   newSubscription,
   type DeletionTimer,
+  type EntryClock,
   type Hold,
   type HoldReason,
   type LegalHold,
+  type LogPosition,
   type Millis,
   type Subscription,
 } from './subscription';
@@ -47,10 +49,8 @@ export function decide(current: Subscription | null, command: Command, policy: P
 
   const key = entryKey(command);
   const clock = key === null ? undefined : base.entryClocks.find((entry) => entry.key === key);
-  // An operator acts now, with authority: a manual command is never stale, even behind a future-dated upstream event.
-  if (clock !== undefined && command.occurredAt < clock.at && command.actor.kind !== 'operator') {
-    return skip('stale', `stale: ${key ?? ''} last changed by an event of ${new Date(clock.at).toISOString()}`);
-  }
+  const stale = clock === undefined ? null : staleness(command, clock);
+  if (stale !== null) return skip('stale', `stale: ${key ?? ''} ${stale}`);
   const { instruction } = command;
   if (instruction.type === 'fraud-detected' && instruction.score < policy.fraudScoreThreshold) {
     return skip('ignored', `below-fraud-threshold: score ${instruction.score} < ${policy.fraudScoreThreshold}`);
@@ -61,12 +61,7 @@ export function decide(current: Subscription | null, command: Command, policy: P
   const remembered: Subscription = {
     ...state,
     entryClocks:
-      key === null
-        ? state.entryClocks
-        : [
-            ...state.entryClocks.filter((entry) => entry.key !== key),
-            { key, at: Math.max(clock?.at ?? command.occurredAt, command.occurredAt) },
-          ],
+      key === null ? state.entryClocks : [...state.entryClocks.filter((entry) => entry.key !== key), advanced(clock, key, command)],
     recentEventIds: [...state.recentEventIds, command.eventId].slice(-policy.dedupeWindow),
     updatedAt: now,
   };
@@ -93,7 +88,54 @@ export function alreadyApplied(current: Subscription, command: Command, now: Mil
   };
 }
 
-/** The hold entry a command touches; events older than the last one applied to it are stale. Cancellation is final, so never stale. */
+/** Instructions that take a ref out of a hold (or lift the customer hold): what a paying, cleared or returning customer sends. */
+const LIFTS: ReadonlySet<InstructionType> = new Set(['invoice-settled', 'fraud-cleared', 'resume-requested']);
+
+/**
+ * Why a command comes too late for its hold entry, or null (docs/architecture.md, "Ordering within a hold entry").
+ * An entry's events share one topic and key, so one partition: they arrive in the order their source logged them,
+ * and a lift that arrives after the hold it lifts was sent after it, whatever the producers' clocks say. So:
+ * - a dead-letter replay is out of that order: it is stale if an event logged after its original changed the entry;
+ * - a lift received live is never stale, however far ahead a (skewed) clock dated the hold before it;
+ * - an event that adds to a hold is stale when its `occurredAt` is older than the entry's: a settlement that overtook
+ *   its older overdue notice stands. A lift replayed from no known place is judged so too.
+ * An operator acts now, with authority: a manual command is never stale, even behind a future-dated upstream event.
+ */
+function staleness(command: Command, clock: EntryClock): string | null {
+  if (command.actor.kind === 'operator') return null;
+  const replayed = command.replayed === true;
+  const order = replayed ? logOrder(command.position, clock.position) : null;
+  if (order !== null && order < 0 && clock.position !== undefined) {
+    return `changed by an event logged after this one's original (${describePosition(clock.position)})`;
+  }
+  const lifts = LIFTS.has(command.instruction.type);
+  if (command.occurredAt < clock.at && (!lifts || (replayed && order === null))) {
+    return `last changed by an event of ${new Date(clock.at).toISOString()}`;
+  }
+  return null;
+}
+
+const OFFSET = /^\d{1,20}$/;
+
+/** -1, 0 or 1 as `a` comes before, at or after `b` in one partition's log; null when they cannot be ordered. */
+function logOrder(a: LogPosition | undefined, b: LogPosition | undefined): number | null {
+  if (a === undefined || b === undefined || a.topic !== b.topic || a.partition !== b.partition) return null;
+  if (!OFFSET.test(a.offset) || !OFFSET.test(b.offset)) return null;
+  const difference = BigInt(a.offset) - BigInt(b.offset);
+  return difference < 0n ? -1 : difference > 0n ? 1 : 0;
+}
+
+const describePosition = (position: LogPosition): string => `${position.topic}/${position.partition} at offset ${position.offset}`;
+
+/** The entry's clock after `command` applied: the later `occurredAt`, and the later log position (the command's when unordered). */
+function advanced(clock: EntryClock | undefined, key: string, command: Command): EntryClock {
+  const at = Math.max(clock?.at ?? command.occurredAt, command.occurredAt);
+  const order = logOrder(command.position, clock?.position);
+  const position = order === null ? (command.position ?? clock?.position) : order > 0 ? command.position : clock?.position;
+  return position === undefined ? { key, at } : { key, at, position };
+}
+
+/** The hold entry a command touches; what orders its events is `staleness`. Cancellation is final, so never stale. */
 function entryKey({ instruction }: Command): string | null {
   switch (instruction.type) {
     case 'invoice-overdue':

@@ -55,10 +55,23 @@ export interface DeletionReceipt {
   readonly collections: readonly { readonly collection: string; readonly deleted: number }[];
 }
 
-/** The last `occurredAt` applied to one hold entry (an invoice, a fraud case, the customer hold). */
+/**
+ * Where an event sits in its source's log: a Kafka topic, partition and offset (a decimal string: offsets are 64-bit).
+ * Two positions are ordered only within one topic and partition.
+ */
+export interface LogPosition {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** What orders events for one hold entry (an invoice, a fraud case, the customer hold): see `decide`, "ordering". */
 export interface EntryClock {
   readonly key: string;
+  /** The latest `occurredAt` applied to the entry. */
   readonly at: Millis;
+  /** The latest log position applied to the entry (a replay counts at its original's); absent on entries stored before it was kept. */
+  readonly position?: LogPosition;
 }
 
 export interface Subscription {

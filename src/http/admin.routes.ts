@@ -18,13 +18,13 @@ import {
   sessionCookie,
   type AdminSession,
 } from './admin-session';
-import { bearer, tokenMatches } from './auth';
+import { authenticate, bearer, tokenMatches } from './auth';
 import { AttemptLimiter } from './console/attempt-limiter';
 import { consoleRoutes } from './console/console.routes';
 import type { ConsoleContext } from './console/layout';
 import { loginPage } from './console/login-page';
 import type { Html } from './html';
-import type { HttpDeps, RouteModule } from './server';
+import type { RouteDeps, RouteModule } from './server';
 import { operatorText } from './validation';
 
 const BOARD_PATH = '/admin/queues';
@@ -92,7 +92,7 @@ const forbidden = (reply: FastifyReply, message: string) => reply.code(403).send
  * header (scripts) or as the session cookie the form hands out (browsers); with no token configured it is off (404).
  * A browser's state-changing request also needs our Origin and, on the console's forms, the session's CSRF token.
  */
-export const adminRoutes: RouteModule = async (app: FastifyInstance, deps: HttpDeps): Promise<void> => {
+export const adminRoutes: RouteModule = async (app: FastifyInstance, deps: RouteDeps): Promise<void> => {
   const clock = deps.apply.clock;
   const adminToken = deps.config.ADMIN_TOKEN;
   const limiter = new AttemptLimiter(deps.config.ADMIN_SIGNIN_ATTEMPTS, parseDuration(deps.config.ADMIN_SIGNIN_WINDOW), clock);
@@ -105,10 +105,9 @@ export const adminRoutes: RouteModule = async (app: FastifyInstance, deps: HttpD
       await off(reply);
       return;
     }
-    const presented = bearer(request);
-    if (presented !== undefined) {
+    if (bearer(request).kind !== 'none') {
       // A script: no ambient credential a forged request could ride on, so neither Origin nor CSRF token applies.
-      if (!tokenMatches(presented, adminToken)) await forbidden(reply, 'the token is not valid for this route');
+      authenticate(request, [adminToken], deps.authFailures);
       return;
     }
     const cookie = cookieValue(request, SESSION_COOKIE);

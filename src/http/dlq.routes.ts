@@ -7,7 +7,7 @@ import { parseDuration } from '../domain';
 import { DEAD_LETTER_ID, type DeadLetterView } from '../storage/dead-letter.repository';
 import { replayRequest as replayDeadLetterRequest } from '../use-cases/dead-letter-replay';
 import { requireToken } from './auth';
-import type { HttpDeps, RouteModule } from './server';
+import type { RouteDeps, RouteModule } from './server';
 import { badRequest, notFound, operatorText, wholeNumber } from './validation';
 
 const letterId = z.string().regex(DEAD_LETTER_ID, 'must be a dead-letter id, <partition>-<offset>');
@@ -73,8 +73,8 @@ function summary(letter: DeadLetterView): Omit<DeadLetterView, 'value' | 'correc
 }
 
 /** Dead letters: search the indexed dead-letter topic and replay letters to their source topic. ADMIN_TOKEN only. */
-export const dlqRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): void => {
-  const adminAuth = requireToken([deps.config.ADMIN_TOKEN], 'ADMIN_TOKEN');
+export const dlqRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps): void => {
+  const adminAuth = requireToken([deps.config.ADMIN_TOKEN], 'ADMIN_TOKEN', deps.authFailures);
   const routes = new Map<string, EventConsumer>(consumers.map((consumer) => [deps.config[consumer.topic], consumer]));
   const decoder = { routes, maxMessageBytes: deps.config.MAX_MESSAGE_BYTES, maxClockSkewMs: parseDuration(deps.config.MAX_CLOCK_SKEW) };
 

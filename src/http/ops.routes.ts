@@ -7,7 +7,7 @@ import { runOperatorCommand, type OperatorAction } from '../use-cases/operator-c
 import { subscriptionTimeline } from '../use-cases/timeline';
 import { upcomingDeletions, upcomingWindowEnd } from '../use-cases/upcoming-deletions';
 import { requireToken } from './auth';
-import type { HttpDeps, RouteModule } from './server';
+import type { RouteDeps, RouteModule } from './server';
 import { auditView, subscriptionView } from './subscription-view';
 import { badRequest, idempotencyHeaders, notFound, operatorText, wholeNumber } from './validation';
 
@@ -46,8 +46,8 @@ function legalHoldConflict(action: OperatorAction, decision: Decision, subscript
 }
 
 /** The operator API: a subscription's timeline, upcoming deletions, legal holds and manual commands. ADMIN_TOKEN only. */
-export const opsRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): void => {
-  const adminAuth = requireToken([deps.config.ADMIN_TOKEN], 'ADMIN_TOKEN');
+export const opsRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps): void => {
+  const adminAuth = requireToken([deps.config.ADMIN_TOKEN], 'ADMIN_TOKEN', deps.authFailures);
 
   app.get('/v1/subscriptions/:id/timeline', { preHandler: adminAuth }, async (request, reply) => {
     const parsed = timelineRequest.safeParse({ path: request.params, query: request.query });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import { approvePartitionSkip, skipRequestSchema } from '../use-cases/partition-skips';
 import { requireToken } from './auth';
-import type { HttpDeps, RouteModule } from './server';
+import type { RouteDeps, RouteModule } from './server';
 import { badRequest } from './validation';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -14,10 +14,10 @@ const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500
  * Partitions that cannot make progress, and the way out for a record batch the worker cannot decode: an approval to
  * skip it, carried out by whichever replica owns the partition (it dead-letters the batch first). ADMIN_TOKEN only.
  */
-export const partitionsRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): void => {
+export const partitionsRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps): void => {
   const partitions = deps.partitions;
   if (partitions === undefined) return;
-  const adminAuth = requireToken([deps.config.ADMIN_TOKEN], 'ADMIN_TOKEN');
+  const adminAuth = requireToken([deps.config.ADMIN_TOKEN], 'ADMIN_TOKEN', deps.authFailures);
 
   app.get('/v1/partitions', { preHandler: adminAuth }, async (request, reply) => {
     const query = listQuery.safeParse(request.query);

@@ -9,9 +9,11 @@ import type { ApplyDeps } from '../use-cases/apply-commands';
 import type { ConsoleSources } from './console/sources';
 import type { AuditRepository } from '../storage/audit.repository';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
+import { parseDuration } from '../domain';
 import { ERROR_CODES, isAppError } from '../errors';
 import type { ConsumerProblem } from '../kafka/consumer-health';
 import type { PartitionSkipRepository } from '../storage/partition-skip.repository';
+import { AuthFailureLimiter } from './auth-failures';
 
 /** Everything a route module may need; the composition root (app.ts) fills it once. */
 export interface HttpDeps {
@@ -66,8 +68,14 @@ const CLIENT_ERRORS: Readonly<Record<number, string>> = {
   429: 'too-many-requests',
 };
 
+/** What the server builds once and shares between its route modules. */
+export interface RouteDeps extends HttpDeps {
+  /** Failed authentications per client address, over every route that takes a token. */
+  readonly authFailures: AuthFailureLimiter;
+}
+
 /** Registers one group of routes; each lives in its own file (`*.routes.ts`). */
-export type RouteModule = (app: FastifyInstance, deps: HttpDeps) => void | Promise<void>;
+export type RouteModule = (app: FastifyInstance, deps: RouteDeps) => void | Promise<void>;
 
 export async function buildHttpServer(deps: HttpDeps, modules: readonly RouteModule[]): Promise<FastifyInstance> {
   // Per-request lines would drown the worker's own; errors still come through at warn and above.
@@ -88,6 +96,9 @@ export async function buildHttpServer(deps: HttpDeps, modules: readonly RouteMod
     // An AppError answers its code's status (src/errors.ts); fastify's own errors carry theirs; anything else is a bug.
     const status = isAppError(error) ? ERROR_CODES[error.code].http : (error.statusCode ?? 500);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    if (status === 401) reply.header('www-authenticate', 'Bearer');
+    const retryAfter = isAppError(error) ? error.context.retryAfterSeconds : undefined;
+    if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     // Internal details (connection strings among them) stay in the logs.
     const label = status >= 500 ? 'internal' : (CLIENT_ERRORS[status] ?? 'client-error');
     await reply.code(status).send({ error: label, message: status >= 500 ? 'internal error' : error.message });
@@ -99,6 +110,10 @@ export async function buildHttpServer(deps: HttpDeps, modules: readonly RouteMod
     const ready = Object.values(checks).every(Boolean);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks, problems });
   });
-  for (const register of modules) await register(app, deps);
+  const authFailures = new AuthFailureLimiter(
+    { burst: deps.config.AUTH_FAILURE_BURST, intervalMs: parseDuration(deps.config.AUTH_FAILURE_INTERVAL) },
+    deps.apply.clock,
+  );
+  for (const register of modules) await register(app, { ...deps, authFailures });
   return app;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { idSchema } from '../contract/envelope';
 import { accessLevelOf, mayAccess } from '../domain';
 import { requireToken } from './auth';
-import type { HttpDeps, RouteModule } from './server';
+import type { RouteDeps, RouteModule } from './server';
 import { subscriptionView } from './subscription-view';
 
 const params = z.object({ id: idSchema });
@@ -15,8 +15,12 @@ export function problem(issues: readonly { path: readonly PropertyKey[]; message
 }
 
 /** The read-only routes sign-in services call: a subscription's state and the access decision. */
-export const subscriptionRoutes: RouteModule = (app: FastifyInstance, deps: HttpDeps): void => {
-  const readAuth = requireToken([deps.config.ADMIN_TOKEN, deps.config.ACCESS_API_TOKEN], 'ADMIN_TOKEN or ACCESS_API_TOKEN');
+export const subscriptionRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps): void => {
+  const readAuth = requireToken(
+    [deps.config.ADMIN_TOKEN, deps.config.ACCESS_API_TOKEN],
+    'ADMIN_TOKEN or ACCESS_API_TOKEN',
+    deps.authFailures,
+  );
   // Sign-in services wait on these answers: their latency is measured (and alerted on, deploy/observability/).
   const timed = (route: string) => (_request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     deps.observe?.accessRequest(route, reply.statusCode, reply.elapsedTime / 1000);

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 
-import { NO_UNSAFE_CHARACTERS } from '../control-characters';
+import { NO_UNSAFE_CHARACTERS, UNSAFE_CHARACTERS_MESSAGE } from '../control-characters';
 
 import { problem } from './subscription.routes';
 
@@ -17,7 +17,7 @@ export const operatorText = z
   .min(1, 'must not be empty')
   .max(500, 'must be at most 500 characters')
   .regex(/\S/, 'must not be blank')
-  .regex(NO_UNSAFE_CHARACTERS, 'must not contain control or bidirectional-formatting characters');
+  .regex(NO_UNSAFE_CHARACTERS, UNSAFE_CHARACTERS_MESSAGE);
 
 /** `Idempotency-Key`: like an eventId, 1 to 100 printable characters. */
 export const idempotencyHeaders = z.object({

@@ -343,7 +343,33 @@ interface Outgoing {
   readonly message: { key: string | null; value: Buffer | null; headers: Record<string, (Buffer | null)[]> };
 }
 
-function headersOf(letter: DeadLetterView, actor: string): Record<string, (Buffer | null)[]> {
+/** Where an event first sat in its source topic. */
+interface Origin {
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** Replays that failed again, followed back at most this far to the message that first failed. */
+const MAX_REPLAY_CHAIN = 16;
+
+/**
+ * Where a letter's event first sat in its source topic: the letter's own source place, or, for a replay that failed
+ * again, that of the letter it replayed, and so on. Null when a link is missing or points at another topic.
+ */
+async function originOf(store: Pick<DeadLetterStore, 'get'>, letter: DeadLetterView): Promise<Origin | null> {
+  let current: DeadLetterView | null = letter;
+  for (let hops = 0; current !== null && hops < MAX_REPLAY_CHAIN; hops++) {
+    if (current.sourceTopic !== letter.sourceTopic) return null;
+    if (current.replayOf === null) {
+      const { sourcePartition: partition, sourceOffset: offset } = current;
+      return partition === null || offset === null ? null : { partition, offset };
+    }
+    current = await store.get(current.replayOf);
+  }
+  return null;
+}
+
+function headersOf(letter: DeadLetterView, actor: string, origin: Origin | null): Record<string, (Buffer | null)[]> {
   const headers: Record<string, (Buffer | null)[]> = {};
   for (const header of letter.headers) {
     if (isOwnHeader(header.name)) continue;
@@ -351,6 +377,10 @@ function headersOf(letter: DeadLetterView, actor: string): Record<string, (Buffe
   }
   headers[REPLAY_HEADERS.replayOf] = [Buffer.from(letter.id)];
   headers[REPLAY_HEADERS.replayedBy] = [Buffer.from(actor)];
+  if (origin !== null) {
+    headers[REPLAY_HEADERS.sourcePartition] = [Buffer.from(String(origin.partition))];
+    headers[REPLAY_HEADERS.sourceOffset] = [Buffer.from(origin.offset)];
+  }
   return headers;
 }
 
@@ -387,7 +417,8 @@ const describe = (error: unknown): string => (error instanceof Error ? `${error.
 
 /**
  * Sends the selected letters back to their source topics, in dead-letter order, with their original key, value
- * (or `options.value`, when exactly one letter is selected) and headers, plus `replay.of` and `replay.actor`.
+ * (or `options.value`, when exactly one letter is selected) and headers, plus `replay.of`, `replay.actor` and, where
+ * known, `replay.source.partition` and `replay.source.offset` (the place the event first failed at).
  * Already-replayed letters are skipped unless `force`, and so are letters that cannot be replayed (no source topic, a
  * topic outside `deps.sourceTopics`, a value too large to have been kept or cut to fit the dead-letter topic).
  * A corrected value may only change what failed validation: it keeps the letter's eventId, type, subscriptionId,
@@ -452,7 +483,7 @@ export async function replayDeadLetters(
         skipped++;
         continue;
       }
-      const message = { key: letter.key, value, headers: headersOf(letter, actor) };
+      const message = { key: letter.key, value, headers: headersOf(letter, actor, await originOf(deps.store, letter)) };
       outgoing.push({ id: letter.id, topic, bytes: sizeOf(message), message });
     }
     for (const request of requests(outgoing, maxBytes)) {

@@ -72,12 +72,31 @@ function unsafeKey(json: unknown): string | null {
   return null;
 }
 
+/** A header's first value as text, when it has one in UTF-8. */
+function headerText(message: InboundMessage, name: string): string | null {
+  const raw = message.headers[name];
+  const first = Array.isArray(raw) ? raw[0] : raw;
+  return first === undefined || first === null ? null : typeof first === 'string' ? first : utf8(first);
+}
+
 /** The operator named by a replayed message's `replay.actor` header, when it is printable text; attribution only. */
 function replayedBy(message: InboundMessage): { replayedBy: string } | Record<string, never> {
-  const raw = message.headers[REPLAY_HEADERS.replayedBy];
-  const first = Array.isArray(raw) ? raw[0] : raw;
-  const name = first === undefined || first === null ? null : typeof first === 'string' ? first : utf8(first);
+  const name = headerText(message, REPLAY_HEADERS.replayedBy);
   return name !== null && name.length > 0 && name.length <= 500 && NO_UNSAFE_CHARACTERS.test(name) ? { replayedBy: name } : {};
+}
+
+/**
+ * Where the event sits in its source's log, which orders it within its hold entry: the message's own place, or for a
+ * dead-letter replay (`replay.of`) its original's, from `replay.source.*` (none when those are missing or malformed).
+ */
+function placeOf(message: InboundMessage): Pick<Command, 'position' | 'replayed'> {
+  if (headerText(message, REPLAY_HEADERS.replayOf) === null) {
+    return { position: { topic: message.topic, partition: message.partition, offset: message.offset } };
+  }
+  const partition = headerText(message, REPLAY_HEADERS.sourcePartition);
+  const offset = headerText(message, REPLAY_HEADERS.sourceOffset);
+  if (partition === null || offset === null || !/^\d{1,9}$/.test(partition) || !/^\d{1,20}$/.test(offset)) return { replayed: true };
+  return { replayed: true, position: { topic: message.topic, partition: Number(partition), offset } };
 }
 
 /** Bytes to a validated command, or the reason it cannot be one. Never throws. */
@@ -142,6 +161,7 @@ export function decodeMessage(message: InboundMessage, options: DecoderOptions, 
       tenantId: envelope.data.tenantId,
       actor: { kind: 'system', id: consumer.name, ...replayedBy(message) },
       instruction: handler.toInstruction(parsedData.data),
+      ...placeOf(message),
     },
   };
 }

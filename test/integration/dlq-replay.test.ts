@@ -2,7 +2,7 @@ import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
 
 import { replayDeadLetters, type DeadLetterView } from '../../src/storage/dead-letter.repository';
 import { apiClient, type Call } from '../support/api-client';
-import { fraudDetected, newIds, paymentSettled, suspendRequested, type Ids } from '../support/events';
+import { fraudDetected, newIds, paymentOverdue, paymentSettled, suspendRequested, type Ids } from '../support/events';
 import { testKafka } from '../support/kafka.helper';
 import { uniqueName } from '../support/unique-name';
 import { ADMIN_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
@@ -169,14 +169,79 @@ describe('dead letters: index, list and replay', () => {
     expect(sent.key?.toString()).toBe(ids.subscriptionId);
     expect(sent.value).toEqual(value);
     const headers = sent.headers ?? {};
-    expect(Object.keys(headers).sort()).toEqual(['bin', 'replay.actor', 'replay.of', 'trace-id']);
+    expect(Object.keys(headers).sort()).toEqual([
+      'bin',
+      'replay.actor',
+      'replay.of',
+      'replay.source.offset',
+      'replay.source.partition',
+      'trace-id',
+    ]);
     expect(headers['trace-id']?.toString()).toBe('trace-2');
     expect(headers.bin).toEqual(bin);
     expect(headers['replay.actor']?.toString()).toBe(actor);
+    // Where the event first failed: what orders the replay within its hold entry.
+    const origin = { partition: String(first.sourcePartition), offset: first.sourceOffset };
+    expect({ partition: headers['replay.source.partition']?.toString(), offset: headers['replay.source.offset']?.toString() }).toEqual(
+      origin,
+    );
 
     const second = await letterFor('INVALID_JSON', ids.subscriptionId, (item) => item.replayOf === first.id);
     expect(second.id).not.toBe(first.id);
     expect(second).toMatchObject({ status: 'pending', replayCount: 0, headers: first.headers });
+    expect(second.sourceOffset).not.toBe(first.sourceOffset);
+
+    // Replayed again, it still names the place the event first failed at, not the first replay's.
+    expect((await replay({ ids: [second.id] })).status).toBe(200);
+    const resent = await eventually(() => {
+      const message = onPayments.find((m) => m.headers?.['replay.of']?.toString() === second.id);
+      expect(message).toBeDefined();
+      return message!;
+    });
+    expect({
+      partition: resent.headers?.['replay.source.partition']?.toString(),
+      offset: resent.headers?.['replay.source.offset']?.toString(),
+    }).toEqual(origin);
+  });
+
+  /** A settlement's value with its invoiceId broken (a number): dead-lettered, and correctable on replay. */
+  const broken = (event: { value: string }) => event.value.replace('"invoiceId":"inv-1"', '"invoiceId":1');
+
+  it("orders a replayed settlement by its original's place: it lifts a notice logged before it, though dated 55 minutes ahead", async () => {
+    // A fast clock: the notice is dated ahead; the real settlement after it fails validation and is replayed corrected.
+    const ahead = newIds('replay-after-fast');
+    await h.produce(h.topics.payments, [paymentOverdue(ahead, 'inv-1', { occurredAt: new Date(Date.now() + 55 * 60_000).toISOString() })]);
+    await eventually(async () => expect((await state(ahead))?.status).toBe('suspended'));
+    const settlement = paymentSettled(ahead, 'inv-1');
+    await h.produce(h.topics.payments, [{ key: ahead.subscriptionId, value: broken(settlement) }]);
+    const letterAhead = await letterFor('SCHEMA_VIOLATION', ahead.subscriptionId);
+    expect((await replay({ ids: [letterAhead.id], value: settlement.value })).status).toBe(200);
+    await eventually(async () => expect((await state(ahead))?.status).toBe('active'));
+    expect((await state(ahead))?.deletion).toBeNull();
+  });
+
+  it("orders a replayed settlement by its original's place: it never lifts a notice logged after it, though dated later", async () => {
+    // The settlement (its producer's clock 10 minutes fast) fails, the invoice is overdue again, then the replay: the
+    // new notice was logged after the settlement's original, so the settlement is stale, though it is dated later.
+    const minutes = (n: number) => new Date(Date.now() + n * 60_000).toISOString();
+    const behind = newIds('replay-before');
+    await h.produce(h.topics.payments, [paymentOverdue(behind, 'inv-1', { occurredAt: minutes(-10) })]);
+    await eventually(async () => expect((await state(behind))?.status).toBe('suspended'));
+    const early = paymentSettled(behind, 'inv-1', { occurredAt: minutes(10) });
+    await h.produce(h.topics.payments, [{ key: behind.subscriptionId, value: broken(early) }]);
+    const letterBehind = await letterFor('SCHEMA_VIOLATION', behind.subscriptionId);
+    const again = paymentOverdue(behind, 'inv-1', { occurredAt: minutes(0) });
+    await h.produce(h.topics.payments, [again]);
+    await eventually(async () => expect((await h.app.audit.byEventId(again.eventId)).map((r) => r.outcome)).toEqual(['applied']));
+    expect((await replay({ ids: [letterBehind.id], value: early.value })).status).toBe(200);
+    const [record] = await eventually(async () => {
+      const records = await h.app.audit.byEventId(early.eventId);
+      expect(records).toHaveLength(1);
+      return records;
+    });
+    expect(record).toMatchObject({ outcome: 'stale', actor: { kind: 'system', id: 'billing-payments', replayedBy: actor } });
+    expect(record?.reason).toMatch(/^stale: nonpayment\/inv-1 changed by an event logged after this one's original /);
+    expect((await state(behind))?.status).toBe('suspended');
   });
 
   it('pages through /v1/dlq without overlap or gaps; a filter replays a snapshot, so letters that fail again wait for the next replay', async () => {

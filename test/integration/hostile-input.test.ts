@@ -4,11 +4,12 @@ import path from 'node:path';
 
 import fc from 'fast-check';
 
+import { deletionJobId } from '../../src/queue/timer-jobs';
 import { newIds, paymentOverdue, paymentSettled, type Ids } from '../support/events';
 import type { Collected } from '../support/worker-harness';
 import { testKafka } from '../support/kafka.helper';
 import { uniqueName } from '../support/unique-name';
-import { eventually, startWorker, type Harness } from '../support/worker-harness';
+import { ADMIN_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
 
 const SEED = 1124;
 const HOSTILE = 2_000;
@@ -223,6 +224,94 @@ describe('hostile input on the message path', () => {
     expect(await h.app.subscriptions.get(ids.subscriptionId)).toBeNull();
     expect(await h.app.connection.collection('audit_records').countDocuments({ subscriptionId: ids.subscriptionId })).toBe(0);
   }, 120_000);
+
+  it('dead-letters lone surrogates sent as JSON escapes and invisible characters, naming the field: inv-\\ud800, inv-\\ud801 and inv-\\ufffd are not one invoice', async () => {
+    const ids = newIds('surrogate');
+    // Valid UTF-8 bytes all (JSON.stringify writes a lone surrogate as the escape "\ud800"); stored, each lone
+    // surrogate became U+FFFD: the two overdue notices were one invoice, the two event ids one event, and the
+    // settlement of inv-\ufffd lifted both holds.
+    const hostile = [
+      paymentOverdue(ids, 'inv-\ud800'),
+      paymentOverdue(ids, 'inv-\ud801'),
+      paymentOverdue(ids, 'inv-a', { eventId: 'ev-\ud800' }),
+      paymentOverdue(ids, 'inv-b', { eventId: 'ev-\ud801' }),
+      paymentOverdue(ids, 'INV-1\u200b'),
+      paymentOverdue(ids, 'INV-1\ufeff'),
+      paymentOverdue(ids, 'INV-\u00ad1'),
+      paymentOverdue(ids, 'INV-1\u2060'),
+      paymentOverdue(ids, 'INV-1\u{e0041}'),
+    ];
+    const first = paymentOverdue(ids, 'INV-1');
+    const settledReplacement = paymentSettled(ids, 'inv-\ufffd');
+    await h.produce(h.topics.payments, [first, ...hostile, settledReplacement]);
+
+    const letters = await eventually(() => {
+      const found = lettersFor(ids.subscriptionId);
+      expect(found).toHaveLength(hostile.length);
+      return found;
+    }, 60_000);
+    expect(letters.map((letter) => letter.headers['dlq.error.code'])).toEqual(hostile.map(() => 'SCHEMA_VIOLATION'));
+    expect(letters.map((letter) => letter.headers['dlq.error.reason'])).toEqual([
+      'data.invoiceId: must be well-formed Unicode (no lone surrogate such as \\ud800)',
+      'data.invoiceId: must be well-formed Unicode (no lone surrogate such as \\ud800)',
+      'eventId: must be well-formed Unicode (no lone surrogate such as \\ud800)',
+      'eventId: must be well-formed Unicode (no lone surrogate such as \\ud800)',
+      ...hostile.slice(4).map(() => 'data.invoiceId: must not contain control, invisible (format) or bidirectional characters'),
+    ]);
+    await eventually(async () => expect(await h.app.audit.byEventId(settledReplacement.eventId)).toHaveLength(1), 60_000);
+    const stored = await h.app.subscriptions.get(ids.subscriptionId);
+    // Only INV-1 is held: the settlement of inv-\ufffd (an invoice never overdue) changed nothing.
+    expect(stored?.state.status).toBe('suspended');
+    expect(stored?.state.holds.map((hold) => hold.refs)).toEqual([['INV-1']]);
+    expect(await h.app.connection.collection('audit_records').countDocuments({ subscriptionId: ids.subscriptionId })).toBe(2);
+  }, 120_000);
+
+  it('lifts the hold when the real settlement follows an overdue notice dated 55 minutes ahead (a fast producer clock)', async () => {
+    const ids = newIds('fast-clock');
+    const ahead = paymentOverdue(ids, 'inv-1', { occurredAt: new Date(Date.now() + 55 * 60_000).toISOString() });
+    await h.produce(h.topics.payments, [ahead]);
+    await eventually(async () => expect((await h.app.subscriptions.get(ids.subscriptionId))?.state.status).toBe('suspended'));
+    const settled = paymentSettled(ids, 'inv-1');
+    await h.produce(h.topics.payments, [settled]);
+    const [record] = await eventually(async () => {
+      const records = await h.app.audit.byEventId(settled.eventId);
+      expect(records).toHaveLength(1);
+      return records;
+    }, 60_000);
+    expect(record).toMatchObject({ outcome: 'applied', statusBefore: 'suspended', statusAfter: 'active' });
+    const stored = await h.app.subscriptions.get(ids.subscriptionId);
+    expect(stored?.state).toMatchObject({ status: 'active', holds: [], deletion: null });
+    // Its deletion timer is gone too.
+    await eventually(async () => expect(await h.app.queue.getJob(deletionJobId(ids.subscriptionId, 1))).toBeUndefined());
+  });
+
+  it('refuses a bearer token with whitespace around it (401), and answers wrong tokens 429 with Retry-After past a burst', async () => {
+    const url = `${h.baseUrl}/v1/deletions`;
+    const status = async (authorization: string) => (await fetch(url, { headers: { authorization } })).status;
+    // fetch strips a header's own outer spaces and tabs; a second space and a no-break space reach the worker.
+    expect(await status(`Bearer  ${ADMIN_TOKEN}`)).toBe(401);
+    expect(await status(`Bearer ${ADMIN_TOKEN}\u00a0`)).toBe(401);
+    expect(await status(`Bearer ${ADMIN_TOKEN}`)).toBe(200);
+    expect((await fetch(`${h.baseUrl}/admin`, { headers: { authorization: `Bearer  ${ADMIN_TOKEN}` } })).status).toBe(401);
+
+    const answers = await Promise.all(
+      Array.from({ length: 200 }, async (_, n) => {
+        const response = await fetch(url, { headers: { authorization: `Bearer wrong-${n}` } });
+        return { status: response.status, retryAfter: response.headers.get('retry-after') };
+      }),
+    );
+    const limited = answers.filter((answer) => answer.status === 429);
+    // The two malformed headers above count as failures too: at most the burst (20) is answered 403.
+    expect(answers.filter((answer) => answer.status === 403).length).toBeLessThanOrEqual(20);
+    expect(limited.length).toBeGreaterThanOrEqual(180);
+    expect(limited.every((answer) => Number(answer.retryAfter) >= 1)).toBe(true);
+    // Requests that authenticate are not limited.
+    expect(await status(`Bearer ${ADMIN_TOKEN}`)).toBe(200);
+    // One budget per address over every route that takes a token: the ops console's too.
+    const admin = async (authorization: string) => (await fetch(`${h.baseUrl}/admin`, { headers: { authorization } })).status;
+    expect(await admin('Bearer wrong')).toBe(429);
+    expect(await admin(`Bearer ${ADMIN_TOKEN}`)).toBe(200);
+  });
 
   it('parks a 4,194,200-byte bad value in a letter that fits (cut, with its size and SHA-256) and applies the valid events on every partition', async () => {
     const badIds = newIds('huge');

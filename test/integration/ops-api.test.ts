@@ -398,12 +398,22 @@ describe('operator API', () => {
         [
           'control character',
           { body: { ...operator, actor: 'eve\nadmin' } },
-          /^body\.actor: must not contain control or bidirectional-formatting characters$/,
+          /^body\.actor: must not contain control, invisible \(format\) or bidirectional characters$/,
         ],
         [
           'bidi override',
           { body: { ...operator, actor: 'eve\u202enimda' } },
-          /^body\.actor: must not contain control or bidirectional-formatting characters$/,
+          /^body\.actor: must not contain control, invisible \(format\) or bidirectional characters$/,
+        ],
+        [
+          'zero-width space',
+          { body: { ...operator, actor: 'eve\u200b' } },
+          /^body\.actor: must not contain control, invisible \(format\) or bidirectional characters$/,
+        ],
+        [
+          'lone surrogate',
+          { body: { ...operator, reason: 'held \ud800' } },
+          /^body\.reason: must not contain control, invisible \(format\) or bidirectional characters$/,
         ],
         ['number', { body: { ...operator, reason: 7 } }, /^body\.reason: must be a string$/],
         ['unknown field', { body: { ...operator, reasn: 'typo' } }, /^body: .*reasn/],

@@ -66,6 +66,8 @@ function build(instruction: Instruction, overrides: Partial<Envelope>, defaultAc
     tenantId: overrides.tenantId ?? TENANT_ID,
     actor: overrides.actor ?? defaultActor,
     instruction,
+    ...(overrides.position === undefined ? {} : { position: overrides.position }),
+    ...(overrides.replayed === undefined ? {} : { replayed: overrides.replayed }),
   };
 }
 

@@ -54,7 +54,8 @@ describe('bench event mix', () => {
         headers: {},
       };
       const decoded = decodeMessage(message, options, Date.parse('2026-06-01T00:00:00Z'));
-      expect(decoded.ok && { ...decoded.command, actor: event.command.actor }).toEqual(event.command);
+      // The log position is the message's own, which only orders dead-letter replays: the bench has none.
+      expect(decoded.ok && { ...decoded.command, actor: event.command.actor, position: undefined }).toEqual(event.command);
     }
   });
 });

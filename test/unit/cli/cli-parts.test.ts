@@ -86,6 +86,35 @@ describe('CLI output', () => {
   it('refuses bidi characters in operator text', () => {
     expect(() => operatorText('erin\u202e')).toThrow(InvalidArgumentError);
   });
+
+  it('refuses invisible characters and lone surrogates in operator text', () => {
+    for (const bad of ['erin\u200b', '\ufefferin', 'er\u00adin', 'erin\u2060', 'erin\u{e0041}', 'erin\ud800']) {
+      expect(() => operatorText(bad)).toThrow(InvalidArgumentError);
+    }
+  });
+
+  it('shows INV-1 and INV-1 + an invisible character apart, in text and under --json', () => {
+    const refs = ['INV-1', 'INV-1\u200b', 'INV-1\ufeff', 'INV-\u00ad1', 'INV-1\u2060', 'INV-1\u{e0041}', 'INV-1\ud800'];
+    const stdout = sink(false);
+    new Output(false, stdout, sink(false), () => 0).result({}, () => [`holds: nonpayment [${refs.join(', ')}]`]);
+    new Output(true, stdout, sink(false), () => 0).result({ refs }, () => []);
+    expect(stdout.written[0]).toBe(
+      'holds: nonpayment [INV-1, INV-1\\u200b, INV-1\\ufeff, INV-\\u00ad1, INV-1\\u2060, INV-1\\u{e0041}, INV-1\\ud800]\n',
+    );
+    for (const text of stdout.written) expect(text.replace(/\n/g, '')).toMatch(/^[\x20-\x7e]*$/);
+    expect(JSON.parse(stdout.written[1] ?? '')).toEqual({ refs });
+  });
+
+  it('pads table cells by what the terminal shows: an escaped invisible character counts in full', () => {
+    const lines = table(
+      ['REF', 'STATE'],
+      [
+        ['INV-1\u200b', 'open'],
+        ['INV-1', 'paid'],
+      ],
+    );
+    expect(lines).toEqual(['REF          STATE', 'INV-1\\u200b  open', 'INV-1        paid']);
+  });
 });
 
 describe('progress', () => {

@@ -611,8 +611,8 @@ describe('decide: staleness is judged per hold entry', () => {
       fraudDetected({ caseId: 'case-1', occurredAt: T0 }),
       /^stale: fraud\/case-1 /,
     ],
-    ['customer hold', suspendRequested({ occurredAt: T0 + DAY }), resumeRequested({ occurredAt: T0 }), /^stale: customer_request /],
-  ] as const)('an older event for the same %s is stale', (_label, newer, older, reason) => {
+    ['customer hold', resumeRequested({ occurredAt: T0 + DAY }), suspendRequested({ occurredAt: T0 }), /^stale: customer_request /],
+  ] as const)('an older event that adds to the same %s is stale', (_label, newer, older, reason) => {
     const state = replay([newer]);
 
     const decision = decide(state, older, policy, NOW);
@@ -675,6 +675,115 @@ describe('decide: staleness is judged per hold entry', () => {
       ]),
     );
     expect(state.entryClocks).toHaveLength(2);
+  });
+});
+
+describe('decide: ordering within a hold entry (log order first, clocks only against an added hold)', () => {
+  const MINUTE = HOUR / 60;
+  const at = (offset: number, partition = 0, topic = 'billing.payments.v1') => ({ topic, partition, offset: String(offset) });
+  const replayedFrom = (offset: number, partition = 0) => ({ position: at(offset, partition), replayed: true });
+
+  it.each([
+    ['an overdue notice', invoiceOverdue({ occurredAt: NOW + 55 * MINUTE }), invoiceSettled({ occurredAt: NOW }), 'nonpayment'],
+    ['a fraud detection', fraudDetected({ occurredAt: NOW + 55 * MINUTE }), fraudCleared({ occurredAt: NOW }), 'fraud'],
+    ['a suspension request', suspendRequested({ occurredAt: NOW + 55 * MINUTE }), resumeRequested({ occurredAt: NOW }), 'customer_request'],
+  ] as const)('a producer clock 55 minutes fast on %s cannot make the real lift after it stale', (_name, fast, lift, reason) => {
+    const held = stateOf(decide(active, fast, policy, NOW));
+    expect(held.status).toBe('suspended');
+
+    const decision = decide(held, lift, policy, NOW + MINUTE);
+
+    expect(decision.outcome).toBe('applied');
+    expect(stateOf(decision)).toMatchObject({ status: 'active', holds: [], deletion: null });
+    expect(effectNames(decision)).toEqual([
+      'subscription.hold-lifted',
+      'subscription.reactivated',
+      'cancel-deletion',
+      'subscription.deletion-cancelled',
+    ]);
+    expect(decision.audit.reason).toBe(`hold-lifted:${reason}; reactivated; deletion-cancelled`);
+  });
+
+  it('a lift received live is never stale, however old its occurredAt', () => {
+    const held = replay([invoiceOverdue({ occurredAt: T0 + DAY, position: at(5) })]);
+
+    const decision = decide(held, invoiceSettled({ occurredAt: T0 - 300 * DAY, position: at(6) }), policy, NOW);
+
+    expect(decision.outcome).toBe('applied');
+    expect(stateOf(decision).status).toBe('active');
+    // The entry keeps the later claim and the later place: an older notice coming late is still stale.
+    expect(stateOf(decision).entryClocks).toEqual([{ key: 'nonpayment/inv-1', at: T0 + DAY, position: at(6) }]);
+    expect(decide(stateOf(decision), invoiceOverdue({ occurredAt: T0 + HOUR, position: at(7) }), policy, NOW).outcome).toBe('stale');
+  });
+
+  it('a settlement replayed from the dead letters cannot lift a notice logged after its original, whatever the clocks', () => {
+    // Original settlement at offset 10 (dead-lettered), the invoice overdue again at offset 11, then the replay.
+    const held = replay([invoiceOverdue({ occurredAt: T0, position: at(11) })]);
+
+    const replayed = decide(held, invoiceSettled({ occurredAt: T0 + DAY, ...replayedFrom(10) }), policy, NOW);
+
+    expect(replayed.outcome).toBe('stale');
+    expect(replayed.state).toBe(held);
+    expect(replayed.effects).toEqual([]);
+    expect(replayed.audit.reason).toBe(
+      "stale: nonpayment/inv-1 changed by an event logged after this one's original (billing.payments.v1/0 at offset 11)",
+    );
+  });
+
+  it('a settlement replayed from the dead letters lifts a notice logged before its original, even one dated ahead', () => {
+    const held = replay([invoiceOverdue({ occurredAt: NOW + 55 * MINUTE, position: at(11) })]);
+
+    const replayed = decide(held, invoiceSettled({ occurredAt: NOW, ...replayedFrom(12) }), policy, NOW + HOUR);
+
+    expect(replayed.outcome).toBe('applied');
+    expect(stateOf(replayed).status).toBe('active');
+    expect(stateOf(replayed).entryClocks).toEqual([{ key: 'nonpayment/inv-1', at: NOW + 55 * MINUTE, position: at(12) }]);
+  });
+
+  it('a notice replayed from the dead letters cannot undo a settlement logged after its original, even dated later', () => {
+    const settled = replay([
+      invoiceOverdue({ occurredAt: T0, position: at(3) }),
+      invoiceSettled({ occurredAt: T0 + HOUR, position: at(5) }),
+    ]);
+
+    const replayed = decide(settled, invoiceOverdue({ eventId: 'again', occurredAt: T0 + DAY, ...replayedFrom(4) }), policy, NOW);
+
+    expect(replayed.outcome).toBe('stale');
+    expect(replayed.state).toBe(settled);
+  });
+
+  it('a replay from no known place, or from another partition, is judged by occurredAt', () => {
+    const held = replay([invoiceOverdue({ occurredAt: T0 + DAY, position: at(11) })]);
+
+    expect(decide(held, invoiceSettled({ occurredAt: T0, replayed: true }), policy, NOW).outcome).toBe('stale');
+    expect(decide(held, invoiceSettled({ occurredAt: T0, ...replayedFrom(12, 3) }), policy, NOW).outcome).toBe('stale');
+    expect(decide(held, invoiceSettled({ occurredAt: T0 + 2 * DAY, replayed: true }), policy, NOW).outcome).toBe('applied');
+  });
+
+  it('an entry stored before positions were kept orders a replay by occurredAt', () => {
+    const held = replay([invoiceOverdue({ occurredAt: T0 + DAY })]);
+    expect(held.entryClocks).toEqual([{ key: 'nonpayment/inv-1', at: T0 + DAY }]);
+
+    expect(decide(held, invoiceSettled({ occurredAt: T0, ...replayedFrom(12) }), policy, NOW).outcome).toBe('stale');
+    expect(decide(held, invoiceSettled({ occurredAt: T0 }), policy, NOW).outcome).toBe('applied');
+  });
+
+  it('compares offsets as 64-bit numbers, not as text nor as doubles', () => {
+    const position = (offset: string) => ({ topic: 'billing.payments.v1', partition: 0, offset });
+    const replayedSettlement = (offset: string) => invoiceSettled({ occurredAt: T0 - DAY, position: position(offset), replayed: true });
+    const heldAt = (offset: string) => replay([invoiceOverdue({ occurredAt: T0, position: position(offset) })]);
+
+    expect(decide(heldAt('9'), replayedSettlement('10'), policy, NOW).outcome).toBe('applied');
+    // 2^53 + 1 and 2^53 are one double.
+    expect(decide(heldAt('9007199254740993'), replayedSettlement('9007199254740992'), policy, NOW).outcome).toBe('stale');
+  });
+
+  it("an operator's command keeps the entry's place in the log", () => {
+    const held = replay([suspendRequested({ occurredAt: T0, position: at(4, 0, 'customer.requests.v1') })]);
+
+    const resumed = stateOf(decide(held, resumeRequested({ occurredAt: NOW, actor: OPERATOR_ACTOR }), policy, NOW));
+
+    expect(resumed.entryClocks).toEqual([{ key: 'customer_request', at: NOW, position: at(4, 0, 'customer.requests.v1') }]);
   });
 });
 
@@ -867,7 +976,7 @@ describe('decide: audit', () => {
     ['applied', active, invoiceOverdue({ occurredAt: NOW })],
     ['applied', null, suspendRequested({ occurredAt: NOW })],
     ['duplicate', afterSeen, seen],
-    ['stale', afterSeen, invoiceSettled({ occurredAt: T0 - DAY })],
+    ['stale', afterSeen, invoiceOverdue({ occurredAt: T0 - DAY })],
     ['ignored', active, fraudDetected({ score: 0.2, occurredAt: NOW })],
     ['ignored', claimedDeletion, invoiceSettled({ occurredAt: NOW })],
     ['ignored', deleted, invoiceSettled({ occurredAt: NOW })],

@@ -7,7 +7,8 @@ import { buildHttpServer, type HttpDeps } from '../../../src/http/server';
 // The error handler needs only the logger; the routes here throw what a repository or the domain would.
 async function serverThrowing(error: unknown) {
   const logger = createLogger('fatal', {}, new Writable({ write: (_chunk, _encoding, done) => done() }));
-  const deps = { logger, readiness: () => Promise.resolve({ checks: {} }) } as unknown as HttpDeps;
+  const config = { AUTH_FAILURE_BURST: 20, AUTH_FAILURE_INTERVAL: 'PT3S' };
+  const deps = { logger, config, apply: { clock: Date.now }, readiness: () => Promise.resolve({ checks: {} }) } as unknown as HttpDeps;
   return await buildHttpServer(deps, [
     (app) => {
       app.get('/boom', () => {

@@ -18,4 +18,11 @@ describe('html escaping of control and bidi characters', () => {
     expect(html`<td>${'inv\u202egnp.exe'}</td>`.text).toBe('<td>inv\\u202egnp.exe</td>');
     expect(html`<td>${'ref\u009b31m\u001b'}</td>`.text).toBe('<td>ref\\u009b31m\\u001b</td>');
   });
+
+  it('shows invisible characters and lone surrogates as visible escapes: INV-1 and INV-1 + U+200B do not look alike', () => {
+    const refs = ['INV-1\u200b', 'INV-1'].map((ref) => html`<td>${ref}</td>`);
+    // prettier-ignore
+    expect(html`<tr>${refs}</tr>`.text).toBe('<tr><td>INV-1\\u200b</td><td>INV-1</td></tr>');
+    expect(html`<td>${'\ufeffa\u00adb\u2060c\u{e0041}d\ud800'}</td>`.text).toBe('<td>\\ufeffa\\u00adb\\u2060c\\u{e0041}d\\ud800</td>');
+  });
 });

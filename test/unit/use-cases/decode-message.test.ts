@@ -45,7 +45,38 @@ describe('decodeMessage', () => {
         tenantId: 'tenant-1',
         actor: { kind: 'system', id: 'billing-payments' },
         instruction: { type: 'invoice-overdue', invoiceId: 'inv-1', amountDue: 10, currency: 'EUR', daysOverdue: 3 },
+        position: { topic: 'billing.payments.v1', partition: 0, offset: '7' },
       },
+    });
+  });
+
+  it("places a dead-letter replay at its original's place in the log, from its replay.source headers", () => {
+    const replay = (headers: InboundMessage['headers']) => {
+      const decoded = decodeMessage({ ...message(envelope()), offset: '900', headers }, options, NOW);
+      return decoded.ok ? { position: decoded.command.position, replayed: decoded.command.replayed } : decoded.error.code;
+    };
+    expect(replay({ 'replay.of': '2-41', 'replay.source.partition': '0', 'replay.source.offset': '7' })).toEqual({
+      position: { topic: 'billing.payments.v1', partition: 0, offset: '7' },
+      replayed: true,
+    });
+    expect(
+      replay({ 'replay.of': Buffer.from('2-41'), 'replay.source.partition': [Buffer.from('3')], 'replay.source.offset': '12' }),
+    ).toEqual({
+      position: { topic: 'billing.payments.v1', partition: 3, offset: '12' },
+      replayed: true,
+    });
+    // A replay from no known place is still a replay: it is then ordered by occurredAt.
+    for (const headers of [
+      { 'replay.of': '2-41' },
+      { 'replay.of': '2-41', 'replay.source.partition': '0', 'replay.source.offset': '-1' },
+      { 'replay.of': '2-41', 'replay.source.partition': 'x', 'replay.source.offset': '7' },
+    ]) {
+      expect(replay(headers)).toEqual({ position: undefined, replayed: true });
+    }
+    // Without replay.of, the message's own place, whatever else it carries.
+    expect(replay({ 'replay.source.partition': '0', 'replay.source.offset': '7' })).toEqual({
+      position: { topic: 'billing.payments.v1', partition: 0, offset: '900' },
+      replayed: undefined,
     });
   });
 
@@ -149,6 +180,86 @@ describe('decodeMessage of bytes that are not UTF-8', () => {
   it('accepts multi-byte UTF-8 and keeps a byte-order mark in the key (so it is not the subscriptionId)', () => {
     expect(codeOf(envelope({ data: { invoiceId: 'facture-é東', amountDue: 1, currency: 'EUR', daysOverdue: 1 } }))).toBe('ok');
     expect(codeOf(envelope(), '\ufeffsub-1')).toBe('KEY_MISMATCH');
+  });
+});
+
+describe('decodeMessage of strings that are not well-formed Unicode', () => {
+  // JSON.stringify writes a lone surrogate as the escape `\ud800`: the bytes are valid UTF-8, the string is not text.
+  const data = (invoiceId: string) => ({ invoiceId, amountDue: 1, currency: 'EUR', daysOverdue: 1 });
+  const reasonOf = (value: unknown) => {
+    const decoded = decodeMessage(message(value), options, NOW);
+    return decoded.ok ? 'ok' : `${decoded.error.code} ${decoded.error.message}`;
+  };
+
+  it.each([
+    ['invoiceId', envelope({ data: data('inv-\ud800') }), /^SCHEMA_VIOLATION data\.invoiceId: must be well-formed Unicode/],
+    ['invoiceId (a low surrogate)', envelope({ data: data('inv-\udc01') }), /^SCHEMA_VIOLATION data\.invoiceId: must be well-formed/],
+    ['invoiceId (a pair reversed)', envelope({ data: data('inv-\ude80\ud83d') }), /^SCHEMA_VIOLATION data\.invoiceId: must be well/],
+    ['eventId', envelope({ eventId: 'ev-\ud800' }), /^SCHEMA_VIOLATION eventId: must be well-formed Unicode \(no lone surrogate/],
+    ['type', envelope({ type: 'payment.overdue\ud800' }), /^SCHEMA_VIOLATION type: must be well-formed Unicode/],
+    ['subscriptionId', envelope({ subscriptionId: 'sub-\ud800' }), /^SCHEMA_VIOLATION subscriptionId: must be well-formed Unicode/],
+    [
+      'caseId',
+      { ...envelope({ type: 'fraud.cleared', data: { caseId: 'case-\udbff' } }), topic: 'fraud.signals.v1' },
+      /^SCHEMA_VIOLATION data\.caseId: must be well-formed Unicode/,
+    ],
+  ])('dead-letters a lone surrogate in %s with a reason naming the field, once', (_field, value, reason) => {
+    const { topic, ...event } = value as Record<string, unknown>;
+    const decoded = decodeMessage(message(event, 'sub-1', typeof topic === 'string' ? topic : undefined), options, NOW);
+    const text = decoded.ok ? 'ok' : `${decoded.error.code} ${decoded.error.message}`;
+    expect(text).toMatch(reason);
+    // The well-formedness check stands alone: no second, misleading issue for the same field.
+    expect(text.split('; ')).toHaveLength(1);
+  });
+
+  it('dead-letters a lone surrogate in requestedBy and ticketId', () => {
+    const request = (requestedBy: string, ticketId?: string) =>
+      message(envelope({ type: 'customer.resume-requested', data: { requestedBy, ticketId } }), 'sub-1', 'customer.requests.v1');
+    for (const [value, field] of [
+      [request('ann\ud800'), 'data.requestedBy'],
+      [request('ann', 'T-\udfff'), 'data.ticketId'],
+    ] as const) {
+      const decoded = decodeMessage(value, options, NOW);
+      expect(decoded.ok ? 'ok' : decoded.error.message).toMatch(new RegExp(`^${field.replace('.', '\\.')}: must be well-formed Unicode`));
+    }
+  });
+
+  it('keeps U+FFFD itself and surrogate pairs: they are well-formed text', () => {
+    expect(reasonOf(envelope({ data: data('inv-\ufffd') }))).toBe('ok');
+    expect(reasonOf(envelope({ data: data('inv-🚀-𠀀') }))).toBe('ok');
+  });
+});
+
+describe('decodeMessage of invisible characters in ids and refs', () => {
+  const data = (invoiceId: string) => ({ invoiceId, amountDue: 1, currency: 'EUR', daysOverdue: 1 });
+
+  it.each([
+    ['a zero-width space', '\u200b'],
+    ['a byte-order mark (zero-width no-break space)', '\ufeff'],
+    ['a soft hyphen', '\u00ad'],
+    ['a word joiner', '\u2060'],
+    ['a zero-width joiner', '\u200d'],
+    ['a tag character', '\u{e0041}'],
+    ['the language tag', '\u{e0001}'],
+    ['an interlinear annotation anchor (Cf)', '\ufff9'],
+    ['a Hangul filler', '\u3164'],
+    ['a variation selector', '\ufe0f'],
+  ])('dead-letters %s in invoiceId and in eventId, naming the field', (_name, char) => {
+    for (const [value, field] of [
+      [envelope({ data: data(`INV-1${char}`) }), 'data.invoiceId'],
+      [envelope({ eventId: `evt-1${char}` }), 'eventId'],
+    ] as const) {
+      const decoded = decodeMessage(message(value), options, NOW);
+      expect(decoded.ok ? 'ok' : `${decoded.error.code} ${decoded.error.message}`).toBe(
+        `SCHEMA_VIOLATION ${field}: must not contain control, invisible (format) or bidirectional characters`,
+      );
+    }
+  });
+
+  it('refuses them in subscriptionId, customerId and tenantId too (the id pattern is ASCII)', () => {
+    for (const field of ['subscriptionId', 'customerId', 'tenantId']) {
+      expect(codeOf(envelope({ [field]: 'sub-1\u200b' }), field === 'subscriptionId' ? 'sub-1\u200b' : 'sub-1')).toBe('SCHEMA_VIOLATION');
+    }
   });
 });
 
