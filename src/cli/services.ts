@@ -5,6 +5,7 @@ import type { Connection } from 'mongoose';
 
 import type { Settings } from '../config/config';
 import { createKafka, createProducer } from '../kafka/kafka-client';
+import { KafkaOffsets } from '../kafka/offsets';
 import type { KafkaSecuritySettings } from '../config/kafka-security-settings';
 import { kafkaAuthFailure, kafkaSecurity } from '../kafka/kafka-security';
 import { redactUrl, type Logger } from '../logging/logger';
@@ -103,6 +104,23 @@ export class Services {
     }
     this.teardown.add('kafka', () => producer.disconnect());
     return producer;
+  }
+
+  /**
+   * Read-only offset questions (committed offsets, lag) on an admin connection that gives up on an absent broker
+   * within seconds. It connects at the first question; a broker that does not answer then is reported as unavailable.
+   */
+  offsets(settings: Pick<Settings, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'> & KafkaSecuritySettings): KafkaOffsets {
+    const kafka = createKafka({
+      clientId: `${settings.KAFKA_CLIENT_ID}-cli`,
+      brokers: settings.KAFKA_BROKERS,
+      logger: this.logger,
+      retry: { initialRetryTime: 300, retries: 2, maxRetryTime: 2_000 },
+      security: kafkaSecurity(settings),
+    });
+    const offsets = new KafkaOffsets(kafka);
+    this.teardown.add('kafka admin', () => offsets.close());
+    return offsets;
   }
 
   /** Closes what was opened, newest first; a failure to close is logged, never allowed to hide the command's own outcome. */
