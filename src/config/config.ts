@@ -4,6 +4,8 @@ import { AppError } from '../errors';
 import { DEFAULT_POLICY_SETTINGS, parseDuration, policyFrom, type Policy } from '../domain';
 import { kafkaSecurityProblems } from './kafka-security-settings';
 import { decompressionProblems, PRODUCER_COMPRESSIONS } from './kafka-compression';
+import { mongoUriProblems } from './mongo-uri';
+import { parseRedisUrl, redisSettingsProblems } from './redis-settings';
 
 const duration = z.string().refine(
   (text) => {
@@ -27,6 +29,11 @@ const list = z.string().transform((text) =>
 );
 const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
+/** A connection string checked by `problems` the way its client will read it, so a bad one stops the start, not the first call. */
+const connectionString = (problems: (text: string) => readonly string[]) =>
+  z.string().superRefine((text, context) => {
+    for (const message of problems(text)) context.addIssue({ code: 'custom', message });
+  });
 
 /** Every setting, its default and its meaning; docs/configuration.md is generated from it (npm run docs:config). */
 export const configSchema = z.object({
@@ -74,10 +81,20 @@ export const configSchema = z.object({
   // Unset (and MONGO_FILTER_BY_ID_ONLY=auto): the server's own, MongoDB's or FerretDB's, found at start-up (src/storage/store-dialect.ts).
   MONGO_BULK_CHUNK: z.coerce.number().int().min(1).max(10_000).optional(),
   MONGO_FILTER_BY_ID_ONLY: z.enum(['auto', 'true', 'false']).default('auto'),
-  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
+  /** Parsed by the driver itself at start-up: options it refuses, compressors and mechanisms it could not load, unreadable TLS files. */
+  MONGODB_URI: connectionString((text) => mongoUriProblems(text)),
   DATA_COLLECTIONS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$/, 'must be a collection name'))).default([]),
 
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  REDIS_URL: connectionString((text) => parseRedisUrl(text).problems ?? []),
+  // --- Redis TLS (docs/deployment.md, "Redis and MongoDB over TLS"); on with rediss://, combinations checked in redis-settings.ts ---
+  /** PEM file of the CA that signed the Redis server's certificate (a private CA); replaces the system's CAs. */
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  /** PEM client certificate, for a Redis that authenticates clients by TLS (`tls-auth-clients yes`); needs REDIS_TLS_KEY_FILE. */
+  REDIS_TLS_CERT_FILE: z.string().min(1).optional(),
+  /** PEM private key of the client certificate. */
+  REDIS_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** false accepts any Redis certificate: for a throwaway test server only. */
+  REDIS_TLS_REJECT_UNAUTHORIZED: bool.default(true),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/)
@@ -200,10 +217,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       'invalid configuration:\n  ADMIN_TOKEN: required in production while OPS_ROUTES_ENABLED is true (set it, or set OPS_ROUTES_ENABLED=false)',
     );
   }
-  const kafkaProblems = [...kafkaSecurityProblems(settings), ...decompressionProblems(settings)];
-  if (kafkaProblems.length > 0)
-    throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${kafkaProblems.join('\n  ')}`, {
-      context: { problems: kafkaProblems },
+  const combinationProblems = [
+    ...kafkaSecurityProblems(settings),
+    ...decompressionProblems(settings),
+    ...redisSettingsProblems(settings),
+  ];
+  if (combinationProblems.length > 0)
+    throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${combinationProblems.join('\n  ')}`, {
+      context: { problems: combinationProblems },
     });
   return Object.freeze({ ...settings, policy: policyOf(settings) });
 }

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 
 import { AppError } from '../../../src/errors';
-import { connectRedisFailFast } from '../../../src/queue/redis';
+import { connectRedisFailFast, redisConnection } from '../../../src/queue/redis';
 import { redisFailure } from '../../../src/queue/redis-errors';
 
 const context = { op: 'pending-effects mark', key: 'k' };
@@ -20,7 +20,7 @@ describe('redisFailure', () => {
   });
 
   it('maps a refused connection (ECONNREFUSED) to DEPENDENCY_UNAVAILABLE, through connectRedisFailFast', async () => {
-    const error: unknown = await connectRedisFailFast('redis://127.0.0.1:1', 'test').catch((failure: unknown) => failure);
+    const error: unknown = await connectRedisFailFast(redisConnection({ REDIS_URL: 'redis://127.0.0.1:1', REDIS_TLS_REJECT_UNAUTHORIZED: true }), 'test').catch((failure: unknown) => failure);
     expect(error).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', retriable: true });
     const refused = Object.assign(new Error('x'), { code: 'ECONNREFUSED' });
     expect(redisFailure(refused, context, 'ready').code).toBe('DEPENDENCY_UNAVAILABLE');
