@@ -217,11 +217,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       'invalid configuration:\n  ADMIN_TOKEN: required in production while OPS_ROUTES_ENABLED is true (set it, or set OPS_ROUTES_ENABLED=false)',
     );
   }
-  const combinationProblems = [
-    ...kafkaSecurityProblems(settings),
-    ...decompressionProblems(settings),
-    ...redisSettingsProblems(settings),
-  ];
+  const combinationProblems = [...kafkaSecurityProblems(settings), ...decompressionProblems(settings), ...redisSettingsProblems(settings)];
   if (combinationProblems.length > 0)
     throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${combinationProblems.join('\n  ')}`, {
       context: { problems: combinationProblems },

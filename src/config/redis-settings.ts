@@ -39,14 +39,19 @@ function database(text: string): number | undefined {
  * REDIS_URL read the way every client of ours connects with it (src/queue/redis.ts), or the problems that would make
  * ioredis connect somewhere else, select another database, crash, or ignore a part of it. Never echoes a value.
  */
-export function parseRedisUrl(text: string): { endpoint: RedisEndpoint; problems?: undefined } | { problems: string[] } {
+export function parseRedisUrl(
+  text: string,
+): { endpoint: RedisEndpoint; problems?: undefined } | { endpoint?: undefined; problems: string[] } {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
     // A host list (`a:6379,b:6379`) is how Cluster and Sentinel seeds are usually written; new URL refuses it.
     const list = /^[a-z+-]+:\/\/[^/]*,/i.test(text) ? ' (a list of hosts: Redis Cluster and Sentinel are not supported)' : '';
-    return { problems: [`not a URL${list}; expected ${FORMS}`] };
+    const escape = /[#?/]/.test(text.slice(text.indexOf('//') + 2))
+      ? " (a password's '#', '?', '/' or '@' is written %23, %3F, %2F, %40)"
+      : '';
+    return { problems: [`not a URL${list}${escape}; expected ${FORMS}`] };
   }
   const scheme = url.protocol.slice(0, -1).toLowerCase();
   if (scheme.includes('sentinel'))
@@ -55,7 +60,7 @@ export function parseRedisUrl(text: string): { endpoint: RedisEndpoint; problems
     return { problems: [`must be a redis:// or rediss:// URL, or unix:// for a socket (${FORMS})`] };
 
   const problems: string[] = [];
-  if (url.hash !== '') problems.push("has a '#' fragment: percent-encode a '#' in the password as %23");
+  if (url.hash !== '') problems.push("has a '#' fragment: a '#' in a password is written %23");
   const unknown = [...new Set(url.searchParams.keys())].filter((key) => !QUERY_PARAMETERS.has(key));
   if (unknown.length > 0)
     problems.push(

@@ -57,7 +57,8 @@ const MEANINGS: Record<string, string> = {
   REDIS_URL:
     '`redis://[[user]:password@]host[:port][/db]`, `rediss://…` (TLS), or `unix:///path/redis.sock[?db=N]`; no query options, Sentinel or Cluster. Checked against the server at start-up. Redis must run with `maxmemory-policy noeviction` and AOF; `hash-max-listpack-value 256` halves timer memory for long ids',
   REDIS_TLS_CA_FILE: "PEM file of the CA that signed Redis's certificate (a private CA; replaces the system's CAs); needs `rediss://`",
-  REDIS_TLS_CERT_FILE: 'PEM client certificate, for a Redis that authenticates clients by TLS (`tls-auth-clients yes`); needs `REDIS_TLS_KEY_FILE`',
+  REDIS_TLS_CERT_FILE:
+    'PEM client certificate, for a Redis that authenticates clients by TLS (`tls-auth-clients yes`); needs `REDIS_TLS_KEY_FILE`',
   REDIS_TLS_KEY_FILE: 'PEM private key of the client certificate',
   REDIS_TLS_REJECT_UNAUTHORIZED: '`false` accepts any Redis certificate: for a throwaway test server only',
   QUEUE_PREFIX: 'BullMQ key prefix',

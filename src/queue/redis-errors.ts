@@ -92,7 +92,8 @@ export function redisConnectFailure(errors: readonly unknown[], connection: Redi
   if (last instanceof AppError) return last;
   for (const error of errors) {
     const problem = settingToFix(error, connection);
-    if (problem !== undefined) return new AppError('CONFIG_INVALID', problem, { cause: error, context: { op: 'connect', redis: connection.where } });
+    if (problem !== undefined)
+      return new AppError('CONFIG_INVALID', problem, { cause: error, context: { op: 'connect', redis: connection.where } });
   }
   const failure = redisFailure(last, { op: 'connect', redis: connection.where }, status);
   // A TLS client on a plain port gets no answer to its hello, and a plain client on a TLS port is hung up on.
