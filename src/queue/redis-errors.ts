@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 
 import { AppError } from '../errors';
-import { isNetworkFault } from '../network-errors';
+import { causeChain, isNetworkFault } from '../network-errors';
 import type { RedisConnection } from './redis';
 
 export interface RedisContext {
@@ -53,32 +53,32 @@ const UNTRUSTED_CERTIFICATE = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ]);
 
-/** What to change when `error` says the server refused the settings (never a secret), or undefined. */
+/** What to change when `error` (or a cause of it) says the server refused the settings, never a secret; or undefined. */
 function settingToFix(error: unknown, connection: RedisConnection): string | undefined {
-  if (!(error instanceof Error)) return undefined;
   const where = `Redis at ${connection.where}`;
-  const code = 'code' in error ? String(error.code) : '';
-  if (error.name === 'ReplyError') {
-    if (error.message.startsWith('WRONGPASS')) return `REDIS_URL: ${where} refused its user name and password (WRONGPASS)`;
-    if (error.message.startsWith('NOAUTH'))
-      return connection.endpoint.kind === 'socket'
-        ? `REDIS_URL: ${where} requires a password (NOAUTH), which a unix:// URL cannot carry: connect by TCP (redis://:password@host)`
-        : `REDIS_URL: ${where} requires a password (NOAUTH): redis://:password@host, or redis://user:password@host with ACL users`;
-    if (/DB index is out of range/i.test(error.message))
-      return `REDIS_URL: ${where} has no database ${connection.endpoint.db}: it must be below the server's \`databases\` setting (16 by default)`;
-    return undefined;
+  for (const { name, message, code } of causeChain(error)) {
+    if (name === 'ReplyError') {
+      if (message.startsWith('WRONGPASS')) return `REDIS_URL: ${where} refused its user name and password (WRONGPASS)`;
+      if (message.startsWith('NOAUTH'))
+        return connection.endpoint.kind === 'socket'
+          ? `REDIS_URL: ${where} requires a password (NOAUTH), which a unix:// URL cannot carry: connect by TCP (redis://:password@host)`
+          : `REDIS_URL: ${where} requires a password (NOAUTH): redis://:password@host, or redis://user:password@host with ACL users`;
+      if (/DB index is out of range/i.test(message))
+        return `REDIS_URL: ${where} has no database ${connection.endpoint.db}: it must be below the server's \`databases\` setting (16 by default)`;
+      continue;
+    }
+    if (UNTRUSTED_CERTIFICATE.has(code))
+      return `REDIS_TLS_CA_FILE: ${where} presented a certificate no trusted CA signed (${code}): set REDIS_TLS_CA_FILE to the PEM of the CA that did`;
+    if (code === 'CERT_HAS_EXPIRED') return `REDIS_URL: ${where} presented an expired certificate (${code})`;
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+      return `REDIS_URL: ${where} presented a certificate for another name (${code}): use a host name the certificate holds`;
+    if (/certificate required|handshake failure/i.test(message))
+      return `REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE: ${where} refused the TLS handshake (${code || message}); a server that authenticates clients by TLS needs both`;
+    if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(message))
+      return `REDIS_URL: ${where} does not speak TLS on that port (${code || message}): use redis://`;
+    if (code.startsWith('ERR_OSSL'))
+      return `REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE: not a usable PEM certificate and key (${code})`;
   }
-  if (UNTRUSTED_CERTIFICATE.has(code))
-    return `REDIS_TLS_CA_FILE: ${where} presented a certificate no trusted CA signed (${code}): set REDIS_TLS_CA_FILE to the PEM of the CA that did`;
-  if (code === 'CERT_HAS_EXPIRED') return `REDIS_URL: ${where} presented an expired certificate (${code})`;
-  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
-    return `REDIS_URL: ${where} presented a certificate for another name (${code}): use a host name the certificate holds`;
-  if (/certificate required|handshake failure/i.test(error.message))
-    return `REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE: ${where} refused the TLS handshake (${code || error.message}); a server that authenticates clients by TLS needs both`;
-  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number/i.test(error.message))
-    return `REDIS_URL: ${where} does not speak TLS on that port (${code || error.message}): use redis://`;
-  if (code.startsWith('ERR_OSSL'))
-    return `REDIS_TLS_CA_FILE, REDIS_TLS_CERT_FILE, REDIS_TLS_KEY_FILE: not a usable PEM certificate and key (${code})`;
   return undefined;
 }
 

@@ -1,10 +1,11 @@
-import type { ConnectionOptions } from 'node:tls';
+import { isIP } from 'node:net';
+import tls, { type ConnectionOptions } from 'node:tls';
 
 import { Redis, type RedisOptions } from 'ioredis';
 
 import { describeEndpoint, parseRedisUrl, redisSettingsProblems, type RedisEndpoint, type RedisSettings } from '../config/redis-settings';
 import { readSettingFile } from '../config/setting-file';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import { redisConnectFailure } from './redis-errors';
 
 /** How every Redis client of ours reaches the server: REDIS_URL parsed once, the REDIS_TLS_* files read. */
@@ -16,13 +17,15 @@ export interface RedisConnection {
   readonly options: Readonly<RedisOptions>;
 }
 
-function tlsOptions(settings: RedisSettings): ConnectionOptions {
+function tlsOptions(settings: RedisSettings, host: string): ConnectionOptions {
   const file = (name: 'REDIS_TLS_CA_FILE' | 'REDIS_TLS_CERT_FILE' | 'REDIS_TLS_KEY_FILE') => {
     const path = settings[name];
     return path === undefined ? undefined : readSettingFile(name, path);
   };
   const [ca, cert, key] = [file('REDIS_TLS_CA_FILE'), file('REDIS_TLS_CERT_FILE'), file('REDIS_TLS_KEY_FILE')];
   return {
+    // Node sends no SNI unless told; proxies in front of managed Redis route by it.
+    ...(isIP(host) === 0 ? { servername: host } : {}),
     rejectUnauthorized: settings.REDIS_TLS_REJECT_UNAUTHORIZED,
     ...(ca === undefined ? {} : { ca: [ca] }),
     ...(cert === undefined ? {} : { cert }),
@@ -46,7 +49,7 @@ export function redisConnection(settings: RedisSettings): RedisConnection {
           db: endpoint.db,
           ...(endpoint.username === undefined ? {} : { username: endpoint.username }),
           ...(endpoint.password === undefined ? {} : { password: endpoint.password }),
-          ...(endpoint.tls ? { tls: tlsOptions(settings) } : {}),
+          ...(endpoint.tls ? { tls: tlsOptions(settings, endpoint.host) } : {}),
         };
   return { endpoint, where: describeEndpoint(endpoint), options: Object.freeze(options) };
 }
@@ -90,11 +93,34 @@ export async function connectRedisFailFast(connection: RedisConnection, name: st
   } catch (error) {
     const status = client.status;
     client.disconnect();
-    throw redisConnectFailure([...heard, error], connection, status);
+    const diagnosis = isAppError(error) ? undefined : await tlsDiagnosis(connection);
+    throw redisConnectFailure([...heard, ...(diagnosis === undefined ? [] : [diagnosis]), error], connection, status);
   }
   client.off('error', hear);
   client.on('error', () => undefined);
   return client;
+}
+
+/**
+ * Why TLS to the server fails, from a bare TLS socket that sends one PING and waits for the answer: ioredis writes at
+ * once, and a server refusing the client's certificate then often shows only as a reset. Undefined when TLS is not it.
+ */
+async function tlsDiagnosis(connection: RedisConnection): Promise<unknown> {
+  const { endpoint, options } = connection;
+  if (endpoint.kind !== 'tcp' || !endpoint.tls || typeof options.tls !== 'object') return undefined;
+  const tlsSettings = options.tls;
+  return await new Promise<unknown>((resolve) => {
+    const socket = tls.connect({ ...tlsSettings, host: endpoint.host, port: endpoint.port });
+    const done = (result: unknown) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done(undefined), 3_000);
+    socket.once('secureConnect', () => socket.write('PING\r\n'));
+    socket.once('data', () => done(undefined));
+    socket.once('error', done);
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { mongo, Error as MongooseError } from 'mongoose';
 
 import { AppError } from '../errors';
-import { isNetworkFault } from '../network-errors';
+import { causeChain, isNetworkFault } from '../network-errors';
 
 // The driver's own classes for "no server to talk to", whatever the operation was.
 const OUTAGES = [
@@ -98,16 +98,10 @@ const UNTRUSTED_CERTIFICATE = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
 ]);
 
-function causes(error: unknown): Error[] {
-  const chain: Error[] = [];
-  for (let current = error; current instanceof Error && chain.length < 8; current = current.cause) chain.push(current);
-  return chain;
-}
-
-/** The servers' own errors behind a failed server selection, with their causes. */
-function serverErrors(error: unknown): Error[] {
+/** The codes of the servers' own errors behind a failed server selection, and of their causes. */
+function serverErrorCodes(error: unknown): string[] {
   const reason = (error as { reason?: mongo.TopologyDescription }).reason;
-  return [...(reason?.servers.values() ?? [])].flatMap((server) => causes(server.error));
+  return [...(reason?.servers.values() ?? [])].flatMap((server) => causeChain(server.error).map((facts) => facts.code));
 }
 
 /** What to change when a first connection says the server refused the settings, or undefined. */
@@ -115,14 +109,14 @@ function settingToFix(error: unknown): string | undefined {
   if (error instanceof mongo.MongoServerError && AUTH_CODES.has(error.code))
     return `MONGODB_URI: the server refused to authenticate (${error.codeName ?? String(error.code)}: ${error.message.split('\n')[0] ?? ''}): check the user and password, authSource and authMechanism`;
   if (error instanceof mongo.MongoMissingDependencyError) return `MONGODB_URI: ${error.message}`;
-  if (error instanceof Error && 'syscall' in error && error.syscall === 'open')
-    return `MONGODB_URI: a TLS file it names cannot be read (${error.message})`;
+  const opened = causeChain(error)[0];
+  if (opened !== undefined && (error as { syscall?: unknown }).syscall === 'open')
+    return `MONGODB_URI: a TLS file it names cannot be read (${opened.message})`;
   const reason = (error as { reason?: mongo.TopologyDescription }).reason;
   // Seeds that answered but are not members of the named set are dropped from the topology, leaving none.
   if (reason?.setName !== undefined && reason.setName !== null && reason.servers.size === 0)
     return `MONGODB_URI: replicaSet names a set no server in the URI belongs to (a standalone server, or another set's): correct or remove replicaSet`;
-  for (const cause of serverErrors(error)) {
-    const code = 'code' in cause ? String(cause.code) : '';
+  for (const code of serverErrorCodes(error)) {
     if (UNTRUSTED_CERTIFICATE.has(code))
       return `MONGODB_URI: the server presented a certificate no trusted CA signed (${code}): add tlsCAFile=/path/to/ca.pem for a private CA`;
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')

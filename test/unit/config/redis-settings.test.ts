@@ -98,12 +98,13 @@ describe('Redis TLS settings', () => {
       db: 5,
       username: 'u',
       password: 'pw',
-      tls: { rejectUnauthorized: true, ca: ['CA PEM'], cert: 'CERT PEM', key: 'KEY PEM' },
+      tls: { servername: 'redis.example.com', rejectUnauthorized: true, ca: ['CA PEM'], cert: 'CERT PEM', key: 'KEY PEM' },
     });
     // Messages and logs name the server without its credentials.
     expect(connection.where).toBe('rediss://redis.example.com:6380/5');
-    expect(redisConnection({ ...plain, REDIS_URL: 'rediss://redis' }).options.tls).toEqual({ rejectUnauthorized: true });
-    expect(redisConnection({ ...plain, REDIS_URL: 'rediss://redis', REDIS_TLS_REJECT_UNAUTHORIZED: false }).options.tls).toEqual({
+    // SNI for a host name (proxies in front of managed Redis route by it), none for an address.
+    expect(redisConnection({ ...plain, REDIS_URL: 'rediss://10.0.0.7' }).options.tls).toEqual({ rejectUnauthorized: true });
+    expect(redisConnection({ ...plain, REDIS_URL: 'rediss://[::1]', REDIS_TLS_REJECT_UNAUTHORIZED: false }).options.tls).toEqual({
       rejectUnauthorized: false,
     });
     expect(redisConnection(plain).options).toEqual({ host: 'redis', port: 6379, db: 0 });
