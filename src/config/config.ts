@@ -103,20 +103,10 @@ export const configSchema = z.object({
   MONGO_FILTER_BY_ID_ONLY: z.enum(['auto', 'true', 'false']).default('auto'),
   /** Parsed by the driver itself at start-up: options it refuses, compressors and mechanisms it could not load, unreadable TLS files. */
   MONGODB_URI: connectionString((text) => mongoUriProblems(text)),
-  DATA_COLLECTIONS: list
-    .pipe(
-      z.array(
-        z
-          .string()
-          .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$/, 'must be a collection name')
-          // The server refuses deletes there: the first deletion, 60 days on, would fail.
-          .refine((name) => !name.startsWith('system.'), { message: 'must not be a system collection (system.*)' }),
-      ),
-    )
-    .default([]),
+  DATA_COLLECTIONS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$/, 'must be a collection name'))).default([]),
 
   REDIS_URL: connectionString((text) => parseRedisUrl(text).problems ?? []),
-  // --- Redis TLS (docs/deployment.md, "Redis and MongoDB over TLS"); on with rediss://, combinations checked in redis-settings.ts ---
+  // --- Redis TLS (docs/deployment.md, "Redis and MongoDB connections"); on with rediss://, combinations checked in redis-settings.ts ---
   /** PEM file of the CA that signed the Redis server's certificate (a private CA); replaces the system's CAs. */
   REDIS_TLS_CA_FILE: z.string().min(1).optional(),
   /** PEM client certificate, for a Redis that authenticates clients by TLS (`tls-auth-clients yes`); needs REDIS_TLS_KEY_FILE. */

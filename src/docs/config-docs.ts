@@ -53,7 +53,7 @@ const MEANINGS: Record<string, string> = {
   MONGODB_URI:
     '`mongodb://…` or `mongodb+srv://…` naming the database; TLS, authentication and `compressors` as URI options, checked by the driver at start-up (docs/deployment.md). `maxPoolSize` (20) and `serverSelectionTimeoutMS` (5000) apply unless the URI sets them',
   DATA_COLLECTIONS:
-    'comma-separated collections (same database, not `system.*`) whose documents a deletion removes; empty means only the tombstone is written (a warning is logged)',
+    'comma-separated collections (same database) whose documents a deletion removes; empty means only the tombstone is written (a warning is logged)',
   REDIS_URL:
     '`redis://[[user]:password@]host[:port][/db]`, `rediss://…` (TLS), or `unix:///path/redis.sock[?db=N]`; no query options, Sentinel or Cluster. Checked against the server at start-up. Redis must run with `maxmemory-policy noeviction` and AOF; `hash-max-listpack-value 256` halves timer memory for long ids',
   REDIS_TLS_CA_FILE: "PEM file of the CA that signed Redis's certificate (a private CA; replaces the system's CAs); needs `rediss://`",
