@@ -88,7 +88,14 @@ function tlsFileProblems(options: Readonly<mongoose.mongo.MongoOptions>): string
 function redacted(message: string, uri: string): string {
   const secrets = new Set<string>();
   const userinfo = /^[^:]+:\/\/([^@/]*)@/.exec(uri)?.[1];
-  for (const part of userinfo?.split(':') ?? []) secrets.add(part).add(decodeURIComponent(part));
+  for (const part of userinfo?.split(':') ?? []) {
+    secrets.add(part);
+    try {
+      secrets.add(decodeURIComponent(part));
+    } catch {
+      // A '%' that starts no escape: the driver refused it, and the part as written is already hidden.
+    }
+  }
   const query = uri.includes('?') ? new URLSearchParams(uri.slice(uri.indexOf('?') + 1)) : new URLSearchParams();
   for (const [key, value] of query) if (/password|secret|token|properties/i.test(key)) secrets.add(value);
   let text = message.split('\n')[0] ?? '';

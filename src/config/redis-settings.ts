@@ -30,6 +30,15 @@ const FORMS = 'redis://[[user]:password@]host[:port][/db], rediss://… for TLS,
 // other clients' spellings (ssl=true, ssl_cert_reqs, sentinel_master…) would change nothing: none is accepted.
 const QUERY_PARAMETERS = new Set(['db']);
 
+/** A percent-encoded part of the URL as text; undefined when a '%' starts no escape. */
+function decoded(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The database to select, from its text in the URL; undefined unless it is a number. */
 function database(text: string): number | undefined {
   return /^\d{1,5}$/.test(text) ? Number(text) : undefined;
@@ -75,7 +84,9 @@ export function parseRedisUrl(
     const db = database(queryDb ?? '0');
     if (db === undefined) problems.push('the database must be a number (unix:///path/to/redis.sock?db=2)');
     if (problems.length > 0 || db === undefined) return { problems };
-    return { endpoint: { kind: 'socket', path: decodeURIComponent(url.pathname), db } };
+    const path = decoded(url.pathname);
+    if (path === undefined) return { problems: ["a '%' in the socket path is written %25"] };
+    return { endpoint: { kind: 'socket', path, db } };
   }
 
   if (url.hostname === '') problems.push('names no host (for a unix socket, write unix:///path/to/redis.sock)');
@@ -87,7 +98,9 @@ export function parseRedisUrl(
   // ioredis would send `AUTH <user> ""`: almost always a password written where the user goes.
   if (url.username !== '' && url.password === '')
     problems.push('has a user but no password; a password alone is written redis://:password@host');
-  if (problems.length > 0 || db === undefined) return { problems };
+  const [username, password] = [decoded(url.username), decoded(url.password)];
+  if (username === undefined || password === undefined) problems.push("a '%' in the user or password is written %25");
+  if (problems.length > 0 || db === undefined || username === undefined || password === undefined) return { problems };
   return {
     endpoint: {
       kind: 'tcp',
@@ -95,8 +108,8 @@ export function parseRedisUrl(
       // WHATWG URL keeps an IPv6 address's brackets; net.connect wants it bare.
       host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: url.port === '' ? 6379 : Number(url.port),
-      ...(url.username === '' ? {} : { username: decodeURIComponent(url.username) }),
-      ...(url.password === '' ? {} : { password: decodeURIComponent(url.password) }),
+      ...(username === '' ? {} : { username }),
+      ...(password === '' ? {} : { password }),
       db,
     },
   };

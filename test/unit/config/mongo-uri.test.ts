@@ -61,6 +61,7 @@ describe('MONGODB_URI', () => {
     expect(message).toContain('MONGODB_URI: the driver refuses it: authMechanism one of');
     expect(message).not.toMatch(/hunter2|key-secret|billing:/);
     expect(configError('mongodb://billing:hunter2-secret@mongo')).not.toContain('hunter2');
+    expect(configError('mongodb://billing:50%hunter2@mongo/db')).toMatch(/MONGODB_URI: the driver refuses it: (?!.*hunter2)/);
   });
 
   it('refuses a compressor or mechanism whose optional package cannot load: the driver would fail every call', () => {

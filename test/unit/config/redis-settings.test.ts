@@ -48,6 +48,7 @@ describe('REDIS_URL', () => {
     ['redis://redis:0', 'port 0 is not a port'],
     ['redis://:pa#ss@redis', "not a URL (a password's '#', '?', '/' or '@' is written %23, %3F, %2F, %40)"],
     ['redis://:pass@redis:6379#0', "has a '#' fragment"],
+    ['redis://:50%secret@redis', "a '%' in the user or password is written %25"],
     ['redis://a:6379,b:6379', 'not a URL (a list of hosts: Redis Cluster and Sentinel are not supported)'],
     ['redis-sentinel://s1:26379/mymaster', 'Redis Sentinel is not supported'],
     ['http://redis:6379', 'must be a redis:// or rediss:// URL, or unix:// for a socket'],
