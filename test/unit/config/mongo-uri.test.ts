@@ -97,6 +97,7 @@ describe('MONGODB_URI', () => {
     expect(mongoUriProblems(`mongodb://mongo/db?tls=true&tlsCAFile=${dir}/absent.pem&tlsCertificateKeyFile=${ca}`)).toEqual([
       `tlsCAFile: cannot read ${dir}/absent.pem (ENOENT)`,
     ]);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("applies the worker's pool size and server-selection timeout only where the URI sets none", () => {

@@ -67,6 +67,7 @@ describe('REDIS_URL', () => {
 
 describe('Redis TLS settings', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'be-redis-tls-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, text: string) => {
     fs.writeFileSync(path.join(dir, name), text);
     return path.join(dir, name);
