@@ -172,7 +172,7 @@ export const configSchema = z.object({
   ADMIN_SIGNIN_WINDOW: duration.default('PT5M'),
   /** Wrong or malformed bearer tokens per client IP: this many at once, then one per AUTH_FAILURE_INTERVAL; more answer 429. */
   AUTH_FAILURE_BURST: z.coerce.number().int().min(1).max(10_000).default(20),
-  AUTH_FAILURE_INTERVAL: duration.refine((text) => parseDuration(text) > 0, { message: 'must be longer than zero' }).default('PT3S'),
+  AUTH_FAILURE_INTERVAL: durationWithin(1, Infinity, 'must be longer than zero').default('PT3S'),
   /** How often the console samples consumer lag for its one-hour trend (kept in memory, per process). */
   CONSOLE_LAG_SAMPLE_INTERVAL: durationWithin(1_000, Infinity, AT_LEAST_A_SECOND).default('PT1M'),
   // Tracing (docs/operations.md, "Tracing"): the OpenTelemetry SDK's own variables (OTEL_EXPORTER_OTLP_HEADERS, …) apply too.

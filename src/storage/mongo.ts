@@ -1,7 +1,7 @@
 import mongoose, { type Connection } from 'mongoose';
 
 import { mongoClientOptions } from '../config/mongo-uri';
-import { mongoConnectFailure, mongoFailure } from './mongo-errors';
+import { mongoConnectFailure } from './mongo-errors';
 
 /**
  * One connection for the process; every repository takes it as a parameter. Our pool size and server-selection

@@ -75,7 +75,13 @@ describe('loadConfig', () => {
   });
 
   it('names a bounded duration that is no duration at all, instead of throwing while checking its bound', () => {
-    for (const name of ['SUBSCRIPTION_LEASE_TTL', 'CONSUMER_STALL_AFTER', 'CONSOLE_LAG_SAMPLE_INTERVAL', 'KAFKA_SESSION_TIMEOUT'])
+    for (const name of [
+      'SUBSCRIPTION_LEASE_TTL',
+      'CONSUMER_STALL_AFTER',
+      'CONSOLE_LAG_SAMPLE_INTERVAL',
+      'KAFKA_SESSION_TIMEOUT',
+      'AUTH_FAILURE_INTERVAL',
+    ])
       expect(() => loadConfig({ ...required, [name]: 'soon' })).toThrow(`${name}: must be an ISO 8601 duration`);
   });
 
