@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis, type Result } from 'ioredis';
 
 import { AppError } from '../errors';
+import type { RedisConnection } from '../queue/redis';
 import { redisFailure } from '../queue/redis-errors';
 import type { Logger } from '../logging/logger';
 import type { CrossProcessLock } from './keyed-lock';
@@ -39,8 +40,8 @@ export interface LeaseOptions {
  * A connection of the leases' own that fails a command within a few hundred milliseconds while Redis is away, so a
  * writer gets a transient error (and backs off) instead of waiting unseen, and a release never holds up shutdown.
  */
-export function connectLeaseRedis(url: string, logger?: Logger): Redis {
-  const client = new Redis(url, { maxRetriesPerRequest: 2, connectionName: 'billing-enforcer-leases' });
+export function connectLeaseRedis(connection: RedisConnection, logger?: Logger): Redis {
+  const client = new Redis({ ...connection.options, maxRetriesPerRequest: 2, connectionName: 'billing-enforcer-leases' });
   client.on('error', (error: unknown) => logger?.debug({ err: error }, 'lease connection error'));
   return client;
 }
