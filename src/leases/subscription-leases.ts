@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis, type Result } from 'ioredis';
 
 import { AppError } from '../errors';
-import { redisFailure } from '../queue/redis-errors';
+import { redisFailure } from '../redis-errors';
 import type { Logger } from '../logging/logger';
 import type { CrossProcessLock } from './keyed-lock';
 

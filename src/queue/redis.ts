@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 
-import { redisFailure } from './redis-errors';
+import { redisFailure } from '../redis-errors';
 
 /** BullMQ workers block on Redis; they need commands that wait instead of failing after N retries. */
 export function connectRedis(url: string, name: string): Redis {

@@ -3,7 +3,7 @@ import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 
 import { AppError } from '../../../src/errors';
 import { connectRedisFailFast } from '../../../src/queue/redis';
-import { redisFailure } from '../../../src/queue/redis-errors';
+import { redisFailure } from '../../../src/redis-errors';
 
 const context = { op: 'pending-effects mark', key: 'k' };
 
