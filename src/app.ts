@@ -28,7 +28,7 @@ import { KafkaOffsets } from './kafka/offsets';
 import type { Logger } from './logging/logger';
 import { OutboxSweeper } from './use-cases/outbox-sweeper';
 import { processMessages, type ProcessDeps } from './use-cases/process-messages';
-import { connectRedis } from './queue/redis';
+import { checkRedis, connectRedis, redisConnection } from './queue/redis';
 import { failpoints } from './failpoints';
 import { Teardown } from './teardown';
 import { connectLeaseRedis } from './leases/subscription-leases';
@@ -128,8 +128,11 @@ async function assemble(
   const skips = new PartitionSkipRepository(connection, clock);
   await skips.ensureIndexes();
 
-  const queueRedis = connectRedis(config.REDIS_URL, 'billing-enforcer-queue');
-  const workerRedis: Redis = connectRedis(config.REDIS_URL, 'billing-enforcer-worker');
+  // The clients below retry forever: a setting Redis refuses (credentials, certificate, database) stops the start here.
+  const redis = redisConnection(config);
+  await checkRedis(redis);
+  const queueRedis = connectRedis(redis, 'billing-enforcer-queue');
+  const workerRedis: Redis = connectRedis(redis, 'billing-enforcer-worker');
   teardown.add('redis', () => [queueRedis, workerRedis].forEach((client) => client.disconnect()));
   const queue = new Queue(config.TIMER_QUEUE, { connection: queueRedis, prefix: config.QUEUE_PREFIX });
   teardown.add('queue', () => queue.close());
@@ -173,7 +176,7 @@ async function assemble(
   });
   // One lock table for every writer in this process: the consumer, operators' commands, timer jobs and the sweeper;
   // each holder also takes the subscriptions' leases in Redis, which other processes writing this database respect.
-  const leaseRedis = connectLeaseRedis(config.REDIS_URL, logger);
+  const leaseRedis = connectLeaseRedis(redis, logger);
   teardown.add('lease redis', () => leaseRedis.disconnect());
   const failpoint = failpoints(config.FAILPOINT);
   const { commits, locks } = buildWriter({

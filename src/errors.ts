@@ -58,7 +58,13 @@ export const ERROR_CODES = {
     deadLetter: true,
     meaning: 'a message that fails alone, repeatedly, for a reason that is not a dependency fault',
   },
-  CONFIG_INVALID: { retriable: false, http: 500, exit: EXIT.config, deadLetter: false, meaning: 'a setting missing or invalid' },
+  CONFIG_INVALID: {
+    retriable: false,
+    http: 500,
+    exit: EXIT.config,
+    deadLetter: false,
+    meaning: 'a setting missing or invalid, or refused by MongoDB or Redis at start-up (credentials, certificate, database)',
+  },
   // A setting to fix, not a fault to wait out.
   KAFKA_AUTH_FAILED: {
     retriable: false,

@@ -17,3 +17,25 @@ export function isNetworkFault(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && NETWORK_CODES.has(code);
 }
+
+/** What an error says, read without `instanceof`: Node's own errors may come from another realm (jest's VM does that). */
+export interface ErrorFacts {
+  readonly name: string;
+  readonly message: string;
+  readonly code: string;
+  readonly cause: unknown;
+}
+
+function factsOf(error: unknown): ErrorFacts | undefined {
+  if (typeof error !== 'object' || error === null || !('message' in error)) return undefined;
+  const { name, message, code, cause } = error as { name?: unknown; message?: unknown; code?: unknown; cause?: unknown };
+  const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? String(value) : '');
+  return { name: text(name), message: text(message), code: text(code), cause };
+}
+
+/** `error` and its causes, outermost first (eight at most). */
+export function causeChain(error: unknown): ErrorFacts[] {
+  const chain: ErrorFacts[] = [];
+  for (let facts = factsOf(error); facts !== undefined && chain.length < 8; facts = factsOf(facts.cause)) chain.push(facts);
+  return chain;
+}

@@ -4,6 +4,7 @@ import { policyOf, POLICY_SETTINGS } from '../config/config';
 import type { Decision } from '../domain';
 import { buildWriter, WRITER_SETTINGS } from '../commit/writer';
 import { subscriptionView } from '../http/subscription-view';
+import { REDIS_SETTINGS } from '../config/redis-settings';
 import { STORE_SETTINGS } from '../storage/stores';
 import { runOperatorCommand, type OperatorAction } from '../use-cases/operator-commands';
 import { operatorText, subscriptionId } from './arguments';
@@ -67,7 +68,7 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
   const settings = context.settings([
     'MONGODB_URI',
     ...STORE_SETTINGS,
-    'REDIS_URL',
+    ...REDIS_SETTINGS,
     'QUEUE_PREFIX',
     'TIMER_QUEUE',
     'KAFKA_BROKERS',
@@ -96,7 +97,7 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
   const queue = await context.services.queue(settings);
   const producer = await context.services.producer(settings);
   const clock = context.io.clock;
-  const redis = await context.services.redis(settings.REDIS_URL);
+  const redis = await context.services.redis(settings);
   // This process writes the subscription beside the workers: the same commit path, the same leases.
   const { commits, locks } = buildWriter({ database: connection.name, stores, queue, producer, redis, settings, clock });
   const result = await runOperatorCommand(

@@ -9,6 +9,7 @@ import { registerDlq } from './dlq.command';
 import { EXIT, failureOf } from './exit-codes';
 import { registerLegalHold } from './legal-hold.command';
 import { redactText } from './output';
+import { registerPartitions } from './partitions.command';
 import { registerReconcile } from './reconcile.command';
 import { registerStatus } from './status.command';
 import { registerWorker } from './worker.command';
@@ -31,11 +32,14 @@ export type Extension = (program: Command, cli: Cli) => void;
 
 function buildProgram(cli: Cli, extensions: readonly Extension[]): Command {
   const program = new Command('billing-enforcer')
-    .description('Operate billing-enforcer: the worker, subscriptions, deletions, legal holds, dead letters.')
+    .description('Operate billing-enforcer: the worker, subscriptions, deletions, legal holds, dead letters, partitions.')
     .version(version)
     .option('--json', 'print the result as one JSON document on stdout')
     .option('--verbose', 'log what the drivers do (stderr) and show stack traces of failures')
-    .option('--api <url>', "go through the worker's HTTP API (status, legal-hold, deletions, dlq): no database credentials needed")
+    .option(
+      '--api <url>',
+      "go through the worker's HTTP API (status, legal-hold, deletions, dlq, partitions): no database credentials needed",
+    )
     .option(
       '--token <token>',
       'the API token for --api (default: $BILLING_ENFORCER_API_TOKEN, else $ADMIN_TOKEN; visible to ps, prefer the variable)',
@@ -53,6 +57,7 @@ function buildProgram(cli: Cli, extensions: readonly Extension[]): Command {
   registerDeletions(program, cli);
   registerLegalHold(program, cli);
   registerDlq(program, cli);
+  registerPartitions(program, cli);
   registerReconcile(program, cli);
   for (const extend of extensions) extend(program, cli);
   // Command groups are built on their own and added, so nothing was inherited: give every subcommand the program's

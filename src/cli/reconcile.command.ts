@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 
+import { REDIS_SETTINGS } from '../config/redis-settings';
 import { STORE_SETTINGS } from '../storage/stores';
 import { reconcile } from '../use-cases/reconcile';
 import { redactUrl } from '../logging/logger';
@@ -14,7 +15,7 @@ interface ReconcileOptions {
 }
 
 async function runReconcile(context: CommandContext, options: ReconcileOptions): Promise<number> {
-  const settings = context.settings(['MONGODB_URI', ...STORE_SETTINGS, 'REDIS_URL', 'QUEUE_PREFIX', 'TIMER_QUEUE']);
+  const settings = context.settings(['MONGODB_URI', ...STORE_SETTINGS, ...REDIS_SETTINGS, 'QUEUE_PREFIX', 'TIMER_QUEUE']);
   const connection = await context.services.mongo(settings.MONGODB_URI);
   // Pointed at the wrong database, the reconciler would take every timer job in the queue for an orphan and remove it.
   const collections = (await connection.db?.listCollections({ name: SUBSCRIPTIONS }, { nameOnly: true }).toArray()) ?? [];

@@ -5,10 +5,12 @@ import type { Connection } from 'mongoose';
 
 import type { Settings } from '../config/config';
 import { createKafka, createProducer } from '../kafka/kafka-client';
+import { KafkaOffsets } from '../kafka/offsets';
 import type { KafkaSecuritySettings } from '../config/kafka-security-settings';
 import { kafkaAuthFailure, kafkaSecurity } from '../kafka/kafka-security';
 import { redactUrl, type Logger } from '../logging/logger';
-import { connectRedisFailFast } from '../queue/redis';
+import type { RedisSettings } from '../config/redis-settings';
+import { connectRedisFailFast, redisConnection } from '../queue/redis';
 import { isAppError } from '../errors';
 import { connectMongo } from '../storage/mongo';
 import { Teardown } from '../teardown';
@@ -53,22 +55,28 @@ export class Services {
   }
 
   /** One Redis connection for the command, failing fast instead of waiting for Redis to come back. */
-  async redis(url: string): Promise<Redis> {
-    this.redisClient ??= connectRedisFailFast(url, 'billing-enforcer-cli').then(
-      (client) => {
-        this.teardown.add('redis', () => client.disconnect());
-        return client;
-      },
-      (error: unknown) => {
-        throw new CliError('unavailable', `Redis at ${redactUrl(url)} did not answer: ${reasonOf(error)}`, { cause: error });
-      },
-    );
+  async redis(settings: RedisSettings): Promise<Redis> {
+    this.redisClient ??= Promise.resolve()
+      .then(() => connectRedisFailFast(redisConnection(settings), 'billing-enforcer-cli'))
+      .then(
+        (client) => {
+          this.teardown.add('redis', () => client.disconnect());
+          return client;
+        },
+        (error: unknown) => {
+          // A setting Redis refused, or one we cannot use: the message names it (exit 78, as for the worker).
+          if (isAppError(error) && error.code === 'CONFIG_INVALID') throw new CliError('config', error.message, { cause: error });
+          throw new CliError('unavailable', `Redis at ${redactUrl(settings.REDIS_URL)} did not answer: ${reasonOf(error)}`, {
+            cause: error,
+          });
+        },
+      );
     return await this.redisClient;
   }
 
   /** The timer queue, on the command's Redis connection. */
-  async queue(settings: Pick<Settings, 'REDIS_URL' | 'QUEUE_PREFIX' | 'TIMER_QUEUE'>): Promise<Queue> {
-    const queue = new Queue(settings.TIMER_QUEUE, { connection: await this.redis(settings.REDIS_URL), prefix: settings.QUEUE_PREFIX });
+  async queue(settings: RedisSettings & Pick<Settings, 'QUEUE_PREFIX' | 'TIMER_QUEUE'>): Promise<Queue> {
+    const queue = new Queue(settings.TIMER_QUEUE, { connection: await this.redis(settings), prefix: settings.QUEUE_PREFIX });
     // Connection failures reach the command through the call that hit them; unheard, this event would crash the process.
     queue.on('error', (error) => {
       this.logger.debug({ err: error }, 'queue connection error');
@@ -103,6 +111,23 @@ export class Services {
     }
     this.teardown.add('kafka', () => producer.disconnect());
     return producer;
+  }
+
+  /**
+   * Read-only offset questions (committed offsets, lag) on an admin connection that gives up on an absent broker
+   * within seconds. It connects at the first question; a broker that does not answer then is reported as unavailable.
+   */
+  offsets(settings: Pick<Settings, 'KAFKA_BROKERS' | 'KAFKA_CLIENT_ID'> & KafkaSecuritySettings): KafkaOffsets {
+    const kafka = createKafka({
+      clientId: `${settings.KAFKA_CLIENT_ID}-cli`,
+      brokers: settings.KAFKA_BROKERS,
+      logger: this.logger,
+      retry: { initialRetryTime: 300, retries: 2, maxRetryTime: 2_000 },
+      security: kafkaSecurity(settings),
+    });
+    const offsets = new KafkaOffsets(kafka);
+    this.teardown.add('kafka admin', () => offsets.close());
+    return offsets;
   }
 
   /** Closes what was opened, newest first; a failure to close is logged, never allowed to hide the command's own outcome. */

@@ -1,5 +1,6 @@
 import { Argument, type Command } from 'commander';
 
+import { REDIS_SETTINGS } from '../config/redis-settings';
 import { STORE_SETTINGS } from '../storage/stores';
 import type { Actor } from '../domain';
 import { auditView, subscriptionView } from '../http/subscription-view';
@@ -34,7 +35,7 @@ type StatusDocument = {
 
 /** The same document `GET /v1/subscriptions/{id}/timeline` answers, read from the stores. */
 async function fromStores(context: CommandContext, id: string, options: StatusOptions): Promise<StatusDocument> {
-  const settings = context.settings(['MONGODB_URI', ...STORE_SETTINGS, 'REDIS_URL', 'QUEUE_PREFIX', 'TIMER_QUEUE']);
+  const settings = context.settings(['MONGODB_URI', ...STORE_SETTINGS, ...REDIS_SETTINGS, 'QUEUE_PREFIX', 'TIMER_QUEUE']);
   const stores = await context.services.stores(settings);
   const queue = await context.services.queue(settings);
   const timeline = await subscriptionTimeline({ ...stores, queue }, id, options.audit);

@@ -4,18 +4,29 @@ import { AppError } from '../errors';
 import { DEFAULT_POLICY_SETTINGS, parseDuration, policyFrom, type Policy } from '../domain';
 import { kafkaSecurityProblems } from './kafka-security-settings';
 import { decompressionProblems, PRODUCER_COMPRESSIONS } from './kafka-compression';
+import { mongoUriProblems } from './mongo-uri';
+import { parseRedisUrl, redisSettingsProblems } from './redis-settings';
 
-const duration = z.string().refine(
-  (text) => {
-    try {
-      parseDuration(text);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'must be an ISO 8601 duration of weeks, days, hours, minutes or seconds (e.g. P60D, PT30S)' },
-);
+function durationMs(text: string): number | undefined {
+  try {
+    return parseDuration(text);
+  } catch {
+    return undefined;
+  }
+}
+const duration = z.string().refine((text) => durationMs(text) !== undefined, {
+  message: 'must be an ISO 8601 duration of weeks, days, hours, minutes or seconds (e.g. P60D, PT30S)',
+});
+/** A duration from `minMs` to `maxMs`; text that is no duration at all is `duration`'s to report (zod runs every check). */
+const durationWithin = (minMs: number, maxMs: number, message: string) =>
+  duration.refine(
+    (text) => {
+      const ms = durationMs(text);
+      return ms === undefined || (ms >= minMs && ms <= maxMs);
+    },
+    { message },
+  );
+const AT_LEAST_A_SECOND = 'must be at least one second (PT1S)';
 // `none` spells an empty list: an empty variable means "use the default".
 const list = z.string().transform((text) =>
   text.trim() === 'none'
@@ -27,6 +38,11 @@ const list = z.string().transform((text) =>
 );
 const bool = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
+/** A connection string checked by `problems` the way its client will read it, so a bad one stops the start, not the first call. */
+const connectionString = (problems: (text: string) => readonly string[]) =>
+  z.string().superRefine((text, context) => {
+    for (const message of problems(text)) context.addIssue({ code: 'custom', message });
+  });
 
 /** Every setting, its default and its meaning; docs/configuration.md is generated from it (npm run docs:config). */
 export const configSchema = z.object({
@@ -35,10 +51,23 @@ export const configSchema = z.object({
   HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HTTP_HOST: z.string().default('0.0.0.0'),
 
-  KAFKA_BROKERS: list.pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port')).min(1)),
+  KAFKA_BROKERS: list.pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[^:\s]+:\d+$/, 'must be host:port')
+          // kafkajs would retry a port that cannot exist forever.
+          .refine((broker) => /:0*([1-9]\d{0,4})$/.test(broker) && Number(broker.split(':')[1]) <= 65_535, {
+            message: 'the port must be from 1 to 65535',
+          }),
+      )
+      .min(1),
+  ),
   KAFKA_CLIENT_ID: z.string().min(1).default('billing-enforcer'),
   KAFKA_GROUP_ID: z.string().min(1).default('billing-enforcer'),
-  KAFKA_SESSION_TIMEOUT: duration.default('PT30S'),
+  // The broker refuses a consumer outside group.min/max.session.timeout.ms (6 s and 30 min by default): it would run, consuming nothing.
+  KAFKA_SESSION_TIMEOUT: durationWithin(6_000, 30 * 60_000, "must be from PT6S to PT30M (the broker's default bounds)").default('PT30S'),
   KAFKA_CREATE_TOPICS: bool.default(true),
   KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(12),
   KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
@@ -65,19 +94,27 @@ export const configSchema = z.object({
   /** How the worker's own records (lifecycle events, dead letters, replays) are compressed: gzip every Kafka client reads. */
   KAFKA_PRODUCER_COMPRESSION: z.enum(PRODUCER_COMPRESSIONS).default('gzip'),
   /** How long a partition may fail, or keep lag without its committed offset moving, before /readyz says not ready. */
-  CONSUMER_STALL_AFTER: duration
-    .refine((text) => parseDuration(text) >= 5_000, { message: 'must be at least five seconds (PT5S)' })
-    .default('PT1M'),
+  CONSUMER_STALL_AFTER: durationWithin(5_000, Infinity, 'must be at least five seconds (PT5S)').default('PT1M'),
   MAX_CLOCK_SKEW: duration.default('PT1H'),
   RETRY_BACKOFF_MAX: duration.default('PT30S'),
 
   // Unset (and MONGO_FILTER_BY_ID_ONLY=auto): the server's own, MongoDB's or FerretDB's, found at start-up (src/storage/store-dialect.ts).
   MONGO_BULK_CHUNK: z.coerce.number().int().min(1).max(10_000).optional(),
   MONGO_FILTER_BY_ID_ONLY: z.enum(['auto', 'true', 'false']).default('auto'),
-  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// or mongodb+srv:// URI'),
+  /** Parsed by the driver itself at start-up: options it refuses, compressors and mechanisms it could not load, unreadable TLS files. */
+  MONGODB_URI: connectionString((text) => mongoUriProblems(text)),
   DATA_COLLECTIONS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$/, 'must be a collection name'))).default([]),
 
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  REDIS_URL: connectionString((text) => parseRedisUrl(text).problems ?? []),
+  // --- Redis TLS (docs/deployment.md, "Redis and MongoDB connections"); on with rediss://, combinations checked in redis-settings.ts ---
+  /** PEM file of the CA that signed the Redis server's certificate (a private CA); replaces the system's CAs. */
+  REDIS_TLS_CA_FILE: z.string().min(1).optional(),
+  /** PEM client certificate, for a Redis that authenticates clients by TLS (`tls-auth-clients yes`); needs REDIS_TLS_KEY_FILE. */
+  REDIS_TLS_CERT_FILE: z.string().min(1).optional(),
+  /** PEM private key of the client certificate. */
+  REDIS_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** false accepts any Redis certificate: for a throwaway test server only. */
+  REDIS_TLS_REJECT_UNAUTHORIZED: bool.default(true),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,32}$/)
@@ -87,15 +124,15 @@ export const configSchema = z.object({
     .regex(/^[A-Za-z0-9_-]{1,64}$/)
     .default('timers'),
   TIMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
-  TIMER_LOCK_DURATION: duration.default('PT30S'),
+  // BullMQ cannot take a lock of 0 ms: every timer job would fail when it first runs.
+  TIMER_LOCK_DURATION: durationWithin(1_000, Infinity, AT_LEAST_A_SECOND).default('PT30S'),
   /** How long a crashed process's per-subscription lease in Redis blocks the others; renewed while held. */
-  SUBSCRIPTION_LEASE_TTL: duration
-    .refine((text) => parseDuration(text) >= 1_000, { message: 'must be at least one second (PT1S)' })
-    .default('PT15S'),
+  SUBSCRIPTION_LEASE_TTL: durationWithin(1_000, Infinity, AT_LEAST_A_SECOND).default('PT15S'),
   /** Test only: the name of a crash point where the process kills itself (see src/failpoints.ts). */
   FAILPOINT: z.string().optional(),
   RECONCILE_ENABLED: bool.default(true),
-  RECONCILE_INTERVAL: duration.default('PT1H'),
+  // BullMQ refuses a job scheduler repeating every 0 ms, at start-up.
+  RECONCILE_INTERVAL: durationWithin(1_000, Infinity, AT_LEAST_A_SECOND).default('PT1H'),
 
   // The policy's defaults have one home, the domain's (src/domain/policy.ts).
   DELETION_DELAY: duration.default(DEFAULT_POLICY_SETTINGS.deletionDelay),
@@ -135,11 +172,9 @@ export const configSchema = z.object({
   ADMIN_SIGNIN_WINDOW: duration.default('PT5M'),
   /** Wrong or malformed bearer tokens per client IP: this many at once, then one per AUTH_FAILURE_INTERVAL; more answer 429. */
   AUTH_FAILURE_BURST: z.coerce.number().int().min(1).max(10_000).default(20),
-  AUTH_FAILURE_INTERVAL: duration.refine((text) => parseDuration(text) > 0, { message: 'must be longer than zero' }).default('PT3S'),
+  AUTH_FAILURE_INTERVAL: durationWithin(1, Infinity, 'must be longer than zero').default('PT3S'),
   /** How often the console samples consumer lag for its one-hour trend (kept in memory, per process). */
-  CONSOLE_LAG_SAMPLE_INTERVAL: duration
-    .refine((text) => parseDuration(text) >= 1_000, { message: 'must be at least one second (PT1S)' })
-    .default('PT1M'),
+  CONSOLE_LAG_SAMPLE_INTERVAL: durationWithin(1_000, Infinity, AT_LEAST_A_SECOND).default('PT1M'),
   // Tracing (docs/operations.md, "Tracing"): the OpenTelemetry SDK's own variables (OTEL_EXPORTER_OTLP_HEADERS, …) apply too.
   OTEL_EXPORTER_OTLP_ENDPOINT: z
     .string()
@@ -200,10 +235,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       'invalid configuration:\n  ADMIN_TOKEN: required in production while OPS_ROUTES_ENABLED is true (set it, or set OPS_ROUTES_ENABLED=false)',
     );
   }
-  const kafkaProblems = [...kafkaSecurityProblems(settings), ...decompressionProblems(settings)];
-  if (kafkaProblems.length > 0)
-    throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${kafkaProblems.join('\n  ')}`, {
-      context: { problems: kafkaProblems },
+  const combinationProblems = [...kafkaSecurityProblems(settings), ...decompressionProblems(settings), ...redisSettingsProblems(settings)];
+  if (combinationProblems.length > 0)
+    throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${combinationProblems.join('\n  ')}`, {
+      context: { problems: combinationProblems },
     });
   return Object.freeze({ ...settings, policy: policyOf(settings) });
 }

@@ -24,7 +24,7 @@ const MEANINGS: Record<string, string> = {
   KAFKA_CLIENT_ID: 'Kafka client id',
   KAFKA_GROUP_ID: 'consumer group of the inbound topics (the DLQ indexer uses `<group>.dlq-index`)',
   KAFKA_SESSION_TIMEOUT:
-    'how long the group waits for a silent (crashed) member before rebalancing its partitions (the broker allows 6 s to 5 min)',
+    'how long the group waits for a silent (crashed) member before rebalancing its partitions: `PT6S` to `PT30M`, the bounds a broker allows by default (`group.min`/`max.session.timeout.ms`)',
   KAFKA_CREATE_TOPICS: 'create missing topics at start-up',
   KAFKA_TOPIC_PARTITIONS: 'partitions of the topics the worker creates; also the most worker replicas that get work',
   KAFKA_REPLICATION_FACTOR: 'replication factor of the topics the worker creates',
@@ -50,20 +50,26 @@ const MEANINGS: Record<string, string> = {
     "statements per bulk write; unset: the server's, found at start-up (1000 on MongoDB; 20 on FerretDB 1.24, which deadlocks on large bulks: docs/development.md)",
   MONGO_FILTER_BY_ID_ONLY:
     '`auto`: on when the server is FerretDB, whose key serves only exactly-`{_id}` filters; then subscriptions are written by `{_id}` alone, guarded by the per-subscription lock and Redis lease only. Off, they are written by `{_id, version}`, which MongoDB applies atomically. `false` forces it off; `true` forces it on and is refused on MongoDB (the worker does not start: exit 78)',
-  MONGODB_URI: '`mongodb://…` including the database; TLS and authentication as URI options (docs/deployment.md)',
+  MONGODB_URI:
+    '`mongodb://…` or `mongodb+srv://…` naming the database; TLS, authentication and `compressors` as URI options, checked by the driver at start-up (docs/deployment.md). `maxPoolSize` (20) and `serverSelectionTimeoutMS` (5000) apply unless the URI sets them',
   DATA_COLLECTIONS:
     'comma-separated collections (same database) whose documents a deletion removes; empty means only the tombstone is written (a warning is logged)',
   REDIS_URL:
-    '`redis://…` or `rediss://…` (TLS); Redis must run with `maxmemory-policy noeviction` and AOF; `hash-max-listpack-value 256` halves timer memory for long ids',
+    '`redis://[[user]:password@]host[:port][/db]`, `rediss://…` (TLS), or `unix:///path/redis.sock[?db=N]`; no query options, Sentinel or Cluster. Checked against the server at start-up. Redis must run with `maxmemory-policy noeviction` and AOF; `hash-max-listpack-value 256` halves timer memory for long ids',
+  REDIS_TLS_CA_FILE: "PEM file of the CA that signed Redis's certificate (a private CA; replaces the system's CAs); needs `rediss://`",
+  REDIS_TLS_CERT_FILE:
+    'PEM client certificate, for a Redis that authenticates clients by TLS (`tls-auth-clients yes`); needs `REDIS_TLS_KEY_FILE`',
+  REDIS_TLS_KEY_FILE: 'PEM private key of the client certificate',
+  REDIS_TLS_REJECT_UNAUTHORIZED: '`false` accepts any Redis certificate: for a throwaway test server only',
   QUEUE_PREFIX: 'BullMQ key prefix',
   TIMER_QUEUE: 'BullMQ queue name of the timers',
   TIMER_CONCURRENCY: 'timer jobs run at once',
-  TIMER_LOCK_DURATION: "BullMQ lock of a running timer job; a crashed worker's job is retried after it lapses",
+  TIMER_LOCK_DURATION: "BullMQ lock of a running timer job (at least `PT1S`); a crashed worker's job is retried after it lapses",
   SUBSCRIPTION_LEASE_TTL:
     'per-subscription lease in Redis (at least `PT1S`): how long a crashed process keeps others off its subscriptions; renewed every third of it while held',
   FAILPOINT: 'test only: a named crash point where the process kills itself, for the fault-injection suite',
   RECONCILE_ENABLED: 'run the repeatable reconciliation job (Redis timers brought in line with MongoDB)',
-  RECONCILE_INTERVAL: 'how often reconciliation runs',
+  RECONCILE_INTERVAL: 'how often reconciliation runs (at least `PT1S`)',
   DELETION_DELAY: 'from suspension to deletion',
   DELETION_REMINDERS: 'reminder offsets before deletion; `none` for no reminders',
   LEGAL_HOLD_RELEASE_GRACE: 'minimum time from legal-hold release to deletion',
@@ -151,7 +157,8 @@ export function configurationMarkdown(): string {
     'printed: a problem names the variable only. Durations are ISO 8601 (`P60D`, `PT30S`); booleans are `true`, `false`, `1`',
     'or `0`; lists are comma-separated. The operator CLI reads the same variables, each command only those it uses.',
     '',
-    'Kafka TLS and SASL, and TLS for Redis and MongoDB: [deployment.md](deployment.md#kafka-security).',
+    'Kafka TLS and SASL: [deployment.md](deployment.md#kafka-security); TLS, credentials and compression for Redis and MongoDB:',
+    '[deployment.md](deployment.md#redis-and-mongodb-connections).',
     '',
     '| variable | type | default | meaning |',
     '| --- | --- | --- | --- |',

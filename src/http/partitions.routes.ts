@@ -1,12 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
-import { approvePartitionSkip, skipRequestSchema } from '../use-cases/partition-skips';
+import { approvePartitionSkip, SKIP_NOTE, skipRequestSchema, skipView } from '../use-cases/partition-skips';
 import { requireToken } from './auth';
 import type { RouteDeps, RouteModule } from './server';
 import { badRequest } from './validation';
-
-const iso = (ms: number): string => new Date(ms).toISOString();
 
 const listQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
@@ -29,17 +27,7 @@ export const partitionsRoutes: RouteModule = (app: FastifyInstance, deps: RouteD
     const skips = await partitions.skips.list(query.data.limit);
     return {
       problems: partitions.health(),
-      skips: skips.map((skip) => ({
-        id: skip._id,
-        topic: skip.topic,
-        partition: skip.partition,
-        fromOffset: skip.fromOffset,
-        toOffset: skip.toOffset,
-        actor: skip.actor,
-        reason: skip.reason,
-        requestedAt: iso(skip.requestedAt),
-        skipped: skip.skipped.map((batch) => ({ firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, at: iso(batch.at) })),
-      })),
+      skips: skips.map(skipView),
     };
   });
 
@@ -62,16 +50,6 @@ export const partitionsRoutes: RouteModule = (app: FastifyInstance, deps: RouteD
       },
       'partition skip approved',
     );
-    return reply.code(201).send({
-      id: skip._id,
-      topic: skip.topic,
-      partition: skip.partition,
-      fromOffset: skip.fromOffset,
-      toOffset: skip.toOffset,
-      actor: skip.actor,
-      reason: skip.reason,
-      requestedAt: iso(skip.requestedAt),
-      note: 'carried out by the replica that owns the partition when it meets an undecodable batch in this range; the batch is dead-lettered first',
-    });
+    return reply.code(201).send({ ...skipView(skip), note: SKIP_NOTE });
   });
 };

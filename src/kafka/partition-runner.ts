@@ -403,7 +403,7 @@ export class PartitionRunner {
           cause,
           err: batch.cause,
         },
-        'partition held at a record batch the worker cannot decode; other partitions go on (docs/RELIABILITY.md, "A batch the worker cannot read")',
+        'partition held at a record batch the worker cannot decode; other partitions go on (docs/operations.md: a partition held by a batch the worker cannot decode)',
       );
       this.options.observer?.batchUndecodable(topic, cause, 'stalled');
     }

@@ -1,7 +1,7 @@
 import { mongo, Error as MongooseError } from 'mongoose';
 
 import { AppError } from '../errors';
-import { isNetworkFault } from '../network-errors';
+import { causeChain, isNetworkFault } from '../network-errors';
 
 // The driver's own classes for "no server to talk to", whatever the operation was.
 const OUTAGES = [
@@ -85,4 +85,56 @@ export async function mongoCall<T>(context: MongoContext, call: () => Promise<T>
   } catch (error) {
     throw mongoFailure(error, context);
   }
+}
+
+// Server codes of refused credentials: AuthenticationFailed, UserNotFound, MechanismUnavailable.
+const AUTH_CODES: ReadonlySet<unknown> = new Set([18, 11, 334]);
+// Node's codes for a server certificate that no trusted CA vouches for.
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/** The codes of the servers' own errors behind a failed server selection, and of their causes. */
+function serverErrorCodes(error: unknown): string[] {
+  const reason = (error as { reason?: mongo.TopologyDescription }).reason;
+  return [...(reason?.servers.values() ?? [])].flatMap((server) => causeChain(server.error).map((facts) => facts.code));
+}
+
+/** What to change when a first connection says the server refused the settings, or undefined. */
+function settingToFix(error: unknown): string | undefined {
+  if (error instanceof mongo.MongoServerError && AUTH_CODES.has(error.code))
+    return `MONGODB_URI: the server refused to authenticate (${error.codeName ?? String(error.code)}: ${error.message.split('\n')[0] ?? ''}): check the user and password, authSource and authMechanism`;
+  if (error instanceof mongo.MongoMissingDependencyError) return `MONGODB_URI: ${error.message}`;
+  const opened = causeChain(error)[0];
+  if (opened !== undefined && (error as { syscall?: unknown }).syscall === 'open')
+    return `MONGODB_URI: a TLS file it names cannot be read (${opened.message})`;
+  const reason = (error as { reason?: mongo.TopologyDescription }).reason;
+  // Seeds that answered but are not members of the named set are dropped from the topology, leaving none.
+  if (reason?.setName !== undefined && reason.setName !== null && reason.servers.size === 0)
+    return `MONGODB_URI: replicaSet names a set no server in the URI belongs to (a standalone server, or another set's): correct or remove replicaSet`;
+  for (const code of serverErrorCodes(error)) {
+    if (UNTRUSTED_CERTIFICATE.has(code))
+      return `MONGODB_URI: the server presented a certificate no trusted CA signed (${code}): add tlsCAFile=/path/to/ca.pem for a private CA`;
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+      return `MONGODB_URI: the server's certificate is for another name (${code}): use a host name the certificate holds`;
+    if (code === 'CERT_HAS_EXPIRED') return `MONGODB_URI: the server presented an expired certificate (${code})`;
+  }
+  return undefined;
+}
+
+/**
+ * What a first connection threw: CONFIG_INVALID naming what to change when the server refused the settings (credentials,
+ * certificate, replica set name) or the driver could not use them; otherwise as `mongoFailure` (an absent server is
+ * DEPENDENCY_UNAVAILABLE). Only for connecting: credentials refused later, by a rotated password, are an outage to wait out.
+ */
+export function mongoConnectFailure(error: unknown): AppError {
+  const problem = settingToFix(error);
+  if (problem !== undefined) return new AppError('CONFIG_INVALID', problem, { cause: error, context: { op: 'connect' } });
+  if (error instanceof mongo.MongoInvalidArgumentError || error instanceof mongo.MongoAPIError)
+    return new AppError('CONFIG_INVALID', 'MongoDB: connect: invalid MONGODB_URI', { cause: error, context: { op: 'connect' } });
+  return mongoFailure(error, { op: 'connect' });
 }

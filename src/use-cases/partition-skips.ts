@@ -6,10 +6,12 @@ import type { NewPartitionSkip, PartitionSkip, PartitionSkipRepository } from '.
 
 const MAX_OFFSET = 2n ** 63n - 1n;
 
+const OFFSET_TEXT = /^\d{1,19}$/;
+
 const offset = z
   .string()
-  .regex(/^\d{1,19}$/, 'must be a Kafka offset (a whole number)')
-  .refine((text) => BigInt(text) <= MAX_OFFSET, 'must be a Kafka offset (at most 2^63-1)');
+  .regex(OFFSET_TEXT, 'must be a Kafka offset (a whole number)')
+  .refine((text) => !OFFSET_TEXT.test(text) || BigInt(text) <= MAX_OFFSET, 'must be a Kafka offset (at most 2^63-1)');
 
 const text = z
   .string()
@@ -28,10 +30,18 @@ export const skipRequestSchema = z
     actor: text,
     reason: text,
   })
-  .refine((request) => BigInt(request.fromOffset) <= BigInt(request.toOffset), {
-    message: 'must not be before fromOffset',
-    path: ['toOffset'],
-  });
+  // zod runs refinements even after a check failed: an offset that is not one is reported by its own check, never
+  // thrown from BigInt (a 500 where a 400 is due).
+  .refine(
+    (request) =>
+      !OFFSET_TEXT.test(request.fromOffset) ||
+      !OFFSET_TEXT.test(request.toOffset) ||
+      BigInt(request.fromOffset) <= BigInt(request.toOffset),
+    {
+      message: 'must not be before fromOffset',
+      path: ['toOffset'],
+    },
+  );
 
 export type SkipRequest = z.infer<typeof skipRequestSchema>;
 
@@ -52,3 +62,25 @@ export async function approvePartitionSkip(
   const skip: NewPartitionSkip = { ...request };
   return await store.approve(skip);
 }
+
+/** An approval as the API and the CLI show it: offsets as decimal strings, times as ISO 8601, what it let through. */
+export function skipView(skip: PartitionSkip) {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  return {
+    id: skip._id,
+    topic: skip.topic,
+    partition: skip.partition,
+    fromOffset: skip.fromOffset,
+    toOffset: skip.toOffset,
+    actor: skip.actor,
+    reason: skip.reason,
+    requestedAt: iso(skip.requestedAt),
+    skipped: skip.skipped.map((batch) => ({ firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, at: iso(batch.at) })),
+  };
+}
+
+export type SkipView = ReturnType<typeof skipView>;
+
+/** What an approval sets going, said once for the API's answer and the CLI's. */
+export const SKIP_NOTE =
+  'carried out by the replica that owns the partition when it meets an undecodable batch in this range; the batch is dead-lettered first';

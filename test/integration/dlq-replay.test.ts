@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
 
 import { replayDeadLetters, type DeadLetterView } from '../../src/storage/dead-letter.repository';
@@ -430,14 +432,20 @@ describe('dead letters: index, list and replay', () => {
 
   it('replays large letters within the producer size limit, marks each as it goes, and reports per letter what failed', async () => {
     const key = newIds('large').subscriptionId;
-    const big = (bytes: number) => Buffer.from(`{"pad":"${'x'.repeat(bytes - 10)}"}`);
+    // Random text, so the replay producer's compression (KAFKA_PRODUCER_COMPRESSION, gzip) cannot shrink it under the limit.
+    const big = (bytes: number) =>
+      Buffer.from(
+        `{"pad":"${randomBytes(bytes)
+          .toString('base64')
+          .slice(0, bytes - 10)}"}`,
+      );
     const [large1, large2, small1, small2, tooLarge, small3] = await indexLetters([
       { key, value: big(600_000) },
       { key, value: big(600_000) },
       { key, value: Buffer.from('{"small":1') },
       { key, value: Buffer.from('{"small":2') },
-      // Over the inbound topic's 1 MB limit even alone: it must fail alone.
-      { key, value: big(1_200_000) },
+      // Over the inbound topic's 1 MB limit even alone, compressed: it must fail alone.
+      { key, value: big(1_600_000) },
       { key, value: Buffer.from('{"small":3') },
     ]);
     const ids = [large1!, large2!, small1!, small2!, tooLarge!, small3!];

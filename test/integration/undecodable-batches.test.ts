@@ -1,14 +1,14 @@
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 
-import { CompressionCodecs, CompressionTypes, KafkaJSNotImplemented, type Producer } from 'kafkajs';
+import { CompressionTypes, type Producer } from 'kafkajs';
 
 import { DLQ_BATCH_HEADERS, DLQ_HEADERS } from '../../src/contract/headers';
-import { registerCodecs } from '../../src/kafka/codecs';
 import { PartitionRunner } from '../../src/kafka/partition-runner';
 import { createLogger } from '../../src/logging/logger';
 import { newIds, paymentOverdue } from '../support/events';
 import { createTopics, deleteTopics, testKafka } from '../support/kafka.helper';
+import { forgetLz4Decompression, restoreCodecs } from '../support/lz4-unavailable';
 import { uniqueName } from '../support/unique-name';
 import { scrape } from '../support/metrics-scrape';
 import { ADMIN_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
@@ -46,16 +46,6 @@ const quiet = createLogger('fatal', {}, new Writable({ write: (_chunk, _encoding
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
 
-/** LZ4 as a client that lacks it: it can still compress (the test's producer), not decompress (the worker). */
-function forgetLz4Decompression(): void {
-  const real = CompressionCodecs[CompressionTypes.LZ4]() as { compress: (encoder: { buffer: Buffer }) => Promise<Buffer> };
-  CompressionCodecs[CompressionTypes.LZ4] = () => ({
-    compress: real.compress,
-    // What kafkajs 2.2.4 throws for a codec it lacks (its types declare the constructor without the message it takes).
-    decompress: () => Promise.reject(new (KafkaJSNotImplemented as new (message: string) => Error)('LZ4 compression not implemented')),
-  });
-}
-
 async function applied(h: Harness, subscriptionId: string): Promise<void> {
   await eventually(async () => expect((await h.app.subscriptions.get(subscriptionId))?.state.status).toBe('suspended'), 60_000, 200);
 }
@@ -72,7 +62,7 @@ describe('a record batch the worker cannot decode', () => {
   afterAll(async () => {
     await producer.disconnect();
     await h.stop();
-    registerCodecs({ maxBatchBytes: 16 * 1_048_576, maxFetchBytes: 32 * 1_048_576 });
+    restoreCodecs();
   });
 
   it('holds its own partition only, is reported once, and is moved past only by an approved skip that dead-letters it', async () => {
@@ -158,7 +148,7 @@ describe('a record batch the worker cannot decode', () => {
     expect(listed.skips).toEqual([
       expect.objectContaining({ actor: 'ops:jane', skipped: [expect.objectContaining({ firstOffset: '0', lastOffset: '0' })] }),
     ]);
-    registerCodecs({ maxBatchBytes: 16 * 1_048_576, maxFetchBytes: 32 * 1_048_576 });
+    restoreCodecs();
   });
 });
 

@@ -18,7 +18,7 @@ import type { Html } from '../html';
 import type { HttpDeps } from '../server';
 import { operatorText } from '../validation';
 import { deadLetterPage, deadLettersPage } from './dead-letters-page';
-import { healthPage } from './health-page';
+import { healthPage, SKIPS_SHOWN } from './health-page';
 import type { ConsoleContext } from './layout';
 import { overviewPage } from './overview-page';
 import { searchPage, type SearchResult } from './search-page';
@@ -272,7 +272,8 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
 
   app.get('/health', async (_request, reply) => {
     const sources = deps.console;
-    const [lag, outboxBacklog, pendingDeadLetters, identityMismatches, reconcile, failedTimers] = await Promise.all([
+    const partitions = deps.partitions;
+    const [lag, outboxBacklog, pendingDeadLetters, identityMismatches, reconcile, failedTimers, problems, skips] = await Promise.all([
       sources === undefined ? Promise.resolve(null) : attempt('lag', async () => [...(await sources.consumerLag())]),
       attempt('outbox', () => deps.apply.commits.pendingCount()),
       attempt('dead-letters', () => deps.deadLetters.count({ status: 'pending' })),
@@ -285,6 +286,8 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
       }),
       attempt('reconcile', async () => ({ status: await lastReconcile(deps.queue) })),
       attempt('failed-timers', async () => (await deps.queue.getJobCounts('failed')).failed ?? 0),
+      partitions === undefined ? Promise.resolve(null) : attempt('consumer-problems', () => Promise.resolve([...partitions.health()])),
+      partitions === undefined ? Promise.resolve(null) : attempt('partition-skips', () => partitions.skips.list(SKIPS_SHOWN)),
     ]);
     const view = {
       now: clock(),
@@ -296,6 +299,8 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
       // undefined: the reading failed; null: no reconciliation yet.
       reconcile: reconcile === null ? undefined : reconcile.status,
       failedTimers,
+      problems,
+      skips,
       boardPath,
       timerQueue: deps.queue.name,
     };

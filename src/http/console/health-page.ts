@@ -1,5 +1,7 @@
 import type { Millis } from '../../domain';
+import type { ConsumerProblem } from '../../kafka/consumer-health';
 import type { PartitionLag } from '../../kafka/offsets';
+import type { PartitionSkip } from '../../storage/partition-skip.repository';
 import { partitionSeries, type LagSample } from '../../metrics/lag-history';
 import type { ReconcileStatus } from '../../use-cases/reconcile-status';
 import { html, type Html } from '../html';
@@ -9,6 +11,8 @@ import { type ConsoleContext, consolePage, dataTable } from './layout';
 import { visible } from './text';
 
 export const HEALTH_REFRESH_SECONDS = 30;
+/** How many skip approvals the page lists. */
+export const SKIPS_SHOWN = 10;
 
 /** What the health page shows; a reading that failed is null and says so instead of failing the page. */
 export interface HealthView {
@@ -20,6 +24,10 @@ export interface HealthView {
   readonly identityMismatches: { readonly pending: number; readonly total: number } | null;
   readonly reconcile: ReconcileStatus | null | undefined;
   readonly failedTimers: number | null;
+  /** This replica's consumers' problems (each replica reports its own partitions); null: not available here. */
+  readonly problems: readonly ConsumerProblem[] | null;
+  /** The latest skip approvals, newest first; null: the reading failed. */
+  readonly skips: readonly PartitionSkip[] | null;
   readonly boardPath: string;
   readonly timerQueue: string;
 }
@@ -66,6 +74,95 @@ function lagCard(view: HealthView): Html {
       a threshold). ${view.lagSamples.length} reading${view.lagSamples.length === 1 ? '' : 's'} kept in this process.
     </p>
     ${dataTable(['topic', 'partition', 'lag now', 'last hour', 'change'], rows)}
+  </section>`;
+}
+
+const UNDECODABLE = new Set<string>(['unsupported-codec', 'corrupt']);
+
+const where = (topic: string | null, partition: number | null): string =>
+  topic === null ? 'whole consumer' : `${topic}[${partition ?? '?'}]`;
+
+const offsets = (first: string | null, last: string | null): string =>
+  first === null ? '-' : last === null || last === first ? first : `${first}–${last}`;
+
+function problemsCard(view: HealthView): Html {
+  const problems = view.problems;
+  const body =
+    problems === null
+      ? unavailable
+      : problems.length === 0
+        ? html`<p class="ok">Every consumer of this replica is making progress.</p>`
+        : html`${dataTable(
+            ['consumer', 'cause', 'partition', 'offsets', 'since', 'detail'],
+            problems.map(
+              (problem) =>
+                html`<tr data-consumer="${problem.consumer}" data-cause="${problem.cause}">
+                  <td>${visible(problem.consumer)}</td>
+                  <td class="bad">${problem.cause}</td>
+                  <td><code>${visible(where(problem.topic, problem.partition))}</code></td>
+                  <td>${offsets(problem.offset, problem.lastOffset)}</td>
+                  <td>
+                    ${iso(view.now - problem.sinceMs)} UTC<br /><span class="sub"
+                      >${relative(view.now - problem.sinceMs, view.now, 'ago')}</span
+                    >
+                  </td>
+                  <td><code>${visible(problem.detail)}</code></td>
+                </tr>`,
+            ),
+          )}
+          ${
+            problems.some((problem) => UNDECODABLE.has(problem.cause))
+              ? html`<p class="sub">
+                  A batch this build cannot decode holds its partition until an operator approves skipping it (the replica that owns the
+                  partition dead-letters the batch, then goes on), or until a build that reads it runs:
+                  <code>billing-enforcer partitions status</code>, then
+                  <code>billing-enforcer partitions skip TOPIC PARTITION --from FIRST --to LAST --reason … --actor …</code>.
+                </p>`
+              : ''
+          }`;
+  return html`<section class="card" id="consumer-problems">
+    <h2>Consumers not making progress</h2>
+    <p class="sub">
+      What this replica's consumers report (as /readyz does): each replica answers for the partitions it owns, so another replica's problems
+      show on its own page.
+    </p>
+    ${body}
+  </section>`;
+}
+
+function skipsCard(view: HealthView): Html {
+  const skips = view.skips;
+  const body =
+    skips === null
+      ? unavailable
+      : skips.length === 0
+        ? html`<p class="muted">No skip approvals.</p>`
+        : dataTable(
+            ['requested', 'partition', 'offsets', 'actor', 'reason', 'let through'],
+            skips.map(
+              (skip) =>
+                html`<tr data-skip="${skip._id}">
+                  <td>${iso(skip.requestedAt)} UTC</td>
+                  <td><code>${visible(where(skip.topic, skip.partition))}</code></td>
+                  <td>${offsets(skip.fromOffset, skip.toOffset)}</td>
+                  <td>${visible(skip.actor)}</td>
+                  <td>${visible(skip.reason)}</td>
+                  <td>
+                    ${
+                      skip.skipped.length === 0
+                        ? html`<span class="muted">nothing yet</span>`
+                        : skip.skipped.map(
+                            (batch) => html`<div>${offsets(batch.firstOffset, batch.lastOffset)} at ${iso(batch.at)} UTC</div>`,
+                          )
+                    }
+                  </td>
+                </tr>`,
+            ),
+          );
+  return html`<section class="card" id="partition-skips">
+    <h2>Skip approvals (latest ${SKIPS_SHOWN})</h2>
+    <p class="sub">Each batch an approval let through is in the dead-letter topic with code <code>BATCH_SKIPPED</code>.</p>
+    ${body}
   </section>`;
 }
 
@@ -117,7 +214,7 @@ export function healthPage(view: HealthView, context: ConsoleContext): Html {
           note: html`<a href="${failedLink}">in Bull Board</a>`,
         })}
       </div>
-      ${reconcileCard(view.reconcile, view.now)} ${lagCard(view)}
+      ${problemsCard(view)} ${reconcileCard(view.reconcile, view.now)} ${lagCard(view)} ${skipsCard(view)}
       <footer>Generated ${iso(view.now)} UTC; this page reloads every ${HEALTH_REFRESH_SECONDS} s.</footer>`,
     { refreshSeconds: HEALTH_REFRESH_SECONDS },
   );

@@ -73,6 +73,36 @@ describe('loadConfig', () => {
     );
     expect(loadConfig({ ...required, SUBSCRIPTION_LEASE_TTL: 'PT1S' }).SUBSCRIPTION_LEASE_TTL).toBe('PT1S');
   });
+
+  it('names a bounded duration that is no duration at all, instead of throwing while checking its bound', () => {
+    for (const name of [
+      'SUBSCRIPTION_LEASE_TTL',
+      'CONSUMER_STALL_AFTER',
+      'CONSOLE_LAG_SAMPLE_INTERVAL',
+      'KAFKA_SESSION_TIMEOUT',
+      'AUTH_FAILURE_INTERVAL',
+    ])
+      expect(() => loadConfig({ ...required, [name]: 'soon' })).toThrow(`${name}: must be an ISO 8601 duration`);
+  });
+
+  // Each was accepted, and then failed when first used: the consumer never joined, every timer job or the start failed,
+  // kafkajs retried a port that cannot exist forever.
+  it.each([
+    ['KAFKA_SESSION_TIMEOUT', 'PT1S', 'must be from PT6S to PT30M'],
+    ['KAFKA_SESSION_TIMEOUT', 'PT31M', 'must be from PT6S to PT30M'],
+    ['TIMER_LOCK_DURATION', 'PT0S', 'must be at least one second (PT1S)'],
+    ['RECONCILE_INTERVAL', 'PT0S', 'must be at least one second (PT1S)'],
+    ['KAFKA_BROKERS', 'kafka:99999', 'KAFKA_BROKERS.0: the port must be from 1 to 65535'],
+    ['KAFKA_BROKERS', 'a:9092,kafka:0', 'KAFKA_BROKERS.1: the port must be from 1 to 65535'],
+  ])('refuses %s=%s, which would fail at first use', (name, value, problem) => {
+    expect(() => loadConfig({ ...required, [name]: value })).toThrow(problem);
+  });
+
+  it('accepts the bounds themselves', () => {
+    const config = loadConfig({ ...required, KAFKA_SESSION_TIMEOUT: 'PT6S', TIMER_LOCK_DURATION: 'PT1S', KAFKA_BROKERS: 'a:1,b:65535' });
+    expect(config).toMatchObject({ KAFKA_SESSION_TIMEOUT: 'PT6S', TIMER_LOCK_DURATION: 'PT1S', KAFKA_BROKERS: ['a:1', 'b:65535'] });
+    expect(loadConfig({ ...required, KAFKA_SESSION_TIMEOUT: 'PT30M' }).KAFKA_SESSION_TIMEOUT).toBe('PT30M');
+  });
 });
 
 describe('loadConfig in production', () => {

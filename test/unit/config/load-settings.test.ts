@@ -19,7 +19,7 @@ describe('loadSettings', () => {
     } catch (error) {
       expect((error as AppError).code).toBe('CONFIG_INVALID');
       expect((error as AppError).message).toContain('MONGODB_URI: required, but not set');
-      expect((error as AppError).message).toContain('REDIS_URL: must be a redis:// or rediss:// URL');
+      expect((error as AppError).message).toContain('REDIS_URL: must be a redis:// or rediss:// URL, or unix:// for a socket');
       expect((error as AppError).message).not.toContain('secret');
     }
   });

@@ -3,7 +3,7 @@ import mongoose, { mongo } from 'mongoose';
 import { AppError } from '../../../src/errors';
 import { duplicateKeyIndexes } from '../../../src/storage/duplicate-key';
 import { connectMongo } from '../../../src/storage/mongo';
-import { mongoFailure } from '../../../src/storage/mongo-errors';
+import { mongoConnectFailure, mongoFailure } from '../../../src/storage/mongo-errors';
 
 const context = { op: 'load', collection: 'subscriptions' };
 
@@ -70,6 +70,70 @@ describe('mongoFailure', () => {
   it('passes an AppError through unchanged', () => {
     const busy = new AppError('SUBSCRIPTION_BUSY', 'held');
     expect(mongoFailure(busy, context)).toBe(busy);
+  });
+});
+
+describe('mongoConnectFailure', () => {
+  it('names the setting when the server refused the credentials (an outage to wait out after start-up, not at it)', () => {
+    const refused = new mongo.MongoServerError({
+      message: 'Authentication failed.',
+      code: 18,
+      codeName: 'AuthenticationFailed',
+      errorLabels: ['HandshakeError', 'ResetPool'],
+    });
+    expect(mongoFailure(refused, { op: 'load' }).code).toBe('DEPENDENCY_UNAVAILABLE');
+    expect(mongoConnectFailure(refused)).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringMatching(/^MONGODB_URI: the server refused to authenticate \(AuthenticationFailed: Authentication failed\.\)/),
+      cause: refused,
+    });
+  });
+
+  it('names replicaSet when every seed answered but none belongs to the set', async () => {
+    // A closed port stays in the topology as Unknown: an outage, not a wrong set name.
+    const client = new mongo.MongoClient('mongodb://127.0.0.1:1/db?replicaSet=rs0', { serverSelectionTimeoutMS: 200 });
+    const away = await unreachable(() => client.connect());
+    expect(mongoConnectFailure(away).code).toBe('DEPENDENCY_UNAVAILABLE');
+    await client.close();
+    const dropped = Object.assign(
+      new mongo.MongoServerSelectionError('Server selection timed out after 5000 ms', {
+        type: 'ReplicaSetNoPrimary',
+        setName: 'rs0',
+        servers: new Map(),
+      } as unknown as mongo.TopologyDescription),
+    );
+    expect(mongoConnectFailure(dropped).message).toMatch(/^MONGODB_URI: replicaSet names a set no server in the URI belongs to/);
+  });
+
+  it('names tlsCAFile when the server certificate is not trusted', () => {
+    const untrusted = Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    const network = new mongo.MongoNetworkError('self-signed certificate in certificate chain', { cause: untrusted });
+    const selection = new mongo.MongoServerSelectionError('self-signed certificate in certificate chain', {
+      type: 'Unknown',
+      servers: new Map([['db.example:27017', { type: 'Unknown', error: network }]]),
+    } as unknown as mongo.TopologyDescription);
+    expect(mongoConnectFailure(selection)).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: expect.stringContaining('(SELF_SIGNED_CERT_IN_CHAIN): add tlsCAFile=/path/to/ca.pem'),
+    });
+  });
+
+  it('maps options the driver refuses to CONFIG_INVALID, and an absent server as mongoFailure does', () => {
+    expect(mongoConnectFailure(new mongo.MongoInvalidArgumentError('lz4 is not a valid compression mechanism')).code).toBe(
+      'CONFIG_INVALID',
+    );
+    expect(
+      mongoConnectFailure(
+        new mongo.MongoMissingDependencyError('Optional module `snappy` not found', {
+          cause: new Error('absent'),
+          dependencyName: 'snappy',
+        }),
+      ),
+    ).toMatchObject({
+      code: 'CONFIG_INVALID',
+      message: 'MONGODB_URI: Optional module `snappy` not found',
+    });
+    expect(mongoConnectFailure(new mongo.MongoNetworkError('socket closed')).code).toBe('DEPENDENCY_UNAVAILABLE');
   });
 });
 

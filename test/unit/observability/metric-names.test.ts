@@ -88,6 +88,23 @@ function exportedNames(): Set<string> {
   return names;
 }
 
+/** The `cause` values of billing_enforcer_consumer_stalled: the gauge sets every one it knows to 0 at each scrape. */
+async function exportedStallCauses(): Promise<Set<string>> {
+  const metrics = new PrometheusMetrics({ eventTypes });
+  metrics.watch({ consumerLag: () => Promise.resolve([]), queues: [], consumerProblems: () => [] });
+  const stalled = await metrics.registry.getSingleMetric('billing_enforcer_consumer_stalled')?.get();
+  return new Set((stalled?.values ?? []).map((value) => String(value.labels.cause)));
+}
+
+/** Every cause a rule matches on billing_enforcer_consumer_stalled (`cause="x"` or `cause=~"x|y"`). */
+function alertedStallCauses(): string[] {
+  const causes: string[] = [];
+  for (const expr of ruleExpressions())
+    for (const match of expr.matchAll(/billing_enforcer_consumer_stalled\{[^}]*\bcause=~?"([^"]*)"/g))
+      causes.push(...(match[1] ?? '').split('|'));
+  return causes;
+}
+
 describe('deploy/observability', () => {
   const exported = exportedNames();
 
@@ -108,5 +125,13 @@ describe('deploy/observability', () => {
     const used = [...new Set(queries.flatMap(metricNames))];
     expect(used.length).toBeGreaterThan(5);
     expect(used.filter((name) => !exported.has(name))).toEqual([]);
+  });
+
+  it('alerts on every consumer problem that does not pass by itself, by a cause the worker reports', async () => {
+    const exportedCauses = await exportedStallCauses();
+    const alerted = alertedStallCauses();
+    // A renamed cause would leave a rule matching nothing, silently.
+    expect(alerted.filter((cause) => !exportedCauses.has(cause))).toEqual([]);
+    expect(new Set(alerted)).toEqual(new Set(['unsupported-codec', 'corrupt', 'crash-loop', 'no-progress']));
   });
 });
