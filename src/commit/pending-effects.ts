@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 
-import { redisFailure } from '../queue/redis-errors';
+import { redisFailure } from '../redis-errors';
 
 /** A subscription whose stored outbox (at `version`) may not have been carried out yet. */
 export interface PendingMark {

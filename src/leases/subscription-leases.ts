@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import { Redis, type Result } from 'ioredis';
+import { Redis, type RedisOptions, type Result } from 'ioredis';
 
 import { AppError } from '../errors';
-import type { RedisConnection } from '../queue/redis';
-import { redisFailure } from '../queue/redis-errors';
 import type { Logger } from '../logging/logger';
+import { redisFailure } from '../redis-errors';
 import type { CrossProcessLock } from './keyed-lock';
 
 // Compare-and-act: a process only ever extends or deletes a lease that still carries its own token.
@@ -36,11 +35,16 @@ export interface LeaseOptions {
   readonly logger?: Logger;
 }
 
+/** What the leases need of the process's Redis connection (src/queue/redis.ts's `RedisConnection`, passed in). */
+export interface LeaseRedisConnection {
+  readonly options: Readonly<RedisOptions>;
+}
+
 /**
  * A connection of the leases' own that fails a command within a few hundred milliseconds while Redis is away, so a
  * writer gets a transient error (and backs off) instead of waiting unseen, and a release never holds up shutdown.
  */
-export function connectLeaseRedis(connection: RedisConnection, logger?: Logger): Redis {
+export function connectLeaseRedis(connection: LeaseRedisConnection, logger?: Logger): Redis {
   const client = new Redis({ ...connection.options, maxRetriesPerRequest: 2, connectionName: 'billing-enforcer-leases' });
   client.on('error', (error: unknown) => logger?.debug({ err: error }, 'lease connection error'));
   return client;

@@ -1,7 +1,7 @@
 import pino, { type Logger } from 'pino';
 
 import { escapeJsonText } from '../control-characters';
-import { traceLogFields } from '../tracing/log-fields';
+import { traceLogFields } from './trace-log-fields';
 
 /**
  * Structured JSON logs, to stdout unless `destination` says otherwise (the operator CLI keeps stdout for its results).

@@ -30,20 +30,31 @@ function resolve(root: string, fromFile: string, specifier: string): string {
   return fs.existsSync(path.join(root, `${target}.ts`)) ? `${target}.ts` : target;
 }
 
+/** One relative import in one file: what it says and where it lands. */
+export interface FileImport {
+  /** Repository-relative, e.g. `src/leases/subscription-leases.ts`. */
+  readonly file: string;
+  /** As written, e.g. `../queue/redis-errors`. */
+  readonly specifier: string;
+  /** The unit it lands in (`unitOf`), e.g. `src/queue`. */
+  readonly target: string;
+}
+
+/** Every relative import (static, dynamic, `require` and type-only alike) of every file under the roots, from disk. */
+export function fileImports(root: string): FileImport[] {
+  return ROOTS.flatMap((dir) => sourceFiles(root, dir)).flatMap((file) => {
+    const { importedFiles } = ts.preProcessFile(fs.readFileSync(path.join(root, file), 'utf8'), true, true);
+    return importedFiles
+      .filter(({ fileName }) => fileName.startsWith('.'))
+      .map(({ fileName }) => ({ file, specifier: fileName, target: unitOf(resolve(root, file, fileName)) }));
+  });
+}
+
 /** Unit → the units it imports (static, dynamic and type-only imports alike), from the files on disk. */
 export function importGraph(root: string): Map<string, Set<string>> {
   const graph = new Map<string, Set<string>>();
-  for (const file of ROOTS.flatMap((dir) => sourceFiles(root, dir))) {
-    const from = unitOf(file);
-    const edges = graph.get(from) ?? new Set<string>();
-    graph.set(from, edges);
-    const { importedFiles } = ts.preProcessFile(fs.readFileSync(path.join(root, file), 'utf8'), true, true);
-    for (const { fileName } of importedFiles) {
-      if (!fileName.startsWith('.')) continue;
-      const to = unitOf(resolve(root, file, fileName));
-      if (to !== from) edges.add(to);
-    }
-  }
+  for (const file of ROOTS.flatMap((dir) => sourceFiles(root, dir))) if (!graph.has(unitOf(file))) graph.set(unitOf(file), new Set());
+  for (const { file, target } of fileImports(root)) if (target !== unitOf(file)) graph.get(unitOf(file))?.add(target);
   return graph;
 }
 

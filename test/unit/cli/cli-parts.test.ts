@@ -8,7 +8,7 @@ import { progress } from '../../../src/cli/progress';
 import { AppError } from '../../../src/errors';
 import { ReplayRefusedError } from '../../../src/storage/dead-letter.repository';
 import { StackError } from '../../../tools/stack/processes';
-import { redisFailure } from '../../../src/queue/redis-errors';
+import { redisFailure } from '../../../src/redis-errors';
 import { mongoFailure } from '../../../src/storage/mongo-errors';
 
 function sink(isTTY: boolean) {

@@ -3,7 +3,8 @@ import { MaxRetriesPerRequestError } from 'ioredis/built/errors';
 
 import { AppError } from '../../../src/errors';
 import { connectRedisFailFast, redisConnection } from '../../../src/queue/redis';
-import { redisConnectFailure, redisFailure } from '../../../src/queue/redis-errors';
+import { redisConnectFailure } from '../../../src/queue/redis-errors';
+import { redisFailure } from '../../../src/redis-errors';
 
 const context = { op: 'pending-effects mark', key: 'k' };
 
