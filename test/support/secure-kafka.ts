@@ -9,6 +9,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { stackLayout } from '../../tools/stack/layout';
 import { classpath, log4jConfig } from '../../tools/stack/kafka.service';
 import { freePort } from './free-port';
+import { makeCertificates, type Certificates } from './tls-servers';
 
 /** A second, throwaway broker that speaks only SASL_SSL (SCRAM-SHA-512) to clients, on the stack's Kafka jars. */
 export interface SecureKafka {
@@ -20,62 +21,30 @@ export interface SecureKafka {
   stop(): Promise<void>;
 }
 
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-}
-
-/** A private CA and a broker certificate for 127.0.0.1 it signed, in a PKCS12 keystore the broker reads. */
-function makeCertificates(dir: string, storePassword: string): void {
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=test-ca',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-  ]);
-  openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'broker.key', '-out', 'broker.csr']);
-  fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    'broker.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    'san.ext',
-    '-out',
-    'broker.pem',
-  ]);
-  openssl(dir, [
-    'pkcs12',
-    '-export',
-    '-in',
-    'broker.pem',
-    '-inkey',
-    'broker.key',
-    '-certfile',
-    'ca.pem',
-    '-name',
-    'broker',
-    '-passout',
-    `pass:${storePassword}`,
-    '-out',
-    'broker.p12',
-  ]);
+/** The broker's keystore: the server certificate of a throwaway CA (tls-servers.ts), in PKCS12 as the broker reads it. */
+function makeKeystore(dir: string, storePassword: string): Certificates {
+  const certificates = makeCertificates();
+  execFileSync(
+    'openssl',
+    [
+      'pkcs12',
+      '-export',
+      '-in',
+      certificates.serverCertFile,
+      '-inkey',
+      certificates.serverKeyFile,
+      '-certfile',
+      certificates.caFile,
+      '-name',
+      'broker',
+      '-passout',
+      `pass:${storePassword}`,
+      '-out',
+      path.join(dir, 'broker.p12'),
+    ],
+    { stdio: 'pipe' },
+  );
+  return certificates;
 }
 
 export async function startSecureKafka(): Promise<SecureKafka> {
@@ -85,7 +54,7 @@ export async function startSecureKafka(): Promise<SecureKafka> {
   const storePassword = randomBytes(12).toString('hex');
   const username = 'billing-enforcer';
   const password = `scram-${randomBytes(12).toString('hex')}`;
-  makeCertificates(dir, storePassword);
+  const certificates = makeKeystore(dir, storePassword);
   const config = path.join(dir, 'server.properties');
   fs.writeFileSync(
     config,
@@ -138,11 +107,12 @@ export async function startSecureKafka(): Promise<SecureKafka> {
   const child: ChildProcess = spawn('java', ['-Xms256m', '-Xmx512m', ...java, 'kafka.Kafka', config], { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const caFile = path.join(dir, 'ca.pem');
+  const { caFile } = certificates;
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(certificates.dir, { recursive: true, force: true });
   };
 
   const brokers = `127.0.0.1:${external}`;
