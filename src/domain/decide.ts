@@ -95,7 +95,8 @@ const LIFTS: ReadonlySet<InstructionType> = new Set(['invoice-settled', 'fraud-c
  * Why a command comes too late for its hold entry, or null (docs/architecture.md, "Ordering within a hold entry").
  * An entry's events share one topic and key, so one partition: they arrive in the order their source logged them,
  * and a lift that arrives after the hold it lifts was sent after it, whatever the producers' clocks say. So:
- * - a dead-letter replay is out of that order: it is stale if an event logged after its original changed the entry;
+ * - a message is stale if an event logged after it (after its original, for a dead-letter replay) changed the entry:
+ *   a redelivery after a crash, or a replay, is out of that order;
  * - a lift received live is never stale, however far ahead a (skewed) clock dated the hold before it;
  * - an event that adds to a hold is stale when its `occurredAt` is older than the entry's: a settlement that overtook
  *   its older overdue notice stands. A lift replayed from no known place is judged so too.
@@ -104,9 +105,14 @@ const LIFTS: ReadonlySet<InstructionType> = new Set(['invoice-settled', 'fraud-c
 function staleness(command: Command, clock: EntryClock): string | null {
   if (command.actor.kind === 'operator') return null;
   const replayed = command.replayed === true;
-  const order = replayed ? logOrder(command.position, clock.position) : null;
+  // Log order first, live or replayed: a message redelivered after a crash (an offset before the entry's last) is
+  // older than what already changed the entry, whatever kind it is. Without this a settlement that was ignored (it
+  // found no subscription, so left no trace) and redelivered after the overdue notice logged behind it would lift it.
+  const order = logOrder(command.position, clock.position);
   if (order !== null && order < 0 && clock.position !== undefined) {
-    return `changed by an event logged after this one's original (${describePosition(clock.position)})`;
+    return replayed
+      ? `changed by an event logged after this one's original (${describePosition(clock.position)})`
+      : `changed by an event logged after this one (${describePosition(clock.position)}): a redelivery`;
   }
   const lifts = LIFTS.has(command.instruction.type);
   if (command.occurredAt < clock.at && (!lifts || (replayed && order === null))) {

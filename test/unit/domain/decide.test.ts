@@ -716,6 +716,20 @@ describe('decide: ordering within a hold entry (log order first, clocks only aga
     expect(decide(stateOf(decision), invoiceOverdue({ occurredAt: T0 + HOUR, position: at(7) }), policy, NOW).outcome).toBe('stale');
   });
 
+  it('a settlement redelivered after a crash cannot lift the notice logged after it, though it left no trace the first time', () => {
+    // Offset 5: the settlement finds no subscription and is ignored (nothing is stored, so no duplicate check can catch
+    // it again); offset 9: the notice; then the worker crashes before committing offset 5 and the partition redelivers.
+    const settlement = invoiceSettled({ occurredAt: T0, position: at(5) });
+    expect(decide(null, settlement, policy, NOW).state).toBeNull();
+    const held = stateOf(decide(null, invoiceOverdue({ occurredAt: T0 + MINUTE, position: at(9) }), policy, NOW));
+
+    const redelivered = decide(held, settlement, policy, NOW);
+
+    expect(redelivered.outcome).toBe('stale');
+    expect(redelivered.audit.reason).toContain('a redelivery');
+    expect(stateOf(redelivered)).toMatchObject({ status: 'suspended', holds: [{ reason: 'nonpayment', refs: ['inv-1'] }] });
+  });
+
   it('a settlement replayed from the dead letters cannot lift a notice logged after its original, whatever the clocks', () => {
     // Original settlement at offset 10 (dead-lettered), the invoice overdue again at offset 11, then the replay.
     const held = replay([invoiceOverdue({ occurredAt: T0, position: at(11) })]);
