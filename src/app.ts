@@ -4,8 +4,6 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { Redis } from 'ioredis';
 
-import type { EventConsumer } from '../consumers/consumer';
-import { consumers } from '../consumers/routes';
 import { jobRegistry } from '../jobs/registry';
 import type { Config } from './config/config';
 import type { CommitPath } from './commit/commit-path';
@@ -28,6 +26,7 @@ import { KafkaOffsets } from './kafka/offsets';
 import type { Logger } from './logging/logger';
 import { OutboxSweeper } from './use-cases/outbox-sweeper';
 import { processMessages, type ProcessDeps } from './use-cases/process-messages';
+import { inboundTable, type InboundTable } from './use-cases/inbound-table';
 import { connectRedis } from './queue/redis';
 import { failpoints } from './failpoints';
 import { Teardown } from './teardown';
@@ -58,6 +57,8 @@ export interface App {
   readonly deadLetterStore: DeadLetterStore;
   readonly http: FastifyInstance;
   readonly processDeps: ProcessDeps;
+  /** The inbound topics and their decoder, built once here and passed to the runner, the HTTP API and the replay. */
+  readonly inbound: InboundTable;
   /** The one way state and effects are committed (src/commit). */
   readonly commits: CommitPath;
   /** The inbound topics' runner and the dead-letter indexer's. */
@@ -145,7 +146,7 @@ async function assemble(
   const authFailure = (error: unknown): never => {
     throw kafkaAuthFailure(error, config) ?? kafkaFailure(error, { op: 'connect' });
   };
-  const routes = new Map<string, EventConsumer>(consumers.map((consumer) => [config[consumer.topic], consumer]));
+  const inbound = inboundTable(config);
   if (config.KAFKA_CREATE_TOPICS) {
     const topic = (name: string, configEntries: { name: string; value: string }[] = []) => ({
       topic: name,
@@ -154,7 +155,7 @@ async function assemble(
       configEntries,
     });
     await ensureTopics(kafka, [
-      ...[...routes.keys()].map((name) => topic(name)),
+      ...inbound.topics.map((name) => topic(name)),
       topic(config.TOPIC_LIFECYCLE),
       // Dead letters carry the original bytes plus headers, so they may be larger than what the inbound topics accept.
       topic(config.TOPIC_DLQ, [{ name: 'max.message.bytes', value: String(4 * config.MAX_MESSAGE_BYTES) }]),
@@ -193,7 +194,7 @@ async function assemble(
     commits,
     policy: config.policy,
     clock,
-    decoder: { routes, maxMessageBytes: config.MAX_MESSAGE_BYTES, maxClockSkewMs: parseDuration(config.MAX_CLOCK_SKEW) },
+    decoder: inbound.decoder,
     metrics,
   };
   const consumerLog = logger.child({ component: 'consumer' });
@@ -205,7 +206,7 @@ async function assemble(
     {
       name: 'inbound',
       groupId: config.KAFKA_GROUP_ID,
-      topics: [...routes.keys()],
+      topics: inbound.topics,
       sliceSize: config.CONSUMER_BATCH_SIZE,
       partitionsConsumedConcurrently: config.CONSUMER_PARTITIONS_CONCURRENTLY,
       backoffMaxMs: parseDuration(config.RETRY_BACKOFF_MAX),
@@ -214,7 +215,7 @@ async function assemble(
       tracer: tracing.tracer,
       stallAfterMs,
       skips,
-      positions: () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]),
+      positions: () => offsets.consumerLag(config.KAFKA_GROUP_ID, inbound.topics),
       observer: metrics,
     },
     async (messages) => {
@@ -251,7 +252,7 @@ async function assemble(
   teardown.add('timer worker', () => worker?.close());
   // Consumer lag and job counts are read when Prometheus scrapes, from this app's own clients.
   const exporter = metrics instanceof PrometheusMetrics ? metrics : undefined;
-  const consumerLag = () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]);
+  const consumerLag = () => offsets.consumerLag(config.KAFKA_GROUP_ID, inbound.topics);
   exporter?.watch({
     consumerLag,
     queues,
@@ -282,6 +283,7 @@ async function assemble(
       deadLetterCount: () => offsets.messagesIn(config.TOPIC_DLQ),
       metrics: exporter,
       apply: processDeps,
+      inbound,
       deadLetters: deadLetterStore,
       producer,
       logger,
@@ -300,7 +302,7 @@ async function assemble(
         const problems = consumerProblems();
         return { checks: { mongodb, redis, kafka: consuming, partitionsProgressing: problems.length === 0 }, problems };
       },
-      partitions: { health: consumerProblems, skips, inboundTopics: [...routes.keys()] },
+      partitions: { health: consumerProblems, skips },
     },
     config.OPS_ROUTES_ENABLED
       ? [subscriptionRoutes, opsRoutes, dlqRoutes, partitionsRoutes, adminRoutes, metricsRoutes]
@@ -321,6 +323,7 @@ async function assemble(
     deadLetterStore,
     http,
     processDeps,
+    inbound,
     commits,
     runners: { inbound: batchConsumer, dlqIndex: indexer },
     async start(options = {}) {

@@ -1,6 +1,7 @@
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
 
-import { replayDeadLetters, type DeadLetterView } from '../../src/storage/dead-letter.repository';
+import type { DeadLetterView } from '../../src/storage/dead-letter.repository';
+import { replayRequest } from '../../src/use-cases/dead-letter-replay';
 import { apiClient, type Call } from '../support/api-client';
 import { fraudDetected, newIds, paymentOverdue, paymentSettled, suspendRequested, type Ids } from '../support/events';
 import { testKafka } from '../support/kafka.helper';
@@ -286,13 +287,16 @@ describe('dead letters: index, list and replay', () => {
 
     // What the CLI calls: force replays already-replayed letters, reporting progress.
     const progress: [number, number][] = [];
-    const result = await replayDeadLetters(
-      { store: h.app.deadLetterStore, producer: h.app.producer, clock: Date.now },
-      { code: 'MISSING_VALUE', status: 'replayed' },
-      'cli@ops.example',
-      { force: true, onProgress: (done, total) => progress.push([done, total]) },
+    const result = await replayRequest(
+      { store: h.app.deadLetterStore, producer: h.app.producer, clock: Date.now, decoder: h.app.inbound.decoder },
+      {
+        filter: { code: 'MISSING_VALUE', status: 'replayed' },
+        actor: 'cli@ops.example',
+        force: true,
+        onProgress: (done, total) => progress.push([done, total]),
+      },
     );
-    expect(result).toEqual({ replayed: 7, skipped: 0, failed: [] });
+    expect(result).toEqual({ ok: true, replayed: 7, skipped: 0, failed: [] });
     expect(progress).toEqual([[7, 7]]);
     expect((await list('code=MISSING_VALUE&status=replayed&limit=500')).items.map((item) => [item.replayCount, item.replayedBy])).toEqual(
       Array.from({ length: 7 }, () => [2, 'cli@ops.example']),
