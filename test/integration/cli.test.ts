@@ -263,9 +263,29 @@ describe('billing-enforcer CLI', () => {
       expect(listed.stdout).toContain('\\u001b');
     }
 
+    // A letter the worker could take as it is (its key is the subscription id): only the forgery is wrong.
+    await store.index(
+      [
+        {
+          dlqPartition: 1,
+          dlqOffset: '8',
+          sourceTopic: h.topics.payments,
+          sourcePartition: 0,
+          sourceOffset: '8',
+          code: 'PROCESSING_FAILED',
+          reason: 'failed alone, repeatedly',
+          failedAt: Date.now(),
+          key: ids.subscriptionId,
+          value: Buffer.from(event.value),
+          headers: [],
+          replayOf: null,
+        },
+      ],
+      Date.now(),
+    );
     const forged = path.join(os.tmpdir(), `forged-${ids.subscriptionId}.json`);
     writeFileSync(forged, paymentOverdue(ids, 'inv-1').value);
-    const refused = await cli(['dlq', 'replay', '--id', '1-7', '--value-file', forged, '--actor', 'mallory'], env);
+    const refused = await cli(['dlq', 'replay', '--id', '1-8', '--value-file', forged, '--actor', 'mallory'], env);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/the corrected value changes eventId/);
   });
