@@ -29,6 +29,7 @@ import { processMessages, type ProcessDeps } from './use-cases/process-messages'
 import { inboundTable, type InboundTable } from './use-cases/inbound-table';
 import { connectRedis } from './queue/redis';
 import { failpoints } from './failpoints';
+import { KAFKA_CLIENT_RETRY } from './retry-policies';
 import { Teardown } from './teardown';
 import { connectLeaseRedis } from './leases/subscription-leases';
 import { buildWriter } from './commit/writer';
@@ -164,7 +165,7 @@ async function assemble(
   const producer = createProducer(kafka, config.KAFKA_PRODUCER_COMPRESSION, {
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: 5 },
+    retry: KAFKA_CLIENT_RETRY.workerProducer,
   });
   await teardown.open('producer', producer.connect().catch(authFailure), () => producer.disconnect());
 

@@ -10,6 +10,7 @@ import { kafkaAuthFailure, kafkaSecurity } from '../kafka/kafka-security';
 import { redactUrl, type Logger } from '../logging/logger';
 import { connectRedisFailFast } from '../queue/redis';
 import { isAppError } from '../errors';
+import { KAFKA_CLIENT_RETRY } from '../retry-policies';
 import { connectMongo } from '../storage/mongo';
 import { Teardown } from '../teardown';
 import { openStores, type StoreSettings, type Stores } from '../storage/stores';
@@ -85,7 +86,7 @@ export class Services {
       clientId: `${settings.KAFKA_CLIENT_ID}-cli`,
       brokers: settings.KAFKA_BROKERS,
       logger: this.logger,
-      retry: { initialRetryTime: 300, retries: 2, maxRetryTime: 2_000 },
+      retry: KAFKA_CLIENT_RETRY.cli,
       security: kafkaSecurity(settings),
     });
     const producer = createProducer(kafka, settings.KAFKA_PRODUCER_COMPRESSION, {
