@@ -34,6 +34,8 @@ export type ReplayAnswer =
 
 type Refusal = Extract<ReplayAnswer, { ok: false }>;
 
+const selectionMessage = (count: number): string => `a corrected value replays exactly one dead letter; this selection has ${count}`;
+
 /**
  * A corrected value is decoded as the worker would decode it on the letter's source topic, so a value that would be
  * dead-lettered again is refused here instead. Null: the correction may go.
@@ -102,8 +104,6 @@ export async function replayRequest(deps: ReplayRequestDeps, request: ReplayRequ
     throw error;
   }
 }
-
-const selectionMessage = (count: number): string => `a corrected value replays exactly one dead letter; this selection has ${count}`;
 
 /** What a replay needs of a producer: kafkajs's `Producer` is one. */
 export type DeadLetterProducer = Pick<Producer, 'send'>;
