@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import { newIds, paymentOverdue, paymentSettled, type Ids } from '../support/events';
 import { testKafka } from '../support/kafka.helper';
 import { uniqueName } from '../support/unique-name';
@@ -97,7 +99,8 @@ describe('readiness sees a stalled partition (issue 11, finding 3)', () => {
       status: 200,
       body: { status: 'ready', checks: { mongodb: true, redis: true, kafka: true, partitionsProgressing: true } },
     });
-    await h.produce(h.topics.payments, [{ key: ids.subscriptionId, value: `{"not json ${'x'.repeat(5_000)}` }]);
+    // Incompressible: the sink gzips, and 5 KB of one character would fit the small topic compressed.
+    await h.produce(h.topics.payments, [{ key: ids.subscriptionId, value: `{"not json ${randomBytes(4_000).toString('base64')}` }]);
     // Every dependency answers: what fails is the stalled partition, and the body says so.
     await eventually(
       async () =>

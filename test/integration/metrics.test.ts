@@ -36,10 +36,11 @@ describe('GET /metrics (events, jobs, lag)', () => {
     const before = await scrape(h);
     const ids = newIds('metrics');
     const suspend = suspendRequested(ids, { occurredAt: '2026-03-01T10:00:00Z' });
-    // Older than the suspension it would lift: stale.
-    const lateResume = resumeRequested(ids, { occurredAt: '2026-03-01T09:00:00Z' });
+    // A second request, dated before the one applied: an old fact delivered late, stale. (A resume received live is
+    // never stale, whatever its date: docs/architecture.md, "Ordering within a hold entry".)
+    const lateSuspend = suspendRequested(ids, { occurredAt: '2026-03-01T09:00:00Z' });
     const unknownType = JSON.stringify({ ...(JSON.parse(paymentOverdue(ids, 'inv-1').value) as object), type: 'payment.refunded' });
-    await h.produce(h.topics.customer, [suspend, suspend, lateResume]);
+    await h.produce(h.topics.customer, [suspend, suspend, lateSuspend]);
     await h.produce(h.topics.fraud, [fraudDetected(ids, 'case-low', 0.1)]);
     await h.produce(h.topics.payments, [
       { key: ids.subscriptionId, value: '{"not json' },
@@ -49,7 +50,7 @@ describe('GET /metrics (events, jobs, lag)', () => {
     const expected: [topic: string, type: string, outcome: string][] = [
       [h.topics.customer, 'customer.suspend-requested', 'applied'],
       [h.topics.customer, 'customer.suspend-requested', 'duplicate'],
-      [h.topics.customer, 'customer.resume-requested', 'stale'],
+      [h.topics.customer, 'customer.suspend-requested', 'stale'],
       [h.topics.fraud, 'fraud.detected', 'ignored'],
       [h.topics.payments, 'unknown', 'dead-lettered'],
       // A type the worker does not know is not a label value of its own: bad input cannot add series without bound.
