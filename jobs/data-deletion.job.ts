@@ -3,6 +3,7 @@ import { AppError } from '../src/errors';
 import { DATA_DELETION, dataDeletionPayload } from '../src/queue/timer-jobs';
 import { remindAndSleep } from './deletion-reminder';
 import { stableId } from '../src/storage/ids';
+import { mongoCall } from '../src/storage/mongo-errors';
 import type { OutboxEntry } from '../src/storage/outbox';
 import { defineJob, type JobDeps, type JobResult } from './job';
 
@@ -70,10 +71,11 @@ async function deleteSubscriptionData(subscriptionId: string, generation: number
     const recorded = held.state.deletion?.progress.find((entry) => entry.collection === collection);
     if (recorded?.deleted != null) continue;
     const target = deps.connection.collection(collection);
-    const matched = recorded?.matched ?? (await target.countDocuments(filter));
+    // Through the adapter's mapping, so an outage is the retriable DEPENDENCY_UNAVAILABLE the timer retries.
+    const matched = recorded?.matched ?? (await mongoCall({ op: 'countDocuments', collection }, () => target.countDocuments(filter)));
     if (recorded === undefined)
       held = await save({ ...held, state: recordProgress(held.state, { collection, matched, deleted: null }, deps.clock()) }, deps);
-    const { deletedCount } = await target.deleteMany(filter);
+    const { deletedCount } = await mongoCall({ op: 'deleteMany', collection }, () => target.deleteMany(filter));
     // After a crash mid-delete, the count taken before it is what this subscription lost.
     const deleted = recorded === undefined ? deletedCount : Math.max(recorded.matched, deletedCount);
     held = await save({ ...held, state: recordProgress(held.state, { collection, matched, deleted }, deps.clock()) }, deps);

@@ -4,40 +4,31 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Connection } from 'mongoose';
 import type { Redis } from 'ioredis';
 
-import type { EventConsumer } from '../consumers/consumer';
-import { consumers } from '../consumers/routes';
-import { jobRegistry } from '../jobs/registry';
+import { buildHttp } from './build-http';
+import { buildInboundRunners, type InboundRunners } from './build-inbound';
+import { scheduleReconcile, startTimers } from './build-timers';
 import type { Config } from './config/config';
 import type { CommitPath } from './commit/commit-path';
-import { buildHttpServer } from './http/server';
-import { subscriptionRoutes } from './http/subscription.routes';
-import { adminRoutes } from './http/admin.routes';
-import { metricsRoutes } from './http/metrics.routes';
-import { opsRoutes } from './http/ops.routes';
-import { dlqRoutes } from './http/dlq.routes';
-import { PartitionRunner } from './kafka/partition-runner';
 import { DeadLetterSink } from './kafka/dead-letters';
-import { deadLetterIndexHandler } from './use-cases/dead-letter-index.handler';
 import { DeadLetterStore } from './storage/dead-letter.repository';
 import { kafkaFailure } from './kafka/kafka-errors';
 import { createKafka, createProducer, ensureTopics } from './kafka/kafka-client';
 import { PartitionSkipRepository } from './storage/partition-skip.repository';
-import { partitionsRoutes } from './http/partitions.routes';
 import { kafkaAuthFailure, kafkaSecurity } from './kafka/kafka-security';
 import { KafkaOffsets } from './kafka/offsets';
 import type { Logger } from './logging/logger';
 import { OutboxSweeper } from './use-cases/outbox-sweeper';
-import { processMessages, type ProcessDeps } from './use-cases/process-messages';
+import type { ProcessDeps } from './use-cases/process-messages';
+import { inboundTable, type InboundTable } from './use-cases/inbound-table';
 import { checkRedis, connectRedis, redisConnection } from './queue/redis';
 import { failpoints } from './failpoints';
+import { KAFKA_CLIENT_RETRY } from './retry-policies';
 import { Teardown } from './teardown';
 import { connectLeaseRedis } from './leases/subscription-leases';
 import { buildWriter } from './commit/writer';
 import { openStores } from './storage/stores';
 import type { AuditRepository } from './storage/audit.repository';
 import type { SubscriptionRepository } from './storage/subscription.repository';
-import { RECONCILE } from './queue/timer-jobs';
-import { startTimerWorker } from './queue/timer-worker';
 import { connectMongo } from './storage/mongo';
 import { parseDuration } from './domain';
 import { noMetrics, type Metrics } from './metrics/metrics';
@@ -58,34 +49,14 @@ export interface App {
   readonly deadLetterStore: DeadLetterStore;
   readonly http: FastifyInstance;
   readonly processDeps: ProcessDeps;
+  /** The inbound topics and their decoder, built once here and passed to the runner, the HTTP API and the replay. */
+  readonly inbound: InboundTable;
   /** The one way state and effects are committed (src/commit). */
   readonly commits: CommitPath;
   /** The inbound topics' runner and the dead-letter indexer's. */
-  readonly runners: { readonly inbound: PartitionRunner; readonly dlqIndex: PartitionRunner };
+  readonly runners: InboundRunners;
   start(options?: { consume?: boolean; timers?: boolean; http?: boolean }): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** Resolves to the check's answer, or false when it fails or takes longer than `ms`. */
-async function within(ms: number, check: Promise<boolean>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([check.catch(() => false), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function pingMongo(connection: Connection): Promise<boolean> {
-  try {
-    await connection.db?.admin().ping();
-    return connection.db !== undefined;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -148,7 +119,7 @@ async function assemble(
   const authFailure = (error: unknown): never => {
     throw kafkaAuthFailure(error, config) ?? kafkaFailure(error, { op: 'connect' });
   };
-  const routes = new Map<string, EventConsumer>(consumers.map((consumer) => [config[consumer.topic], consumer]));
+  const inbound = inboundTable(config);
   if (config.KAFKA_CREATE_TOPICS) {
     const topic = (name: string, configEntries: { name: string; value: string }[] = []) => ({
       topic: name,
@@ -157,7 +128,7 @@ async function assemble(
       configEntries,
     });
     await ensureTopics(kafka, [
-      ...[...routes.keys()].map((name) => topic(name)),
+      ...inbound.topics.map((name) => topic(name)),
       topic(config.TOPIC_LIFECYCLE),
       // Dead letters carry the original bytes plus headers, so they may be larger than what the inbound topics accept.
       topic(config.TOPIC_DLQ, [{ name: 'max.message.bytes', value: String(4 * config.MAX_MESSAGE_BYTES) }]),
@@ -166,7 +137,7 @@ async function assemble(
   const producer = createProducer(kafka, config.KAFKA_PRODUCER_COMPRESSION, {
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: 5 },
+    retry: KAFKA_CLIENT_RETRY.workerProducer,
   });
   await teardown.open('producer', producer.connect().catch(authFailure), () => producer.disconnect());
 
@@ -196,65 +167,33 @@ async function assemble(
     commits,
     policy: config.policy,
     clock,
-    decoder: { routes, maxMessageBytes: config.MAX_MESSAGE_BYTES, maxClockSkewMs: parseDuration(config.MAX_CLOCK_SKEW) },
+    decoder: inbound.decoder,
     metrics,
   };
-  const consumerLog = logger.child({ component: 'consumer' });
   const offsets = new KafkaOffsets(kafka);
   teardown.add('offsets', () => offsets.close());
-  const stallAfterMs = parseDuration(config.CONSUMER_STALL_AFTER);
-  const batchConsumer = new PartitionRunner(
+  const runners = buildInboundRunners({
+    config,
     kafka,
-    {
-      name: 'inbound',
-      groupId: config.KAFKA_GROUP_ID,
-      topics: [...routes.keys()],
-      sliceSize: config.CONSUMER_BATCH_SIZE,
-      partitionsConsumedConcurrently: config.CONSUMER_PARTITIONS_CONCURRENTLY,
-      backoffMaxMs: parseDuration(config.RETRY_BACKOFF_MAX),
-      sessionTimeoutMs: parseDuration(config.KAFKA_SESSION_TIMEOUT),
-      deadLetters,
-      tracer: tracing.tracer,
-      stallAfterMs,
-      skips,
-      positions: () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]),
-      observer: metrics,
-    },
-    async (messages) => {
-      const { tally, deadLetters: refused } = await processMessages(messages, processDeps);
-      consumerLog.debug({ topic: messages[0]?.topic, partition: messages[0]?.partition, tally }, 'slice applied');
-      return { deadLetters: refused };
-    },
-    consumerLog,
+    inbound,
+    processDeps,
+    deadLetters,
+    deadLetterStore,
+    skips,
+    offsets,
+    metrics,
+    tracing,
+    logger,
     clock,
-  );
-  const indexer = new PartitionRunner(
-    kafka,
-    {
-      name: 'dlq-index',
-      groupId: `${config.KAFKA_GROUP_ID}.dlq-index`,
-      topics: [config.TOPIC_DLQ],
-      sliceSize: 100,
-      partitionsConsumedConcurrently: 1,
-      backoffMaxMs: parseDuration(config.RETRY_BACKOFF_MAX),
-      sessionTimeoutMs: parseDuration(config.KAFKA_SESSION_TIMEOUT),
-      maxWaitTimeInMs: 500,
-      deadLetters: null,
-      stallAfterMs,
-      positions: () => offsets.consumerLag(`${config.KAFKA_GROUP_ID}.dlq-index`, [config.TOPIC_DLQ]),
-      observer: metrics,
-    },
-    deadLetterIndexHandler(deadLetterStore, clock),
-    logger.child({ component: 'dlq-index' }),
-    clock,
-  );
+  });
+  const { inbound: batchConsumer, dlqIndex: indexer } = runners;
   const queues = [queue];
   const consumerProblems = () => [...batchConsumer.health(), ...indexer.health()];
   let worker: Worker | undefined;
   teardown.add('timer worker', () => worker?.close());
   // Consumer lag and job counts are read when Prometheus scrapes, from this app's own clients.
   const exporter = metrics instanceof PrometheusMetrics ? metrics : undefined;
-  const consumerLag = () => offsets.consumerLag(config.KAFKA_GROUP_ID, [...routes.keys()]);
+  const consumerLag = () => offsets.consumerLag(config.KAFKA_GROUP_ID, inbound.topics);
   exporter?.watch({
     consumerLag,
     queues,
@@ -275,40 +214,27 @@ async function assemble(
     consuming = false;
     await batchConsumer.stop();
   });
-  const http = await buildHttpServer(
-    {
-      config,
-      subscriptions,
-      audit,
-      queue,
-      queues,
-      deadLetterCount: () => offsets.messagesIn(config.TOPIC_DLQ),
-      metrics: exporter,
-      apply: processDeps,
-      deadLetters: deadLetterStore,
-      producer,
-      logger,
-      console: { consumerLag, lagHistory },
-      observe: metrics,
-      // Each check answers within 2 s: a server that is away makes /readyz say 503, never hang.
-      readiness: async () => {
-        const [mongodb, redis] = await Promise.all([
-          within(2_000, pingMongo(connection)),
-          within(
-            2_000,
-            queueRedis.ping().then(() => true),
-          ),
-        ]);
-        // Any consumer that cannot make progress, whatever the cause, and where (src/kafka/consumer-health.ts).
-        const problems = consumerProblems();
-        return { checks: { mongodb, redis, kafka: consuming, partitionsProgressing: problems.length === 0 }, problems };
-      },
-      partitions: { health: consumerProblems, skips, inboundTopics: [...routes.keys()] },
-    },
-    config.OPS_ROUTES_ENABLED
-      ? [subscriptionRoutes, opsRoutes, dlqRoutes, partitionsRoutes, adminRoutes, metricsRoutes]
-      : [subscriptionRoutes, metricsRoutes],
-  );
+  const http = await buildHttp({
+    config,
+    subscriptions,
+    audit,
+    queue,
+    queues,
+    deadLetterCount: () => offsets.messagesIn(config.TOPIC_DLQ),
+    metrics: exporter,
+    apply: processDeps,
+    inbound,
+    deadLetters: deadLetterStore,
+    producer,
+    logger,
+    console: { consumerLag, lagHistory },
+    observe: metrics,
+    connection,
+    redis: queueRedis,
+    skips,
+    consumerProblems,
+    consuming: () => consuming,
+  });
   teardown.add('http', () => http.close());
   teardown.add('lag history', () => lagHistory.stop());
   teardown.add('sweeper', () => sweeper.stop());
@@ -324,45 +250,28 @@ async function assemble(
     deadLetterStore,
     http,
     processDeps,
+    inbound,
     commits,
-    runners: { inbound: batchConsumer, dlqIndex: indexer },
+    runners,
     async start(options = {}) {
       await sweeper.sweepOnce();
       if (options.timers ?? true) {
-        worker = startTimerWorker({
-          queueName: config.TIMER_QUEUE,
-          prefix: config.QUEUE_PREFIX,
-          connection: workerRedis,
-          concurrency: config.TIMER_CONCURRENCY,
-          lockDurationMs: parseDuration(config.TIMER_LOCK_DURATION),
-          registry: jobRegistry(),
-          tracer: tracing.tracer,
-          deps: {
-            connection,
-            subscriptions,
-            audit,
-            commits,
-            dataCollections: config.DATA_COLLECTIONS,
-            policy: config.policy,
-            clock,
-            logger: logger.child({ component: 'timers' }),
-            metrics,
-            queue,
-            failpoint,
-            locks,
-            onDrift: (kind, count) => {
-              metrics.reconciliationDrift(kind, count);
-            },
-          },
+        worker = startTimers({
+          config,
+          redis: workerRedis,
+          connection,
+          subscriptions,
+          audit,
+          commits,
+          locks,
+          queue,
+          metrics,
+          tracing,
+          logger,
+          clock,
+          failpoint,
         });
-        if (config.RECONCILE_ENABLED) {
-          // One scheduler id for the whole fleet: BullMQ runs it once per interval whatever the number of workers.
-          await queue.upsertJobScheduler(
-            RECONCILE,
-            { every: parseDuration(config.RECONCILE_INTERVAL) },
-            { name: RECONCILE, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } },
-          );
-        }
+        await scheduleReconcile(config, queue);
       }
       if (options.consume ?? true) {
         await batchConsumer.start();

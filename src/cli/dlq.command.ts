@@ -2,13 +2,9 @@ import { readFileSync } from 'node:fs';
 
 import { Command as CommandClass, InvalidArgumentError, Option, type Command } from 'commander';
 
-import {
-  DEAD_LETTER_ID,
-  DeadLetterStore,
-  replayDeadLetters,
-  type DeadLetterFilter,
-  type DeadLetterView,
-} from '../storage/dead-letter.repository';
+import { DEAD_LETTER_ID, DeadLetterStore, type DeadLetterFilter, type DeadLetterView } from '../storage/dead-letter.repository';
+import { replayRequest } from '../use-cases/dead-letter-replay';
+import { INBOUND_SETTINGS, inboundTable } from '../use-cases/inbound-table';
 import type { ApiClient } from './api-client';
 import { operatorText, wholeNumber } from './arguments';
 import type { Cli, CommandContext } from './context';
@@ -144,6 +140,13 @@ async function list(context: CommandContext, options: ListOptions): Promise<numb
   return 0;
 }
 
+/** Named letters must exist (exit 3), before anything is counted or sent. */
+async function requireLetters(store: DeadLetterStore, ids: readonly string[]): Promise<void> {
+  const found = new Set((await store.select({ ids })).map((letter) => letter.id));
+  const missing = ids.filter((id) => !found.has(id));
+  if (missing.length > 0) throw new CliError('notFound', `no dead letter ${missing.join(', ')}`);
+}
+
 async function replay(context: CommandContext, options: ReplayOptions): Promise<number> {
   const filters = options.id !== undefined || options.code !== undefined || options.sourceTopic !== undefined;
   if (!filters && options.all !== true)
@@ -160,18 +163,12 @@ async function replay(context: CommandContext, options: ReplayOptions): Promise<
     'KAFKA_CLIENT_ID',
     'KAFKA_PRODUCER_COMPRESSION',
     ...KAFKA_SECURITY_SETTINGS,
-    'TOPIC_BILLING_PAYMENTS',
-    'TOPIC_FRAUD_SIGNALS',
-    'TOPIC_CUSTOMER_REQUESTS',
+    ...INBOUND_SETTINGS,
   ]);
   const store = new DeadLetterStore(await context.services.mongo(settings.MONGODB_URI));
   const filter = filterOf(options);
-  if (options.id !== undefined) {
-    const found = new Set((await store.list({ ids: options.id }, { limit: options.id.length })).items.map((letter) => letter.id));
-    const missing = options.id.filter((id) => !found.has(id));
-    if (missing.length > 0) throw new CliError('notFound', `no dead letter ${missing.join(', ')}`);
-  }
   const force = options.force === true;
+  if (options.id !== undefined) await requireLetters(store, options.id);
   if (options.dryRun === true) {
     const selected = await store.count(filter);
     const replayable = force ? selected : await store.count({ ...filter, status: 'pending' });
@@ -184,24 +181,23 @@ async function replay(context: CommandContext, options: ReplayOptions): Promise<
   const producer = await context.services.producer(settings);
   const shown = context.output.progress('replay');
   const actor = options.actor ?? context.io.env.USER ?? context.io.env.LOGNAME ?? 'cli';
-  const result = await replayDeadLetters(
-    {
-      store,
-      producer,
-      clock: context.io.clock,
-      // A replay only ever writes to the worker's own inbound topics.
-      sourceTopics: [settings.TOPIC_BILLING_PAYMENTS, settings.TOPIC_FRAUD_SIGNALS, settings.TOPIC_CUSTOMER_REQUESTS],
-    },
-    filter,
-    actor,
+  const { ids, ...fields } = filter;
+  // The same use case as POST /v1/dlq/replay: a correction is decoded as the worker would, and only inbound topics are written.
+  const answer = await replayRequest(
+    { store, producer, clock: context.io.clock, decoder: inboundTable(settings).decoder },
     {
       force,
+      actor,
+      ...(ids === undefined ? {} : { ids }),
+      filter: fields,
       ...(value === undefined ? {} : { value }),
       onProgress: (done, total) => {
         shown.update(done, total);
       },
     },
   );
+  if (!answer.ok) throw new CliError(answer.status === 404 ? 'notFound' : 'refused', answer.message);
+  const { ok: _ok, ...result } = answer;
   shown.finish(`${result.replayed} replayed, ${result.skipped} skipped, ${result.failed.length} failed`);
   context.output.result({ ...result, actor }, () => [
     `replayed ${result.replayed}, skipped ${result.skipped}, failed ${result.failed.length}${result.skipped > 0 && !force ? ' (already replayed ones are skipped unless --force; so are letters with no inbound source topic or no kept value)' : ''}`,

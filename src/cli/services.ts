@@ -12,6 +12,7 @@ import { redactUrl, type Logger } from '../logging/logger';
 import type { RedisSettings } from '../config/redis-settings';
 import { connectRedisFailFast, redisConnection } from '../queue/redis';
 import { isAppError } from '../errors';
+import { KAFKA_CLIENT_RETRY } from '../retry-policies';
 import { connectMongo } from '../storage/mongo';
 import { Teardown } from '../teardown';
 import { openStores, type StoreSettings, type Stores } from '../storage/stores';
@@ -93,7 +94,7 @@ export class Services {
       clientId: `${settings.KAFKA_CLIENT_ID}-cli`,
       brokers: settings.KAFKA_BROKERS,
       logger: this.logger,
-      retry: { initialRetryTime: 300, retries: 2, maxRetryTime: 2_000 },
+      retry: KAFKA_CLIENT_RETRY.cli,
       security: kafkaSecurity(settings),
     });
     const producer = createProducer(kafka, settings.KAFKA_PRODUCER_COMPRESSION, {

@@ -1,9 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
-import { consumers } from '../../consumers/routes';
-import type { EventConsumer } from '../../consumers/consumer';
-import { parseDuration } from '../domain';
 import { DEAD_LETTER_ID, type DeadLetterView } from '../storage/dead-letter.repository';
 import { replayRequest as replayDeadLetterRequest } from '../use-cases/dead-letter-replay';
 import { requireToken } from './auth';
@@ -75,8 +72,7 @@ function summary(letter: DeadLetterView): Omit<DeadLetterView, 'value' | 'correc
 /** Dead letters: search the indexed dead-letter topic and replay letters to their source topic. ADMIN_TOKEN only. */
 export const dlqRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps): void => {
   const adminAuth = requireToken([deps.config.ADMIN_TOKEN], 'ADMIN_TOKEN', deps.authFailures);
-  const routes = new Map<string, EventConsumer>(consumers.map((consumer) => [deps.config[consumer.topic], consumer]));
-  const decoder = { routes, maxMessageBytes: deps.config.MAX_MESSAGE_BYTES, maxClockSkewMs: parseDuration(deps.config.MAX_CLOCK_SKEW) };
+  const { decoder } = deps.inbound;
 
   app.get('/v1/dlq', { preHandler: adminAuth }, async (request, reply) => {
     const parsed = listRequest.safeParse({ query: request.query });

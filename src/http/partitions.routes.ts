@@ -38,7 +38,7 @@ export const partitionsRoutes: RouteModule = (app: FastifyInstance, deps: RouteD
         reply,
         parsed.error.issues.map((issue) => ({ ...issue, path: ['body', ...issue.path] })),
       );
-    const skip = await approvePartitionSkip(partitions.skips, parsed.data, partitions.inboundTopics);
+    const skip = await approvePartitionSkip(partitions.skips, parsed.data, deps.inbound.topics);
     deps.logger.warn(
       {
         topic: skip.topic,

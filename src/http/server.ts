@@ -4,7 +4,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/config';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics/metrics';
-import type { DeadLetterProducer, DeadLetterStore } from '../storage/dead-letter.repository';
+import type { DeadLetterStore } from '../storage/dead-letter.repository';
+import type { DeadLetterProducer } from '../use-cases/dead-letter-replay';
+import type { InboundTable } from '../use-cases/inbound-table';
 import type { ApplyDeps } from '../use-cases/apply-commands';
 import type { ConsoleSources } from './console/sources';
 import type { AuditRepository } from '../storage/audit.repository';
@@ -29,6 +31,8 @@ export interface HttpDeps {
   readonly metrics?: { readonly contentType: string; render(): Promise<string> };
   /** What the HTTP routes themselves report (access-API latency); absent, nothing is recorded. */
   readonly observe?: Pick<Metrics, 'accessRequest'>;
+  /** The inbound topics and their decoder, built once by the composition root (src/use-cases/inbound-table.ts). */
+  readonly inbound: InboundTable;
   /** The same path Kafka events take, for operators' manual commands. */
   readonly apply: ApplyDeps;
   /** The dead-letter topic indexed in MongoDB, and the producer that replays letters to their source topics. */
@@ -52,7 +56,6 @@ export interface PartitionDeps {
   /** This replica's consumers' problems, as /readyz reports them. */
   readonly health: () => readonly ConsumerProblem[];
   readonly skips: PartitionSkipRepository;
-  readonly inboundTopics: readonly string[];
 }
 
 const CLIENT_ERRORS: Readonly<Record<number, string>> = {

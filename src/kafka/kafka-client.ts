@@ -10,6 +10,7 @@ import {
 } from 'kafkajs';
 
 import type { Logger } from '../logging/logger';
+import { KAFKA_CLIENT_RETRY } from '../retry-policies';
 import type { ProducerCompression } from '../config/kafka-compression';
 import { compressionType, registerCodecs, type DecompressionBounds } from './codecs';
 import { kafkaFailure } from './kafka-errors';
@@ -45,7 +46,7 @@ export function createKafka(options: {
     ...(options.security?.sasl === undefined ? {} : { sasl: options.security.sasl }),
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
-    retry: options.retry ?? { initialRetryTime: 300, retries: 8, maxRetryTime: 10_000 },
+    retry: options.retry ?? KAFKA_CLIENT_RETRY.client,
     logLevel: logLevel.WARN,
     logCreator:
       () =>
@@ -96,6 +97,6 @@ export function groupConsumer(kafka: Kafka, options: { groupId: string; sessionT
     sessionTimeout: options.sessionTimeoutMs,
     heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeoutMs / 3)),
     maxWaitTimeInMs: options.maxWaitTimeInMs,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+    retry: KAFKA_CLIENT_RETRY.groupConsumer,
   });
 }

@@ -3,6 +3,7 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, UndecodableRecord
 
 import { AppError, classOf } from '../errors';
 import type { Logger } from '../logging/logger';
+import { PARTITION_RETRY, partitionBackoffMs } from '../retry-policies';
 import type { InboundMessage } from './inbound-message';
 import type { DeadLetter, DeadLetterSink } from './dead-letters';
 import { groupConsumer } from './kafka-client';
@@ -21,7 +22,7 @@ export interface PartitionRunnerOptions {
   /** How long the group waits for a silent member (a crashed process) before giving its partitions to others. */
   readonly sessionTimeoutMs: number;
   readonly maxWaitTimeInMs?: number;
-  /** Consecutive failures, not caused by a dependency, after which a partition is retried one message at a time. */
+  /** Consecutive failures, not caused by a dependency, after which a partition is retried one message at a time (default: `PARTITION_RETRY`). */
   readonly isolateAfter?: number;
   /**
    * Where bad input and poison messages go. null for a runner that must never dead-letter (the dead-letter indexer:
@@ -105,10 +106,6 @@ function toInbound(topic: string, partition: number, message: KafkaMessage, trac
 function isRebalancing(error: unknown): boolean {
   const type = (error as { type?: unknown } | null)?.type;
   return type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION';
-}
-
-export function backoffFor(failures: number, maxMs: number): number {
-  return Math.min(maxMs, 200 * 2 ** Math.min(failures, 10));
 }
 
 /**
@@ -231,7 +228,7 @@ export class PartitionRunner {
           this.relaunchLater();
         });
       },
-      backoffFor(this.relaunches, this.options.backoffMaxMs),
+      partitionBackoffMs(this.relaunches, this.options.backoffMaxMs),
     );
     this.resumes.add(timer);
   }
@@ -416,7 +413,7 @@ export class PartitionRunner {
       since: same ? before.since : this.clock(),
       attempts,
     });
-    this.pauseFor(payload, backoffFor(attempts, this.options.backoffMaxMs));
+    this.pauseFor(payload, partitionBackoffMs(attempts, this.options.backoffMaxMs));
   }
 
   /** The client's pause: nothing more is fetched from the partition until the timer resumes it. */
@@ -454,7 +451,7 @@ export class PartitionRunner {
       if (await this.failed(key, slice, error)) return true;
       // Paused: the client fetches nothing more from this partition until the backoff ends, then redelivers from the
       // last resolved offset. Other partitions go on meanwhile.
-      this.pauseFor(payload, backoffFor(this.failing.get(key)?.failures ?? 1, this.options.backoffMaxMs));
+      this.pauseFor(payload, partitionBackoffMs(this.failing.get(key)?.failures ?? 1, this.options.backoffMaxMs));
       return false;
     }
   }
@@ -465,7 +462,7 @@ export class PartitionRunner {
     const transient = classOf(error).retriable;
     const before = this.failing.get(key);
     const first = slice[0];
-    const isolateAfter = this.options.isolateAfter ?? 5;
+    const isolateAfter = this.options.isolateAfter ?? PARTITION_RETRY.isolateAfter;
     const hardFailures = transient ? 0 : (before?.hardFailures ?? 0) + 1;
     const startIsolating = slice.length > 1 && hardFailures >= isolateAfter && this.options.deadLetters !== null;
     const failing: Failing = {

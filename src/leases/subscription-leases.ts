@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions, type Result } from 'ioredis';
 
 import { AppError } from '../errors';
+import { LEASE_RETRY, leaseBackoffMs } from '../retry-policies';
 import type { Logger } from '../logging/logger';
 import { redisFailure } from '../redis-errors';
 import type { CrossProcessLock } from './keyed-lock';
@@ -29,7 +30,7 @@ export interface LeaseOptions {
   readonly prefix: string;
   /** How long a lease outlives a process that stops renewing it (a crash); renewed every third of it while held. */
   readonly ttlMs: number;
-  /** How long to wait for another process's lease before giving up with a retriable SUBSCRIPTION_BUSY; 2 × ttlMs by default. */
+  /** How long to wait for another process's lease before giving up with a retriable SUBSCRIPTION_BUSY; 2 × ttlMs by default (`LEASE_RETRY`). */
   readonly maxWaitMs?: number;
   readonly metrics?: LeaseMetrics;
   readonly logger?: Logger;
@@ -64,11 +65,6 @@ export function settleAttempt(keys: readonly string[], acquired: readonly boolea
   const firstMiss = acquired.indexOf(false);
   if (firstMiss === -1) return { kept: keys.length, giveBack: [] };
   return { kept: firstMiss, giveBack: keys.slice(firstMiss + 1).filter((_, index) => acquired[firstMiss + 1 + index] === true) };
-}
-
-/** Exponential from 5 ms to 200 ms with full jitter, so waiters of different processes do not retry in step. */
-export function backoffMs(attempt: number, random: number): number {
-  return Math.round(random * Math.min(200, 5 * 2 ** attempt));
 }
 
 export function renewEveryMs(ttlMs: number): number {
@@ -126,7 +122,7 @@ export class SubscriptionLeases implements CrossProcessLock {
     private readonly redis: Redis,
     private readonly options: LeaseOptions,
   ) {
-    this.maxWaitMs = options.maxWaitMs ?? 2 * options.ttlMs;
+    this.maxWaitMs = options.maxWaitMs ?? LEASE_RETRY.maxWaitTtls * options.ttlMs;
     redis.defineCommand('leaseRenew', { numberOfKeys: 1, lua: RENEW });
     redis.defineCommand('leaseRelease', { numberOfKeys: 1, lua: RELEASE });
   }
@@ -160,7 +156,7 @@ export class SubscriptionLeases implements CrossProcessLock {
           context: { lease: hold.keys[hold.held] },
         });
       }
-      await sleep(backoffMs(attempt, Math.random()));
+      await sleep(leaseBackoffMs(attempt, Math.random()));
     }
   }
 

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics/metrics';
+import { TIMER_RETRY, timerRetries, timerRetryDelayMs, type RetryPolicy } from '../retry-policies';
 import { inTimerSpan, timerRunFailed } from '../tracing/timer-spans';
 import { scheduledBy, type TimerJobName } from './timer-jobs';
 
@@ -25,14 +26,6 @@ export interface TimerProcessor<D> {
   readonly process: (payload: unknown, jobId: string, deps: D) => Promise<TimerResult>;
 }
 
-/** How a failed run is retried: `retries` times, backing off exponentially from `baseMs` up to `maxMs`, then kept as failed. */
-export interface RetryPolicy {
-  readonly retries: number;
-  readonly baseMs: number;
-  readonly maxMs: number;
-}
-
-export const TIMER_RETRY: RetryPolicy = { retries: 12, baseMs: 2_000, maxMs: 30 * 60_000 };
 /** Failed timers stay a month for operators to inspect and retry from Bull Board; completed ones are gone for good. */
 const KEEP_FAILED_SECONDS = 30 * 24 * 3600;
 
@@ -48,9 +41,7 @@ function withoutFailures(data: unknown): object {
   return rest;
 }
 
-export function retryDelayMs(failures: number, policy: RetryPolicy = TIMER_RETRY): number {
-  return Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, failures - 1));
-}
+const describeFailure = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /**
  * Runs timer jobs through their registered processors; BullMQ specifics stay here. Retries are ours rather than BullMQ's
@@ -64,6 +55,7 @@ export function startTimerWorker<D extends TimerWorkerDeps>(options: {
   lockDurationMs: number;
   registry: ReadonlyMap<TimerJobName, TimerProcessor<D>>;
   deps: D;
+  /** How often a retriable failure is tried again (default: `TIMER_RETRY`, src/retry-policies.ts). */
   retry?: RetryPolicy;
   /** A span per run, linked to the span that scheduled the timer (src/tracing/timer-spans.ts); null or absent: none. */
   tracer?: Tracer | null;
@@ -96,9 +88,14 @@ export function startTimerWorker<D extends TimerWorkerDeps>(options: {
           return await run(job, token);
         } catch (error) {
           if (error instanceof DelayedError || error instanceof UnrecoverableError) throw error;
+          // The error table decides: bad input or a bug would fail the same way again, so the job fails now.
+          if (!timerRetries(error)) {
+            deps.logger.warn({ jobId: job.id, job: job.name, err: error }, 'timer job failed with an error that is not retried');
+            throw new UnrecoverableError(describeFailure(error));
+          }
           const failures = failuresOf(job) + 1;
           if (failures > retry.retries) throw error;
-          const retryInMs = retryDelayMs(failures, retry);
+          const retryInMs = timerRetryDelayMs(failures, retry);
           deps.logger.warn({ jobId: job.id, job: job.name, err: error, failures, retryInMs }, 'timer job failed; retrying');
           deps.metrics.timerJobFailed(job.name, false);
           timerRunFailed(error);

@@ -1,6 +1,7 @@
 import type { CommitPath, Owed } from '../commit/commit-path';
 import { alreadyApplied, decide, type Command, type Decision, type Policy, type Subscription } from '../domain';
 import { AppError } from '../errors';
+import { COMMIT_CONFLICT_RETRIES } from '../retry-policies';
 import type { AuditDocument } from '../storage/audit.repository';
 import { stableId } from '../storage/ids';
 import type { OutboxEntry } from '../storage/outbox';
@@ -27,7 +28,7 @@ export interface ApplyDeps {
   readonly clock: () => number;
   /** Serialises this process's writers per subscription (see keyed-lock.ts). */
   readonly locks: KeyedLock;
-  /** Optimistic-concurrency retries before giving up on a batch (the caller then retries it as a transient fault). */
+  /** Optimistic-concurrency retries before giving up on a batch (the caller then retries it as a transient fault); default `COMMIT_CONFLICT_RETRIES`. */
   readonly maxConflictRetries?: number;
 }
 
@@ -113,7 +114,7 @@ export function fold(
 export async function applyCommands(deliveries: readonly Delivery[], deps: ApplyDeps): Promise<Decided[]> {
   let pending = groupBySubscription(deliveries);
   const results: Decided[] = [];
-  const maxRetries = deps.maxConflictRetries ?? 20;
+  const maxRetries = deps.maxConflictRetries ?? COMMIT_CONFLICT_RETRIES;
   for (let attempt = 0; pending.size > 0; attempt++) {
     if (attempt > maxRetries) {
       throw new AppError('VERSION_CONFLICT', `gave up after ${maxRetries} write conflicts`, {

@@ -1,7 +1,9 @@
 import type { Outcome, RejectionCode } from '../domain';
 import { AppError } from '../errors';
 import type { DeadLetter } from '../kafka/dead-letters';
+import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics/metrics';
+import type { SliceHandler } from '../kafka/partition-runner';
 import { applyCommands, type ApplyDeps, type Delivery } from './apply-commands';
 import { decodeMessage, type DecoderOptions } from './decode-message';
 import { deliveryRef, type InboundMessage } from '../kafka/inbound-message';
@@ -70,4 +72,16 @@ export async function processMessages(
     if (Number.isFinite(produced) && produced > 0) deps.metrics.eventLatency(message.topic, Math.max(0, done - produced) / 1000);
   }
   return { tally, deadLetters: letters.map(({ message, error }) => ({ message, error })) };
+}
+
+/**
+ * The inbound runner's handler: a slice through `processMessages`; its refusals go back to the runner, which
+ * dead-letters them before the offsets move past them.
+ */
+export function inboundSliceHandler(deps: ProcessDeps, logger: Logger): SliceHandler {
+  return async (messages) => {
+    const { tally, deadLetters } = await processMessages(messages, deps);
+    logger.debug({ topic: messages[0]?.topic, partition: messages[0]?.partition, tally }, 'slice applied');
+    return { deadLetters };
+  };
 }

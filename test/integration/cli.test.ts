@@ -263,11 +263,63 @@ describe('billing-enforcer CLI', () => {
       expect(listed.stdout).toContain('\\u001b');
     }
 
+    // A letter the worker could take as it is (its key is the subscription id): only the forgery is wrong.
+    await store.index(
+      [
+        {
+          dlqPartition: 1,
+          dlqOffset: '8',
+          sourceTopic: h.topics.payments,
+          sourcePartition: 0,
+          sourceOffset: '8',
+          code: 'PROCESSING_FAILED',
+          reason: 'failed alone, repeatedly',
+          failedAt: Date.now(),
+          key: ids.subscriptionId,
+          value: Buffer.from(event.value),
+          headers: [],
+          replayOf: null,
+        },
+      ],
+      Date.now(),
+    );
     const forged = path.join(os.tmpdir(), `forged-${ids.subscriptionId}.json`);
     writeFileSync(forged, paymentOverdue(ids, 'inv-1').value);
-    const refused = await cli(['dlq', 'replay', '--id', '1-7', '--value-file', forged, '--actor', 'mallory'], env);
+    const refused = await cli(['dlq', 'replay', '--id', '1-8', '--value-file', forged, '--actor', 'mallory'], env);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toMatch(/the corrected value changes eventId/);
+  });
+
+  it('dlq replay (direct) refuses a correction that would be dead-lettered again, as the API does; the letter stays pending', async () => {
+    const store = new DeadLetterStore(h.app.connection);
+    const ids = newIds('cli-again');
+    const original = JSON.parse(paymentOverdue(ids, 'inv-1').value) as Record<string, unknown>;
+    await store.index(
+      [
+        {
+          dlqPartition: 2,
+          dlqOffset: '11',
+          sourceTopic: h.topics.payments,
+          sourcePartition: 0,
+          sourceOffset: '11',
+          code: 'SCHEMA_VIOLATION',
+          reason: 'data.invoiceId: is required',
+          failedAt: Date.now(),
+          key: ids.subscriptionId,
+          value: Buffer.from(JSON.stringify({ ...original, data: {} })),
+          headers: [],
+          replayOf: null,
+        },
+      ],
+      Date.now(),
+    );
+    // Same identity (so not a forgery), still against the schema: the worker would dead-letter it again.
+    const correction = path.join(os.tmpdir(), `again-${ids.subscriptionId}.json`);
+    writeFileSync(correction, JSON.stringify({ ...original, data: { invoiceId: 7 } }));
+    const refused = await cli(['dlq', 'replay', '--id', '2-11', '--value-file', correction, '--actor', 'dave'], env);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toMatch(/would be dead-lettered again \(SCHEMA_VIOLATION\)/);
+    expect(await store.get('2-11')).toMatchObject({ status: 'pending', replayCount: 0, correctedValue: null });
   });
 
   it('usage errors exit 2, through the bin shim too', async () => {

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 import type { Consumer, KafkaMessage, Producer } from 'kafkajs';
 
-import { replayDeadLetters, type DeadLetterView } from '../../src/storage/dead-letter.repository';
+import type { DeadLetterView } from '../../src/storage/dead-letter.repository';
+import { replayRequest } from '../../src/use-cases/dead-letter-replay';
 import { apiClient, type Call } from '../support/api-client';
 import { fraudDetected, newIds, paymentOverdue, paymentSettled, suspendRequested, type Ids } from '../support/events';
 import { testKafka } from '../support/kafka.helper';
@@ -288,13 +289,16 @@ describe('dead letters: index, list and replay', () => {
 
     // What the CLI calls: force replays already-replayed letters, reporting progress.
     const progress: [number, number][] = [];
-    const result = await replayDeadLetters(
-      { store: h.app.deadLetterStore, producer: h.app.producer, clock: Date.now },
-      { code: 'MISSING_VALUE', status: 'replayed' },
-      'cli@ops.example',
-      { force: true, onProgress: (done, total) => progress.push([done, total]) },
+    const result = await replayRequest(
+      { store: h.app.deadLetterStore, producer: h.app.producer, clock: Date.now, decoder: h.app.inbound.decoder },
+      {
+        filter: { code: 'MISSING_VALUE', status: 'replayed' },
+        actor: 'cli@ops.example',
+        force: true,
+        onProgress: (done, total) => progress.push([done, total]),
+      },
     );
-    expect(result).toEqual({ replayed: 7, skipped: 0, failed: [] });
+    expect(result).toEqual({ ok: true, replayed: 7, skipped: 0, failed: [] });
     expect(progress).toEqual([[7, 7]]);
     expect((await list('code=MISSING_VALUE&status=replayed&limit=500')).items.map((item) => [item.replayCount, item.replayedBy])).toEqual(
       Array.from({ length: 7 }, () => [2, 'cli@ops.example']),
@@ -432,20 +436,14 @@ describe('dead letters: index, list and replay', () => {
 
   it('replays large letters within the producer size limit, marks each as it goes, and reports per letter what failed', async () => {
     const key = newIds('large').subscriptionId;
-    // Random text, so the replay producer's compression (KAFKA_PRODUCER_COMPRESSION, gzip) cannot shrink it under the limit.
-    const big = (bytes: number) =>
-      Buffer.from(
-        `{"pad":"${randomBytes(bytes)
-          .toString('base64')
-          .slice(0, bytes - 10)}"}`,
-      );
+    const big = (bytes: number) => Buffer.from(`{"pad":"${'x'.repeat(bytes - 10)}"}`);
     const [large1, large2, small1, small2, tooLarge, small3] = await indexLetters([
       { key, value: big(600_000) },
       { key, value: big(600_000) },
       { key, value: Buffer.from('{"small":1') },
       { key, value: Buffer.from('{"small":2') },
-      // Over the inbound topic's 1 MB limit even alone, compressed: it must fail alone.
-      { key, value: big(1_600_000) },
+      // Over the inbound topic's 1 MB limit even alone, and even compressed (the producer gzips): it must fail alone.
+      { key, value: randomBytes(1_200_000) },
       { key, value: Buffer.from('{"small":3') },
     ]);
     const ids = [large1!, large2!, small1!, small2!, tooLarge!, small3!];

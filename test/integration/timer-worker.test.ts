@@ -2,6 +2,7 @@ import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 import type { JobDefinition, JobDeps } from '../../jobs/job';
+import { AppError } from '../../src/errors';
 import { createLogger } from '../../src/logging/logger';
 import { noMetrics } from '../../src/metrics/metrics';
 import { DATA_DELETION, dataDeletionPayload, deletionJobId, TIMER_JOB_DATA, timerJobOptions } from '../../src/queue/timer-jobs';
@@ -20,7 +21,7 @@ describe('timer worker retries', () => {
   const failFirst = new Map<string, number>();
 
   /** Per job, what each run does in turn (then `done`): fail, or wake early as a reminder does and sleep a little. */
-  const scripts = new Map<string, readonly ('fail' | 'sleep')[]>();
+  const scripts = new Map<string, readonly ('fail' | 'sleep' | 'bug' | 'bad-input')[]>();
   /** The job's data as each run saw it. */
   const seen = new Map<string, unknown[]>();
 
@@ -32,7 +33,10 @@ describe('timer worker retries', () => {
       calls.set(jobId, call);
       seen.set(jobId, [...(seen.get(jobId) ?? []), (await queue.getJob(jobId))?.data]);
       const step = scripts.get(jobId)?.[call - 1] ?? (call <= (failFirst.get(jobId) ?? 0) ? 'fail' : undefined);
-      if (step === 'fail') throw new Error(`transient failure ${call}`);
+      // A dependency away is retriable in the error table; a bug (no code) and bad input are not.
+      if (step === 'fail') throw new AppError('DEPENDENCY_UNAVAILABLE', `transient failure ${call}`);
+      if (step === 'bug') throw new Error(`a bug ${call}`);
+      if (step === 'bad-input') throw new AppError('SCHEMA_VIOLATION', `bad input ${call}`);
       if (step === 'sleep') return { kind: 'delay-until', at: Date.now() + 50 };
       return { kind: 'done', outcome: 'ok' };
     },
@@ -102,6 +106,23 @@ describe('timer worker retries', () => {
     expect(calls.get(jobId)).toBe(7);
     // The run after the reminder's wake counts its first attempt, not the reminder's fourth.
     expect(seen.get(jobId)?.slice(3)).toEqual([{ failures: 3 }, {}, { failures: 1 }, { failures: 2 }]);
+  });
+
+  it('follows the error table: an error that is not retriable (a bug, bad input) fails the job at once, no retries', async () => {
+    for (const [name, step] of [
+      ['retry-bug', 'bug'],
+      ['retry-bad-input', 'bad-input'],
+    ] as const) {
+      const jobId = deletionJobId(name, 1);
+      scripts.set(jobId, [step]);
+      await add(jobId);
+      await eventually(async () => expect(await (await queue.getJob(jobId))?.getState()).toBe('failed'));
+      expect(calls.get(jobId)).toBe(1);
+      const failed = await queue.getJob(jobId);
+      // No retry count was ever stored: the first failure was the last.
+      expect(failed?.data).toEqual({});
+      expect(failed?.failedReason).toContain(step === 'bug' ? 'a bug 1' : 'bad input 1');
+    }
   });
 
   it('refuses a job whose id names no subscription, without retrying', async () => {

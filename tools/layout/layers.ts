@@ -18,8 +18,15 @@ export const LAYERS: readonly Layer[] = [
     job: 'the pure state machine: `decide(state, command, policy, now)` → new state, effects, audit record; deletion-side rules; durations. No I/O, no clock, no environment (a lint rule keeps it so).',
   },
   {
-    paths: ['src/errors.ts', 'src/control-characters.ts', 'src/failpoints.ts', 'src/network-errors.ts', 'src/redis-errors.ts'],
-    job: 'typed errors and their codes; escaping for every human-facing output; named crash points for the fault suite; which socket errors mean the peer is away, and what a Redis failure means (the queue, the leases and the pending-effects marks all use Redis).',
+    paths: [
+      'src/errors.ts',
+      'src/retry-policies.ts',
+      'src/control-characters.ts',
+      'src/failpoints.ts',
+      'src/network-errors.ts',
+      'src/redis-errors.ts',
+    ],
+    job: 'typed errors and their codes; every retry policy (`retry-policies.ts`); escaping for every human-facing output; named crash points for the fault suite; which socket errors mean the peer is away, and what a Redis failure means (the queue, the leases and the pending-effects marks all use Redis).',
   },
   {
     paths: ['src/contract/'],
@@ -78,8 +85,17 @@ export const LAYERS: readonly Layer[] = [
     job: 'the HTTP API, ops console and metrics route; the generators of docs/configuration.md and the AsyncAPI document.',
   },
   {
-    paths: ['src/app.ts', 'src/run-worker.ts', 'src/main.ts', 'src/teardown.ts', 'src/cli/'],
-    job: 'the composition roots. `src/app.ts` builds every service once, registers the jobs with the timer worker, tears everything down. Each service is registered with one `Teardown` (`src/teardown.ts`) as it opens: closing runs every step newest first even when one fails, is idempotent, and a start-up that fails half-way closes what had opened. The operator CLI (`bin/billing-enforcer`, `src/cli/`) builds what it writes with the same functions (`openStores` in `src/storage/stores.ts`, `buildWriter` in `src/commit/writer.ts`: commit path, leases, lock table), and its `worker` command runs the worker as `src/main.ts` does.',
+    paths: [
+      'src/app.ts',
+      'src/build-inbound.ts',
+      'src/build-timers.ts',
+      'src/build-http.ts',
+      'src/run-worker.ts',
+      'src/main.ts',
+      'src/teardown.ts',
+      'src/cli/',
+    ],
+    job: 'the composition roots. `src/app.ts` builds every service once (the inbound runners, the timers and the HTTP server through `build-inbound.ts`, `build-timers.ts`, `build-http.ts`), registers the jobs with the timer worker, tears everything down. Each service is registered with one `Teardown` (`src/teardown.ts`) as it opens: closing runs every step newest first even when one fails, is idempotent, and a start-up that fails half-way closes what had opened. The operator CLI (`bin/billing-enforcer`, `src/cli/`) builds what it writes with the same functions (`openStores` in `src/storage/stores.ts`, `buildWriter` in `src/commit/writer.ts`: commit path, leases, lock table), and its `worker` command runs the worker as `src/main.ts` does.',
   },
   {
     paths: ['tools/'],

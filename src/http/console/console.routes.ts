@@ -3,9 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
-import { consumers } from '../../../consumers/routes';
 import { idSchema } from '../../contract/envelope';
-import { parseDuration, type Subscription } from '../../domain';
+import type { Subscription } from '../../domain';
 import { replayRequest } from '../../use-cases/dead-letter-replay';
 import { deletionForecast, forecastWindowEnd } from '../../use-cases/deletion-forecast';
 import { lifecycleEventsOf } from '../../use-cases/lifecycle-from-audit';
@@ -101,9 +100,7 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
   const attempt = <T>(section: string, read: () => Promise<T>) => helpers.attempt(section, read);
   const sendPage = (reply: FastifyReply, status: number, render: (context: ConsoleContext) => Html) =>
     helpers.sendPage(reply, status, render);
-  const routes = new Map(consumers.map((consumer) => [deps.config[consumer.topic], consumer]));
-  const decoder = { routes, maxMessageBytes: deps.config.MAX_MESSAGE_BYTES, maxClockSkewMs: parseDuration(deps.config.MAX_CLOCK_SKEW) };
-  const inboundTopics = [...routes.keys()];
+  const { decoder, topics: inboundTopics } = deps.inbound;
   // Every pending deletion falls within these days: the configured delay (or a legal hold's release grace if longer).
   const forecastDays = upcomingWindowDays(deps.apply.policy);
 

@@ -6,7 +6,7 @@ import { CliError, EXIT, failureOf } from '../../../src/cli/exit-codes';
 import { Output, redactText, table } from '../../../src/cli/output';
 import { progress } from '../../../src/cli/progress';
 import { AppError } from '../../../src/errors';
-import { ReplayRefusedError } from '../../../src/storage/dead-letter.repository';
+import { ReplayRefusedError } from '../../../src/use-cases/dead-letter-replay';
 import { StackError } from '../../../tools/stack/processes';
 import { redisFailure } from '../../../src/redis-errors';
 import { mongoFailure } from '../../../src/storage/mongo-errors';

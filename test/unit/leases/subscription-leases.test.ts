@@ -1,4 +1,5 @@
-import { backoffMs, leasePrefix, renewEveryMs, settleAttempt } from '../../../src/leases/subscription-leases';
+import { leasePrefix, renewEveryMs, settleAttempt } from '../../../src/leases/subscription-leases';
+import { leaseBackoffMs as backoffMs } from '../../../src/retry-policies';
 
 describe('subscription leases, the pure parts', () => {
   it('keeps the leading run of acquired keys and gives back what was acquired past the first miss', () => {

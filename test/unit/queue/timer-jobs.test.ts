@@ -1,5 +1,5 @@
 import { dataDeletionPayload, deletionJobId, parseDeletionJobId, timerJobOptions } from '../../../src/queue/timer-jobs';
-import { retryDelayMs, TIMER_RETRY } from '../../../src/queue/timer-worker';
+import { timerRetryDelayMs as retryDelayMs, TIMER_RETRY } from '../../../src/retry-policies';
 
 describe('deletion job ids', () => {
   it.each(['sub-1', 'a', 'A.b_c-9', 'x'.repeat(128)])('round-trip %s', (subscriptionId) => {
