@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 import { idSchema } from '../contract/envelope';
-import { accessLevelOf, mayAccess } from '../domain';
+import { accessLevelOf, mayAccess, type Status } from '../domain';
 import { requireToken } from './auth';
 import type { RouteDeps, RouteModule } from './server';
 import { subscriptionView } from './subscription-view';
@@ -41,11 +41,14 @@ export const subscriptionRoutes: RouteModule = (app: FastifyInstance, deps: Rout
     const parsedQuery = accessQuery.safeParse(request.query);
     if (!parsedParams.success) return reply.code(400).send({ error: 'bad-request', message: problem(parsedParams.error.issues) });
     if (!parsedQuery.success) return reply.code(400).send({ error: 'bad-request', message: problem(parsedQuery.error.issues) });
-    const stored = await deps.subscriptions.get(parsedParams.data.id);
-    if (stored === null) return reply.code(404).send({ error: 'not-found', message: `no subscription ${parsedParams.data.id}` });
-    const { status } = stored.state;
-    const accessLevel = accessLevelOf(status);
+    const { id } = parsedParams.data;
     const { role } = parsedQuery.data;
-    return { subscriptionId: stored.state.subscriptionId, role, allowed: mayAccess(role, accessLevel), accessLevel, status };
+    const stored = await deps.subscriptions.get(id);
+    // A subscription is stored only once an event changed it, so one never stored has never been held: active, with
+    // full access. Answering 404 would leave every sign-in service to guess, and one that guessed "deny" would lock
+    // out every customer in good standing. `known` says which case it is.
+    const status: Status = stored?.state.status ?? 'active';
+    const accessLevel = accessLevelOf(status);
+    return { subscriptionId: id, role, allowed: mayAccess(role, accessLevel), known: stored !== null, accessLevel, status };
   });
 };

@@ -56,7 +56,7 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
 
     const user = await api(`/v1/subscriptions/${ids.subscriptionId}/access?role=user`, ACCESS_TOKEN);
     const admin = await api(`/v1/subscriptions/${ids.subscriptionId}/access?role=admin`, ACCESS_TOKEN);
-    expect(user.body).toMatchObject({ allowed: false, accessLevel: 'admins-only', status: 'suspended' });
+    expect(user.body).toMatchObject({ allowed: false, known: true, accessLevel: 'admins-only', status: 'suspended' });
     expect(admin.body).toMatchObject({ allowed: true, accessLevel: 'admins-only' });
 
     await eventually(() =>
@@ -183,9 +183,21 @@ describe('enforcement (Kafka → MongoDB → BullMQ)', () => {
     expect((await h.app.audit.byEventId(good1.eventId))[0]?.outcome).toBe('applied');
   });
 
-  it('answers 404 for an unknown subscription, 400 for a bad role, 401/403 without a valid token', async () => {
+  it('allows a never-stored subscription (known: false), 404s its state, 400 for a bad role, 401/403 without a valid token', async () => {
     expect((await api('/v1/subscriptions/never-seen')).status).toBe(404);
-    expect((await api('/v1/subscriptions/never-seen/access?role=user')).status).toBe(404);
+    // Never changed by any event, so never held: every role may use it, and the answer says it is not stored.
+    for (const role of ['user', 'admin']) {
+      const access = await api(`/v1/subscriptions/never-seen/access?role=${role}`);
+      expect(access.status).toBe(200);
+      expect(access.body).toEqual({
+        subscriptionId: 'never-seen',
+        role,
+        allowed: true,
+        known: false,
+        accessLevel: 'full',
+        status: 'active',
+      });
+    }
     const ids = newIds('http');
     await h.produce(h.topics.customer, [suspendRequested(ids)]);
     await eventually(async () => expect(await statusOf(ids)).toBe('suspended'));

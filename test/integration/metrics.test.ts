@@ -129,7 +129,7 @@ describe('GET /metrics (events, jobs, lag)', () => {
     await eventually(async () => expect(await h.app.subscriptions.get(ids.subscriptionId)).not.toBeNull());
     const headers = { authorization: `Bearer ${ACCESS_TOKEN}` };
     expect((await fetch(`${h.baseUrl}/v1/subscriptions/${ids.subscriptionId}/access?role=user`, { headers })).status).toBe(200);
-    expect((await fetch(`${h.baseUrl}/v1/subscriptions/no-such-sub/access?role=user`, { headers })).status).toBe(404);
+    expect((await fetch(`${h.baseUrl}/v1/subscriptions/no-such-sub/access?role=owner`, { headers })).status).toBe(400);
     expect((await fetch(`${h.baseUrl}/v1/subscriptions/${ids.subscriptionId}`, { headers })).status).toBe(200);
     const after = await scrape(h);
     const count = (scrape: Scrape, route: string, code: string) =>
