@@ -1,31 +1,13 @@
-import { runCli } from '../../src/cli/program';
 import { deletionJobId } from '../../src/queue/timer-jobs';
 import { newIds, paymentOverdue, suspendRequested, type Ids } from '../support/events';
+import { runCliHere } from '../support/cli-run';
 import { ADMIN_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  json(): unknown;
-}
 
 /**
  * The CLI in this process, with an environment that holds no MongoDB, Redis or Kafka settings at all: whatever it
  * does, it can only have done through the worker's HTTP API.
  */
-async function cli(args: readonly string[], env: Record<string, string> = { BILLING_ENFORCER_API_TOKEN: ADMIN_TOKEN }): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (text) => ((stdout += text), true) },
-    stderr: { write: (text) => ((stderr += text), true) },
-    env,
-    clock: Date.now,
-    exit: () => undefined,
-  });
-  return { code, stdout, stderr, json: () => JSON.parse(stdout) as unknown };
-}
+const cli = (args: readonly string[], env: Record<string, string> = { BILLING_ENFORCER_API_TOKEN: ADMIN_TOKEN }) => runCliHere(args, env);
 
 describe('the CLI with --api (no database credentials)', () => {
   let h: Harness;

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,50 +8,10 @@ import { deletionJobId } from '../../src/queue/timer-jobs';
 import { newIds, paymentOverdue, type Ids } from '../support/events';
 import { eventually, startWorker, type Harness } from '../support/worker-harness';
 import { freePort } from '../support/free-port';
-
-const repoRoot = path.resolve(__dirname, '..', '..');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** stdout parsed: the one JSON document a --json run prints. */
-  json(): unknown;
-}
+import { runCliChild } from '../support/cli-run';
 
 /** Runs the real CLI in a child process, as an operator would, with exactly `env` (plus PATH and HOME for npx). */
-async function cli(
-  args: readonly string[],
-  env: Record<string, string>,
-  command: readonly string[] = ['npx', 'tsx', 'src/cli/main.ts'],
-): Promise<Run> {
-  const [file = 'npx', ...rest] = command;
-  const child = spawn(file, [...rest, ...args], {
-    cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? os.tmpdir(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  // A CLI that leaves a connection open never exits: fail with what it printed rather than at jest's timeout.
-  const hang = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
-  clearTimeout(hang);
-  return {
-    code,
-    stdout,
-    stderr,
-    json() {
-      try {
-        return JSON.parse(stdout) as unknown;
-      } catch {
-        throw new Error(`stdout is not one JSON document (exit ${code}):\n${stdout}\nstderr:\n${stderr}`);
-      }
-    },
-  };
-}
+const cli = runCliChild;
 
 /** The worker's settings as environment variables: the CLI reads the same ones. */
 function envOf(config: Readonly<Config>): Record<string, string> {

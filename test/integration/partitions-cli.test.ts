@@ -1,70 +1,34 @@
-import { spawn } from 'node:child_process';
-import os from 'node:os';
-import path from 'node:path';
-
 import { CompressionTypes, type Producer } from 'kafkajs';
 
 import { DLQ_BATCH_HEADERS, DLQ_HEADERS } from '../../src/contract/headers';
-import { runCli } from '../../src/cli/program';
 import type { StatusDocument, SkipDocument } from '../../src/cli/partitions.command';
+import { runCliChild, runCliHere, type CliRun } from '../support/cli-run';
 import { newIds, paymentOverdue } from '../support/events';
 import { testKafka } from '../support/kafka.helper';
 import { forgetLz4Decompression, restoreCodecs } from '../support/lz4-unavailable';
 import { ADMIN_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
 
-const repoRoot = path.resolve(__dirname, '..', '..');
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 /** The CLI in this process with only the API token: whatever it shows or does, it went through the worker's HTTP API. */
-async function viaApi(h: Harness, args: readonly string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['--api', h.baseUrl, ...args], {
-    stdout: { write: (text) => ((stdout += text), true) },
-    stderr: { write: (text) => ((stderr += text), true) },
-    env: { BILLING_ENFORCER_API_TOKEN: ADMIN_TOKEN },
-    clock: Date.now,
-    exit: () => undefined,
-  });
-  return { code, stdout, stderr };
-}
+const viaApi = (h: Harness, args: readonly string[]): Promise<CliRun> =>
+  runCliHere(['--api', h.baseUrl, ...args], { BILLING_ENFORCER_API_TOKEN: ADMIN_TOKEN });
 
 /**
  * The real CLI in a child process, as an operator runs it against the stores. A child, not this process: a Kafka
  * client built here would give the worker its LZ4 decompression back (kafkajs's codecs are process-wide).
  */
-async function direct(h: Harness, args: readonly string[]): Promise<Run> {
+function direct(h: Harness, args: readonly string[]): Promise<CliRun> {
   const { config } = h.app;
-  const child = spawn('npx', ['tsx', 'src/cli/main.ts', ...args], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? os.tmpdir(),
-      KAFKA_BROKERS: config.KAFKA_BROKERS.join(','),
-      KAFKA_GROUP_ID: config.KAFKA_GROUP_ID,
-      MONGODB_URI: config.MONGODB_URI,
-      TOPIC_BILLING_PAYMENTS: config.TOPIC_BILLING_PAYMENTS,
-      TOPIC_FRAUD_SIGNALS: config.TOPIC_FRAUD_SIGNALS,
-      TOPIC_CUSTOMER_REQUESTS: config.TOPIC_CUSTOMER_REQUESTS,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return runCliChild(args, {
+    KAFKA_BROKERS: config.KAFKA_BROKERS.join(','),
+    KAFKA_GROUP_ID: config.KAFKA_GROUP_ID,
+    MONGODB_URI: config.MONGODB_URI,
+    TOPIC_BILLING_PAYMENTS: config.TOPIC_BILLING_PAYMENTS,
+    TOPIC_FRAUD_SIGNALS: config.TOPIC_FRAUD_SIGNALS,
+    TOPIC_CUSTOMER_REQUESTS: config.TOPIC_CUSTOMER_REQUESTS,
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const hang = setTimeout(() => child.kill('SIGKILL'), 90_000);
-  const code = await new Promise<number | null>((resolve) => child.on('close', (exitCode) => resolve(exitCode)));
-  clearTimeout(hang);
-  return { code, stdout, stderr };
 }
 
-const json = (run: Run): unknown => {
+const json = (run: CliRun): unknown => {
   try {
     return JSON.parse(run.stdout) as unknown;
   } catch {

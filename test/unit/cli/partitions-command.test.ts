@@ -2,9 +2,9 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { elapsed } from '../../../src/cli/partitions.command';
-import { runCli } from '../../../src/cli/program';
 import type { ConsumerProblem } from '../../../src/kafka/consumer-health';
 import { skipRequestSchema } from '../../../src/use-cases/partition-skips';
+import { runCliHere } from '../../support/cli-run';
 
 const TOKEN = 'fake-admin-token-0123456789';
 // eslint-disable-next-line no-control-regex -- control and bidi characters are exactly what must not be printed raw
@@ -51,18 +51,7 @@ class FakeApi {
   }
 }
 
-async function cli(args: readonly string[], env: Record<string, string> = { BILLING_ENFORCER_API_TOKEN: TOKEN }) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (text) => ((stdout += text), true) },
-    stderr: { write: (text) => ((stderr += text), true) },
-    env,
-    clock: Date.now,
-    exit: () => undefined,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: readonly string[], env: Record<string, string> = { BILLING_ENFORCER_API_TOKEN: TOKEN }) => runCliHere(args, env);
 
 const held: ConsumerProblem = {
   consumer: 'inbound',
