@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import type { IHeaders, Producer } from 'kafkajs';
 
 import type { AppError } from '../errors';
-import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../contract/headers';
-import { headerValues, type InboundMessage } from './inbound-message';
+import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS, headerValues } from '../contract/headers';
+import type { InboundMessage } from './inbound-message';
 import type { MessageTrace } from '../tracing/slice-spans';
 import { TRACEPARENT, TRACESTATE } from '../tracing/trace-context';
 import { kafkaFailure } from './kafka-errors';

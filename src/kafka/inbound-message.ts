@@ -1,8 +1,6 @@
 import type { InboundHeaders } from '../contract/headers';
 import type { MessageTrace } from '../tracing/slice-spans';
 
-export { headerValues, type HeaderValue, type InboundHeaders } from '../contract/headers';
-
 /** A Kafka record as the pipeline sees it: the runner converts kafkajs's type into this. */
 export interface InboundMessage {
   readonly topic: string;

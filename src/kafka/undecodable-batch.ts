@@ -1,5 +1,6 @@
 import type { UndecodableRecordBatch } from 'kafkajs';
 
+import { PRODUCER_COMPRESSIONS } from '../config/kafka-compression';
 import { AppError } from '../errors';
 import { DLQ_BATCH_HEADERS } from '../contract/headers';
 import type { DeadLetter } from './dead-letters';
@@ -10,8 +11,6 @@ import type { DeadLetter } from './dead-letters';
  */
 export type UndecodableCause = 'unsupported-codec' | 'too-large' | 'corrupt';
 
-const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
-
 export function undecodableCause(batch: UndecodableRecordBatch): UndecodableCause {
   const cause = batch.cause as { name?: unknown; code?: unknown } | null;
   if (cause?.code === 'ERR_BUFFER_TOO_LARGE') return 'too-large';
@@ -21,7 +20,8 @@ export function undecodableCause(batch: UndecodableRecordBatch): UndecodableCaus
 
 export function compressionName(attributes: number): string {
   const id = attributes & 0x07;
-  return CODEC_NAMES[id] ?? `codec-${id}`;
+  // Kafka's codec ids are the positions of its `compression.type` names.
+  return PRODUCER_COMPRESSIONS[id] ?? `codec-${id}`;
 }
 
 /** One line for logs, readiness and letters: never the batch's bytes, only what the decoder said of them. */

@@ -9,15 +9,14 @@ import {
   type DeadLetterStore,
   type NewDeadLetter,
 } from '../storage/dead-letter.repository';
-import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../contract/headers';
+import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS, headerValues } from '../contract/headers';
 import type { InboundMessage } from '../kafka/inbound-message';
 import type { SliceHandler } from '../kafka/partition-runner';
 
 const DIGITS = /^\d{1,20}$/;
 
 function values(raw: IHeaders[string]): (Buffer | null)[] {
-  if (raw === undefined) return [];
-  return (Array.isArray(raw) ? raw : [raw]).map((value) => (typeof value === 'string' ? Buffer.from(value) : value));
+  return headerValues(raw).map((value) => (typeof value === 'string' ? Buffer.from(value) : value));
 }
 
 function text(headers: IHeaders, name: string): string | null {

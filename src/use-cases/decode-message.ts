@@ -5,7 +5,7 @@ import { envelopeSchema } from '../contract/envelope';
 import { NO_UNSAFE_CHARACTERS } from '../control-characters';
 import type { Command } from '../domain';
 import { AppError } from '../errors';
-import { REPLAY_HEADERS } from '../contract/headers';
+import { headerValues, REPLAY_HEADERS } from '../contract/headers';
 import type { InboundMessage } from '../kafka/inbound-message';
 
 /** `type` is the envelope's type as sent (for metrics), or `unknown` when it could not be read: the message may be bad input. */
@@ -74,9 +74,8 @@ function unsafeKey(json: unknown): string | null {
 
 /** A header's first value as text, when it has one in UTF-8. */
 function headerText(message: InboundMessage, name: string): string | null {
-  const raw = message.headers[name];
-  const first = Array.isArray(raw) ? raw[0] : raw;
-  return first === undefined || first === null ? null : typeof first === 'string' ? first : utf8(first);
+  const [first = null] = headerValues(message.headers[name]);
+  return first === null ? null : typeof first === 'string' ? first : utf8(first);
 }
 
 /** The operator named by a replayed message's `replay.actor` header, when it is printable text; attribution only. */
