@@ -34,7 +34,11 @@ import { parseDuration } from './domain';
 import { noMetrics, type Metrics } from './metrics/metrics';
 import { PrometheusMetrics } from './metrics/prometheus';
 import { LagHistory } from './metrics/lag-history';
+import { cached } from './metrics/cached-reading';
 import { tracingFor, type Tracing } from './tracing/tracing';
+
+/** How long one reading of consumer lag serves every reader (as the metrics' own reuse of it). */
+const LAG_READING_MS = 5_000;
 
 /** Everything the worker is made of, wired once. Tests build it with their own config. */
 export interface App {
@@ -172,6 +176,9 @@ async function assemble(
   };
   const offsets = new KafkaOffsets(kafka);
   teardown.add('offsets', () => offsets.close());
+  // One reading of the inbound group's lag, shared by the runner's progress watch, the metrics and the console's trend:
+  // each reading costs the brokers an offset fetch per topic.
+  const consumerLag = cached(() => offsets.consumerLag(config.KAFKA_GROUP_ID, inbound.topics), LAG_READING_MS, clock);
   const runners = buildInboundRunners({
     config,
     kafka,
@@ -181,6 +188,7 @@ async function assemble(
     deadLetterStore,
     skips,
     offsets,
+    consumerLag,
     metrics,
     tracing,
     logger,
@@ -193,7 +201,6 @@ async function assemble(
   teardown.add('timer worker', () => worker?.close());
   // Consumer lag and job counts are read when Prometheus scrapes, from this app's own clients.
   const exporter = metrics instanceof PrometheusMetrics ? metrics : undefined;
-  const consumerLag = () => offsets.consumerLag(config.KAFKA_GROUP_ID, inbound.topics);
   exporter?.watch({
     consumerLag,
     queues,

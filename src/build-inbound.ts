@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Config } from './config/config';
 import { parseDuration } from './domain';
 import type { DeadLetterSink } from './kafka/dead-letters';
-import type { KafkaOffsets } from './kafka/offsets';
+import type { KafkaOffsets, PartitionLag } from './kafka/offsets';
 import { PartitionRunner } from './kafka/partition-runner';
 import type { Logger } from './logging/logger';
 import type { Metrics } from './metrics/metrics';
@@ -29,6 +29,8 @@ export interface InboundParts {
   readonly deadLetterStore: DeadLetterStore;
   readonly skips: PartitionSkipRepository;
   readonly offsets: KafkaOffsets;
+  /** The inbound group's lag, read once for every reader (app.ts). */
+  readonly consumerLag: () => Promise<readonly PartitionLag[]>;
   readonly metrics: Metrics;
   readonly tracing: Tracing;
   readonly logger: Logger;
@@ -56,7 +58,7 @@ export function buildInboundRunners(parts: InboundParts): InboundRunners {
       tracer: parts.tracing.tracer,
       stallAfterMs,
       skips: parts.skips,
-      positions: () => offsets.consumerLag(config.KAFKA_GROUP_ID, inbound.topics),
+      positions: parts.consumerLag,
       observer: metrics,
     },
     inboundSliceHandler(parts.processDeps, consumerLog),

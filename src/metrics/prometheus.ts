@@ -4,6 +4,7 @@ import type { Status } from '../domain';
 import type { ConsumerProblem } from '../kafka/consumer-health';
 import type { PartitionLag } from '../kafka/offsets';
 import type { Logger } from '../logging/logger';
+import { cached } from './cached-reading';
 import type { ConsumeOutcome, Metrics } from './metrics';
 
 const PREFIX = 'billing_enforcer_';
@@ -55,22 +56,6 @@ function packageVersion(): string {
     }
   }
   return 'unknown';
-}
-
-/** Reuses a successful load for `ttlMs`; concurrent callers share one load; a failure is not kept. */
-function cached<T>(load: () => Promise<T>, ttlMs: number, clock: () => number): () => Promise<T> {
-  let entry: { at: number; value: Promise<T> } | undefined;
-  return () => {
-    const now = clock();
-    if (entry === undefined || now - entry.at >= ttlMs) {
-      const value = load();
-      entry = { at: now, value };
-      void value.catch(() => {
-        if (entry?.value === value) entry = undefined;
-      });
-    }
-    return entry.value;
-  };
 }
 
 /** The worker's metrics in the Prometheus text format, on a registry of its own (several apps may share a process in tests). */
