@@ -366,27 +366,7 @@ export class PartitionRunner {
   private async undecodable(payload: EachBatchPayload, key: string, batch: UndecodableRecordBatch): Promise<void> {
     const { topic, partition } = payload.batch;
     const cause = undecodableCause(batch);
-    try {
-      const approval = cause === 'too-large' ? null : await this.options.skips?.find(topic, partition, batch.firstOffset, batch.lastOffset);
-      if (this.options.deadLetters !== null && (cause === 'too-large' || (approval !== null && approval !== undefined))) {
-        await this.options.deadLetters.send([batchDeadLetter(topic, partition, batch, approval ?? null)]);
-        if (approval !== null && approval !== undefined) await this.options.skips?.carriedOut(approval.id, batch);
-        this.logger.warn(
-          { runner: this.options.name, key, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, cause, skip: approval?.id },
-          approval === null || approval === undefined
-            ? 'record batch over the decompression bound dead-lettered'
-            : 'record batch skipped as approved and dead-lettered',
-        );
-        this.options.observer?.batchUndecodable(topic, cause, approval === null || approval === undefined ? 'dead-lettered' : 'skipped');
-        this.stuck.delete(key);
-        payload.resolveOffset(batch.lastOffset);
-        await payload.commitOffsetsIfNecessary();
-        return;
-      }
-    } catch (error) {
-      // The approval store or the dead-letter topic is away: the partition stays held, and this is retried.
-      this.logger.warn({ err: error, key }, 'could not carry out what an undecodable batch needs; will retry');
-    }
+    if (await this.passBatch(payload, key, batch, cause)) return;
     const before = this.stuck.get(key);
     const same = before !== undefined && before.firstOffset === batch.firstOffset && before.cause === cause;
     if (!same) {
@@ -414,6 +394,43 @@ export class PartitionRunner {
       attempts,
     });
     this.pauseFor(payload, partitionBackoffMs(attempts, this.options.backoffMaxMs));
+  }
+
+  /**
+   * Dead-letters the batch and moves the partition past it when policy or an operator says so: a batch over the bound,
+   * or one an approval covers. False when it must stay held (no approval, no sink, or the store or the topic away).
+   */
+  private async passBatch(
+    payload: EachBatchPayload,
+    key: string,
+    batch: UndecodableRecordBatch,
+    cause: UndecodableCause,
+  ): Promise<boolean> {
+    const { topic, partition } = payload.batch;
+    const sink = this.options.deadLetters;
+    if (sink === null) return false;
+    try {
+      const approval =
+        cause === 'too-large' ? null : ((await this.options.skips?.find(topic, partition, batch.firstOffset, batch.lastOffset)) ?? null);
+      if (cause !== 'too-large' && approval === null) return false;
+      await sink.send([batchDeadLetter(topic, partition, batch, approval)]);
+      if (approval !== null) await this.options.skips?.carriedOut(approval.id, batch);
+      this.logger.warn(
+        { runner: this.options.name, key, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, cause, skip: approval?.id },
+        approval === null
+          ? 'record batch over the decompression bound dead-lettered'
+          : 'record batch skipped as approved and dead-lettered',
+      );
+      this.options.observer?.batchUndecodable(topic, cause, approval === null ? 'dead-lettered' : 'skipped');
+      this.stuck.delete(key);
+      payload.resolveOffset(batch.lastOffset);
+      await payload.commitOffsetsIfNecessary();
+      return true;
+    } catch (error) {
+      // The approval store or the dead-letter topic is away: the partition stays held, and this is retried.
+      this.logger.warn({ err: error, key }, 'could not carry out what an undecodable batch needs; will retry');
+      return false;
+    }
   }
 
   /** The client's pause: nothing more is fetched from the partition until the timer resumes it. */
