@@ -9,7 +9,8 @@ import type { DeadLetter, DeadLetterSink } from './dead-letters';
 import { groupConsumer } from './kafka-client';
 import { kafkaFailure } from './kafka-errors';
 import { inSliceSpans, sliceFailed, startSliceSpans, type MessageTrace, type SliceSpans } from '../tracing/slice-spans';
-import { crashCause, ProgressWatch, type ConsumerProblem, type PartitionPosition, type StallCause } from './consumer-health';
+import { ClientWatch } from './client-watch';
+import { ProgressWatch, type ConsumerProblem, type PartitionPosition, type StallCause } from './consumer-health';
 import { batchDeadLetter, undecodableCause, undecodableDetail, type SkipApproval, type UndecodableCause } from './undecodable-batch';
 
 export interface PartitionRunnerOptions {
@@ -64,12 +65,6 @@ interface Stuck {
   readonly attempts: number;
 }
 
-interface Crash {
-  readonly cause: string;
-  readonly detail: string;
-  readonly since: number;
-}
-
 /** What a slice's handler reports: the messages it refused, to be dead-lettered before the offsets move past them. */
 export interface SliceResult {
   readonly deadLetters: readonly DeadLetter[];
@@ -121,9 +116,8 @@ export class PartitionRunner {
   private connected = false;
   private readonly failing = new Map<string, Failing>();
   private readonly stuck = new Map<string, Stuck>();
-  private crash: Crash | undefined;
-  private relaunches = 0;
-  private assignment = new Set<string>();
+  private readonly client: ClientWatch;
+  private assignment: ReadonlySet<string> = new Set<string>();
   private readonly progress: ProgressWatch;
   private positionsTimer: NodeJS.Timeout | undefined;
   private readonly resumes = new Set<NodeJS.Timeout>();
@@ -143,45 +137,26 @@ export class PartitionRunner {
       maxWaitTimeInMs: options.maxWaitTimeInMs ?? 100,
     });
     this.progress = new ProgressWatch(this.stallAfterMs, clock);
-    this.watchClient();
+    this.client = new ClientWatch(
+      this.consumer,
+      {
+        name: options.name,
+        backoffMaxMs: options.backoffMaxMs,
+        ...(options.observer === undefined ? {} : { observer: options.observer }),
+        running: () => this.running,
+        relaunch: () => this.launch(),
+        assigned: (keys) => {
+          this.assignment = keys;
+          for (const key of this.stuck.keys()) if (!keys.has(key)) this.stuck.delete(key);
+        },
+      },
+      logger,
+      clock,
+    );
   }
 
   private get stallAfterMs(): number {
     return this.options.stallAfterMs ?? 60_000;
-  }
-
-  /**
-   * A crash below our handler is only seen through the client's events: it is a problem until the client fetches
-   * again, counted by cause, logged once per cause; one kafkajs will not restart, the runner relaunches.
-   */
-  private watchClient(): void {
-    const { CRASH, FETCH, GROUP_JOIN } = this.consumer.events;
-    this.consumer.on(CRASH, ({ payload }) => {
-      const cause = crashCause(payload.error);
-      const relaunch = !payload.restart && this.running;
-      this.options.observer?.consumerCrashed(this.options.name, cause, payload.restart || relaunch);
-      if (this.crash?.cause !== cause) {
-        this.logger.error(
-          { err: payload.error, runner: this.options.name, cause, restart: payload.restart || relaunch },
-          'consumer crashed below the handler',
-        );
-      }
-      if (relaunch) this.relaunchLater();
-      const detail = `${cause}: ${payload.error.message}`.slice(0, 500);
-      this.crash = { cause, detail, since: this.crash?.since ?? this.clock() };
-    });
-    this.consumer.on(FETCH, () => {
-      if (this.crash === undefined) return;
-      this.logger.info({ runner: this.options.name, cause: this.crash.cause }, 'consumer fetching again after a crash');
-      this.crash = undefined;
-      this.relaunches = 0;
-    });
-    this.consumer.on(GROUP_JOIN, ({ payload }) => {
-      this.assignment = new Set(
-        Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) => partitions.map((partition) => `${topic}/${partition}`)),
-      );
-      for (const key of this.stuck.keys()) if (!this.assignment.has(key)) this.stuck.delete(key);
-    });
   }
 
   get kafkaConsumer(): Consumer {
@@ -212,30 +187,10 @@ export class PartitionRunner {
     });
   }
 
-  /**
-   * kafkajs restarts a consumer that crashed on a retriable error and leaves one that crashed on any other stopped
-   * for good (a join the broker refuses, a bug below our handler): a worker that silently stops enforcing. The runner
-   * relaunches it after a backoff instead, for as long as the runner runs.
-   */
-  private relaunchLater(): void {
-    this.relaunches += 1;
-    const timer = setTimeout(
-      () => {
-        this.resumes.delete(timer);
-        if (!this.running) return;
-        this.launch().catch((error: unknown) => {
-          this.logger.warn({ err: error, runner: this.options.name }, 'consumer relaunch failed; will retry');
-          this.relaunchLater();
-        });
-      },
-      partitionBackoffMs(this.relaunches, this.options.backoffMaxMs),
-    );
-    this.resumes.add(timer);
-  }
-
   /** Stops fetching, lets the slice in flight finish, commits what was resolved and leaves the group. Idempotent. */
   async stop(): Promise<void> {
     this.running = false;
+    this.client.stop();
     clearInterval(this.positionsTimer);
     for (const timer of this.resumes) clearTimeout(timer);
     this.resumes.clear();
@@ -283,18 +238,8 @@ export class PartitionRunner {
         detail: `${failing.failures} failed attempts in a row`,
       });
     }
-    if (this.crash !== undefined) {
-      problems.push({
-        consumer,
-        cause: 'crash-loop',
-        topic: null,
-        partition: null,
-        offset: null,
-        lastOffset: null,
-        sinceMs: now - this.crash.since,
-        detail: this.crash.detail,
-      });
-    }
+    const crash = this.client.problem();
+    if (crash !== null) problems.push(crash);
     for (const problem of this.progress.stalled(consumer)) {
       if (!named.has(`${problem.topic ?? ''}/${problem.partition ?? ''}`)) problems.push(problem);
     }
