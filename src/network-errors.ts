@@ -39,3 +39,17 @@ export function causeChain(error: unknown): ErrorFacts[] {
   for (let facts = factsOf(error); facts !== undefined && chain.length < 8; facts = factsOf(facts.cause)) chain.push(facts);
   return chain;
 }
+
+// Node's codes for a server certificate that no trusted CA vouches for.
+const UNTRUSTED_CERTIFICATE: ReadonlySet<unknown> = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+]);
+
+/** Whether a TLS error code says the server's certificate is not one a trusted CA vouches for (a CA file is missing). */
+export function isUntrustedCertificate(code: unknown): boolean {
+  return UNTRUSTED_CERTIFICATE.has(code);
+}

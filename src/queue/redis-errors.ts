@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 
 import { AppError } from '../errors';
-import { causeChain } from '../network-errors';
+import { causeChain, isUntrustedCertificate } from '../network-errors';
 import { type RedisContext, redisFailure } from '../redis-errors';
 import type { RedisConnection } from './redis';
 
@@ -24,15 +24,6 @@ export async function queueCall<T>(queue: Queue, context: RedisContext, call: ()
   }
 }
 
-// Node's codes for a server certificate that no trusted CA vouches for.
-const UNTRUSTED_CERTIFICATE = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-]);
-
 /** What to change when `error` (or a cause of it) says the server refused the settings, never a secret; or undefined. */
 function settingToFix(error: unknown, connection: RedisConnection): string | undefined {
   const where = `Redis at ${connection.where}`;
@@ -47,7 +38,7 @@ function settingToFix(error: unknown, connection: RedisConnection): string | und
         return `REDIS_URL: ${where} has no database ${connection.endpoint.db}: it must be below the server's \`databases\` setting (16 by default)`;
       continue;
     }
-    if (UNTRUSTED_CERTIFICATE.has(code))
+    if (isUntrustedCertificate(code))
       return `REDIS_TLS_CA_FILE: ${where} presented a certificate no trusted CA signed (${code}): set REDIS_TLS_CA_FILE to the PEM of the CA that did`;
     if (code === 'CERT_HAS_EXPIRED') return `REDIS_URL: ${where} presented an expired certificate (${code})`;
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')

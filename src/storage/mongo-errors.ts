@@ -1,7 +1,7 @@
 import { mongo, Error as MongooseError } from 'mongoose';
 
 import { AppError } from '../errors';
-import { causeChain, isNetworkFault } from '../network-errors';
+import { causeChain, isNetworkFault, isUntrustedCertificate } from '../network-errors';
 
 // The driver's own classes for "no server to talk to", whatever the operation was.
 const OUTAGES = [
@@ -89,15 +89,6 @@ export async function mongoCall<T>(context: MongoContext, call: () => Promise<T>
 
 // Server codes of refused credentials: AuthenticationFailed, UserNotFound, MechanismUnavailable.
 const AUTH_CODES: ReadonlySet<unknown> = new Set([18, 11, 334]);
-// Node's codes for a server certificate that no trusted CA vouches for.
-const UNTRUSTED_CERTIFICATE = new Set([
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-]);
-
 /** The codes of the servers' own errors behind a failed server selection, and of their causes. */
 function serverErrorCodes(error: unknown): string[] {
   const reason = (error as { reason?: mongo.TopologyDescription }).reason;
@@ -117,7 +108,7 @@ function settingToFix(error: unknown): string | undefined {
   if (reason?.setName !== undefined && reason.setName !== null && reason.servers.size === 0)
     return `MONGODB_URI: replicaSet names a set no server in the URI belongs to (a standalone server, or another set's): correct or remove replicaSet`;
   for (const code of serverErrorCodes(error)) {
-    if (UNTRUSTED_CERTIFICATE.has(code))
+    if (isUntrustedCertificate(code))
       return `MONGODB_URI: the server presented a certificate no trusted CA signed (${code}): add tlsCAFile=/path/to/ca.pem for a private CA`;
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
       return `MONGODB_URI: the server's certificate is for another name (${code}): use a host name the certificate holds`;
