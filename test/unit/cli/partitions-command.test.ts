@@ -148,42 +148,15 @@ describe('billing-enforcer partitions (against a stand-in API)', () => {
 
     // A range that misses part of the batch lets nothing through: the operator hears so at once.
     api.skipAnswer = { status: 201, body: { ...approval, toOffset: '122', skipped: [], note: 'carried out by …' } };
-    const narrow = await cli([
-      ...base,
-      '--json',
-      'partitions',
-      'skip',
-      'billing.payments.v1',
-      '3',
-      '--from',
-      '120',
-      '--to',
-      '122',
-      '--reason',
-      'r',
-      '--actor',
-      'a',
-    ]);
+    // A range that ends before the held batch does.
+    const skipNarrow = ['partitions', 'skip', 'billing.payments.v1', '3', '--from', '120', '--to', '122', '--reason', 'r', '--actor', 'a'];
+    const narrow = await cli([...base, '--json', ...skipNarrow]);
     expect(narrow.code).toBe(0);
     const document = JSON.parse(narrow.stdout) as { approval: { toOffset: string }; note: string; held: unknown[] };
     expect(document.approval.toOffset).toBe('122');
     expect(document.note).toBe('carried out by …');
     expect(document.held).toEqual([{ consumer: 'inbound', cause: 'unsupported-codec', offset: '120', lastOffset: '124', covered: false }]);
-    const text = await cli([
-      ...base,
-      'partitions',
-      'skip',
-      'billing.payments.v1',
-      '3',
-      '--from',
-      '120',
-      '--to',
-      '122',
-      '--reason',
-      'r',
-      '--actor',
-      'a',
-    ]);
+    const text = await cli([...base, ...skipNarrow]);
     expect(text.stdout).toContain('NOT within 120-122, it stays held');
   });
 
