@@ -52,7 +52,7 @@ export function completeDeletion(state: Subscription, jobId: string, now: Millis
     deletion: null,
     legalHold: null,
     entryClocks: [],
-    recentEventIds: [],
+    recentEvents: [],
     deletedAt: now,
     receipt: { generation: timer?.generation ?? state.timerGeneration, dueAt: timer?.dueAt ?? now, deletedAt: now, collections },
     updatedAt: now,
