@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 
 import { stackLayout } from '../tools/stack/layout';
 import { runningPid } from '../tools/stack/processes';
@@ -48,18 +49,25 @@ function cpuSecondsOf(pid: number, name: string): number {
   return cpuTicks(line) / clockTicks();
 }
 
+type ServerPids = Readonly<Record<Exclude<CpuProcess, 'variant'>, number>>;
+
 /**
- * The local stack's server pids, from its pid files under STACK_DIR (as `npm run stack -- status` finds them). A
- * server that cannot be found stops the bench: its CPU would otherwise read as zero.
+ * The stack's server pids: from BENCH_STACK_PIDS (JSON, `{"ferretdb":…,"kafka":…,"redis":…}`, for servers the local
+ * stack did not start, such as docker compose's MongoDB 7), else from the local stack's pid files under STACK_DIR (as
+ * `npm run stack -- status` finds them). A server that cannot be found stops the bench: its CPU would read as zero.
  */
-export function stackPids(): Readonly<Record<Exclude<CpuProcess, 'variant'>, number>> {
+export function stackPids(given = process.env.BENCH_STACK_PIDS): ServerPids {
   const layout = stackLayout();
-  const find = (name: string): number => {
+  const named = given === undefined ? undefined : (JSON.parse(given) as Partial<Record<string, unknown>>);
+  const find = (name: Exclude<CpuProcess, 'variant'>): number => {
     const service = stackServices.find((candidate) => candidate.name === name);
-    const pid = service === undefined ? undefined : runningPid(pidFile(layout, service), service.marker);
-    if (pid === undefined)
+    const pid =
+      named !== undefined ? named[name] : service === undefined ? undefined : runningPid(pidFile(layout, service), service.marker);
+    if (typeof pid !== 'number' || !fs.existsSync(`/proc/${pid}/stat`))
       throw new Error(
-        `no running ${name} found from ${layout.root}/${name}.pid: the bench charges each stack server's CPU, so it runs on the local stack (npm run stack -- up; STACK_DIR if it lives elsewhere)`,
+        named !== undefined
+          ? `BENCH_STACK_PIDS names no running ${name} (${JSON.stringify(named[name])})`
+          : `no running ${name} found from ${path.join(layout.root, `${name}.pid`)}: the bench charges each stack server's CPU, so it needs the local stack (npm run stack -- up; STACK_DIR if it lives elsewhere) or BENCH_STACK_PIDS`,
       );
     return pid;
   };
@@ -67,7 +75,7 @@ export function stackPids(): Readonly<Record<Exclude<CpuProcess, 'variant'>, num
 }
 
 /** CPU seconds used so far by the variant's children (summed) and by each stack server. */
-export function sampleCpu(children: readonly number[], stack: ReturnType<typeof stackPids>): CpuSeconds {
+export function sampleCpu(children: readonly number[], stack: ServerPids): CpuSeconds {
   return {
     variant: children.reduce((total, pid) => total + cpuSecondsOf(pid, 'variant process'), 0),
     ferretdb: cpuSecondsOf(stack.ferretdb, 'ferretdb'),
@@ -80,7 +88,7 @@ export function sampleCpu(children: readonly number[], stack: ReturnType<typeof 
  * Each stack server's CPU seconds per second over `ms` with no variant running: what other clients of a shared stack
  * (and the servers' own housekeeping) add to a variant's figures, per second of its window.
  */
-export async function idleCpu(stack: ReturnType<typeof stackPids>, ms = 2_000): Promise<CpuSeconds> {
+export async function idleCpu(stack: ServerPids, ms = 2_000): Promise<CpuSeconds> {
   const start = sampleCpu([], stack);
   const begun = Date.now();
   await new Promise((resolve) => setTimeout(resolve, ms));

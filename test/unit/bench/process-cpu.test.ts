@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 
-import { cpuTicks, cpuUsedPer } from '../../../bench/process-cpu';
+import { cpuTicks, cpuUsedPer, stackPids } from '../../../bench/process-cpu';
 
 /** A /proc/<pid>/stat line with the given name, utime (field 14) and stime (field 15). */
 const statLine = (name: string, utime: number, stime: number) =>
@@ -33,5 +33,17 @@ describe('CPU time from /proc', () => {
   it('fails when a process used less than nothing: it was replaced in between', () => {
     const start = { variant: 1, ferretdb: 10, kafka: 100, redis: 1 };
     expect(() => cpuUsedPer(start, { ...start, ferretdb: 2 }, 10)).toThrow(/ferretdb.*restarted/);
+  });
+});
+
+describe('the stack servers to charge', () => {
+  it('takes pids that BENCH_STACK_PIDS names when they run', () => {
+    const own = { ferretdb: process.pid, kafka: process.pid, redis: process.pid };
+    expect(stackPids(JSON.stringify(own))).toEqual(own);
+  });
+
+  it('stops on a server it cannot find instead of charging it nothing', () => {
+    expect(() => stackPids(JSON.stringify({ ferretdb: process.pid, kafka: process.pid }))).toThrow(/no running redis/);
+    expect(() => stackPids(JSON.stringify({ ferretdb: 2 ** 30, kafka: process.pid, redis: process.pid }))).toThrow(/no running ferretdb/);
   });
 });
