@@ -132,7 +132,7 @@ function response(spec: ResponseSpec, schemas: Schemas): Json {
     spec.schema !== undefined
       ? { [spec.contentType ?? 'application/json']: { schema: schemas.convert(spec.schema, 'output') } }
       : spec.contentType !== undefined
-        ? { [spec.contentType]: { schema: { type: 'string' } } }
+        ? { [spec.contentType]: spec.contentType.startsWith('text/') ? { schema: { type: 'string' } } : {} }
         : undefined;
   return {
     description: spec.description,
@@ -201,6 +201,7 @@ export function openApiDocument(routes: readonly RouteSpec[]): Json {
       description: `Generated from the zod schemas the worker validates requests with (npm run docs:openapi); served at ${OPENAPI_PATH}. docs/http-api.md says what each answer means. The console under ${CONSOLE_PREFIX} is for browsers and not described here.`,
     },
     jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
+    servers: [{ url: '/', description: 'The worker that serves this document (HTTP_PORT, 8080 by default).' }],
     paths,
     components: { schemas: schemas.named, responses: COMMON_RESPONSES, securitySchemes: SECURITY_SCHEMES },
   };

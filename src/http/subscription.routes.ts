@@ -47,7 +47,14 @@ export const getAccess = defineRoute({
   description:
     'Answers 200 for every well-formed id: one never stored answers `allowed: true, known: false, status: "active"` for both roles. docs/http-api.md, "What a sign-in service does with the access answer", says what to do with each answer and when this service is unreachable.',
   access: 'reader',
-  request: { path, query: z.object({ role: z.enum(ROLES, { message: 'role must be user or admin' }) }) },
+  request: {
+    path,
+    query: z.object({
+      role: z
+        .enum(ROLES, { message: 'role must be user or admin' })
+        .describe('Who is signing in: an end user, or an admin of the customer'),
+    }),
+  },
   responses: { 200: { description: 'The decision.', schema: accessAnswer } },
 });
 

@@ -22,7 +22,8 @@ export const idempotencyHeaders = z.object({
   'idempotency-key': z
     .string({ error: 'must be sent once' })
     .regex(/^[\x20-\x7e]{1,100}$/, 'must be 1 to 100 printable ASCII characters')
-    .optional(),
+    .optional()
+    .describe('A retry with the same key, action and subscription answers `outcome: "duplicate"` instead of acting twice.'),
 });
 
 /** Every issue with its place, `body.reason: is required; body.actor: is required`. */
@@ -40,6 +41,7 @@ export const problemSchema = z
       ),
     message: z.string().describe('What went wrong, for a person; a 400 lists every problem with its place (`body.reason: is required`).'),
   })
+  .describe('The status each error code answers is in docs/errors.md.')
   .meta({ id: 'Problem' });
 
 /** 400 with every problem and where it is (`body.reason: is required`). */
