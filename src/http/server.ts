@@ -107,12 +107,6 @@ export async function buildHttpServer(deps: HttpDeps, modules: readonly RouteMod
     await reply.code(status).send({ error: label, message: status >= 500 ? 'internal error' : error.message });
   });
 
-  app.get('/healthz', () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    const { checks, problems = [] } = await deps.readiness();
-    const ready = Object.values(checks).every(Boolean);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks, problems });
-  });
   const authFailures = new AuthFailureLimiter(
     { burst: deps.config.AUTH_FAILURE_BURST, intervalMs: parseDuration(deps.config.AUTH_FAILURE_INTERVAL) },
     deps.apply.clock,

@@ -1,10 +1,68 @@
-import { accessLevelOf, type Subscription } from '../domain';
+import { z } from 'zod';
+
+import { accessLevelOf, HOLD_REASONS, STATUSES, type Subscription } from '../domain';
 import type { AuditDocument } from '../storage/audit.repository';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+// The views' return types are these schemas' outputs, so a field added to a view and not to its schema (or the other
+// way round) fails the type check: the OpenAPI document (src/http/openapi.ts) cannot describe a shape we do not send.
+export const isoTime = z.iso.datetime().describe('ISO 8601, UTC');
+export const statusSchema = z.enum(STATUSES);
+export const accessLevelSchema = z.enum(['full', 'admins-only', 'none']);
+export const outcomeSchema = z.enum(['applied', 'duplicate', 'stale', 'ignored', 'rejected']);
+
+export const subscriptionViewSchema = z
+  .object({
+    subscriptionId: z.string(),
+    customerId: z.string(),
+    tenantId: z.string(),
+    status: statusSchema,
+    accessLevel: accessLevelSchema,
+    holds: z.array(z.object({ reason: z.enum(HOLD_REASONS), since: isoTime, refs: z.array(z.string()) })),
+    deletion: z
+      .object({
+        dueAt: isoTime,
+        reminders: z.array(z.object({ offset: z.string().describe('ISO 8601 duration before deletion, e.g. P7D'), at: isoTime })),
+        inProgress: z.boolean(),
+      })
+      .nullable(),
+    legalHold: z.object({ reason: z.string(), actor: z.string(), since: isoTime }).nullable(),
+    cancelledAt: isoTime.nullable(),
+    deletedAt: isoTime.nullable(),
+    receipt: z
+      .object({
+        dueAt: isoTime,
+        deletedAt: isoTime,
+        collections: z.array(z.object({ collection: z.string(), deleted: z.number().int() })),
+      })
+      .nullable(),
+    updatedAt: isoTime,
+  })
+  .meta({ id: 'Subscription' });
+
+export const auditViewSchema = z
+  .object({
+    id: z.string(),
+    eventId: z.string(),
+    type: z.string(),
+    occurredAt: isoTime,
+    recordedAt: isoTime,
+    actor: z.object({
+      kind: z.enum(['system', 'operator']),
+      id: z.string(),
+      replayedBy: z.string().optional().describe('The operator who replayed the event from the dead letters, when it was replayed.'),
+    }),
+    outcome: outcomeSchema,
+    reason: z.string(),
+    statusBefore: statusSchema.nullable(),
+    statusAfter: statusSchema.nullable(),
+    note: z.string().optional(),
+  })
+  .meta({ id: 'AuditRecord' });
+
 /** The public shape of a subscription: what `GET /v1/subscriptions/{id}` returns. */
-export function subscriptionView(state: Subscription) {
+export function subscriptionView(state: Subscription): z.output<typeof subscriptionViewSchema> {
   return {
     subscriptionId: state.subscriptionId,
     customerId: state.customerId,
@@ -37,7 +95,7 @@ export function subscriptionView(state: Subscription) {
 }
 
 /** One audit line as the API and the CLI show it. */
-export function auditView(record: AuditDocument) {
+export function auditView(record: AuditDocument): z.output<typeof auditViewSchema> {
   return {
     id: record._id,
     eventId: record.eventId,

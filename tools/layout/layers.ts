@@ -82,7 +82,7 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     paths: ['src/http/', 'src/docs/'],
-    job: 'the HTTP API, ops console and metrics route; the generators of docs/configuration.md and the AsyncAPI document.',
+    job: 'the HTTP API (each route declared once with `defineRoute`, listed in `api-routes.ts`, its OpenAPI document generated from those declarations), ops console and metrics route; the generators of docs/configuration.md, docs/errors.md and the AsyncAPI and OpenAPI documents.',
   },
   {
     paths: [
