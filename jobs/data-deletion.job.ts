@@ -1,6 +1,7 @@
 import { claimDeletion, completeDeletion, recordProgress, timerAudit, type Subscription } from '../src/domain';
 import { AppError } from '../src/errors';
 import { DATA_DELETION, dataDeletionPayload } from '../src/queue/timer-jobs';
+import { certifyDeletion } from './deletion-certificate';
 import { remindAndSleep } from './deletion-reminder';
 import { stableId } from '../src/storage/ids';
 import { mongoCall } from '../src/storage/mongo-errors';
@@ -27,7 +28,8 @@ async function save(held: Held, deps: JobDeps, outbox: readonly OutboxEntry[] = 
 /**
  * A subscription's deletion timer, one job: before the deletion is due it wakes for each reminder (deletion-reminder.ts).
  * When due, it deletes the subscription's data: claim in MongoDB (still not active, due, no legal hold),
- * delete from each data collection within the subscription's tenant, then leave a tombstone with the receipt.
+ * delete from each data collection within the subscription's tenant, then leave a tombstone with the receipt and the
+ * signed certificate (deletion-certificate.ts).
  * Every step is recorded, so a retry after a crash finishes the job and reports the right counts.
  */
 export const dataDeletionJob = defineJob({
@@ -84,7 +86,8 @@ async function deleteSubscriptionData(subscriptionId: string, generation: number
   }
 
   const doneAt = deps.clock();
-  const completed = completeDeletion(held.state, jobId, doneAt);
+  const certificate = await certifyDeletion(held.state, doneAt, deps);
+  const completed = completeDeletion(held.state, jobId, doneAt, certificate);
   const record = timerAudit(held.state, subscriptionId, 'deletion-job', jobId, doneAt, 'applied', 'data-deleted', completed.state);
   const outbox: OutboxEntry[] = [
     ...completed.effects.map((effect, index): OutboxEntry => ({

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 
 import { adminRoutes } from './http/admin.routes';
+import { certificateKeysRoutes } from './http/certificate-keys.routes';
 import { dlqRoutes } from './http/dlq.routes';
 import { metricsRoutes } from './http/metrics.routes';
 import { opsRoutes } from './http/ops.routes';
@@ -68,7 +69,7 @@ export async function buildHttp(parts: HttpParts): Promise<FastifyInstance> {
       partitions: { health: consumerProblems, skips },
     },
     parts.config.OPS_ROUTES_ENABLED
-      ? [subscriptionRoutes, opsRoutes, dlqRoutes, partitionsRoutes, adminRoutes, metricsRoutes]
-      : [subscriptionRoutes, metricsRoutes],
+      ? [subscriptionRoutes, opsRoutes, dlqRoutes, partitionsRoutes, adminRoutes, metricsRoutes, certificateKeysRoutes]
+      : [subscriptionRoutes, metricsRoutes, certificateKeysRoutes],
   );
 }

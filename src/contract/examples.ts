@@ -1,4 +1,5 @@
 import type { LifecycleEventType } from '../domain';
+import type { CertificateDocument } from './certificate';
 import type { Envelope } from './envelope';
 import type { LifecycleEnvelope } from './lifecycle';
 
@@ -68,6 +69,36 @@ const suspended = {
   deletionDueAt: '2026-04-30T09:30:00.000Z',
 };
 const active = { status: 'active' as const, accessLevel: 'full' as const, holds: [], deletionDueAt: null };
+
+/**
+ * The example deletion certificate, signed by a key made for it and thrown away; its public key is
+ * `EXAMPLE_CERTIFICATE_KEYS` (docs/deletion-proof.md verifies it with them, and a unit test keeps it verifiable).
+ */
+export const exampleCertificate: CertificateDocument = {
+  certificate: {
+    format: 'billing-enforcer.deletion-certificate.v1',
+    certificateId: 'sub-42/1',
+    keyId: 'example-2026',
+    ...ids,
+    policyVersion: 'default',
+    policyHash: 'sha256:41a96e8aad4ddd3b7986e478f3fda138341f81405f0358e64ab2cd52fd7ec4e9',
+    statusAtDeletion: 'suspended',
+    suspendedAt: '2026-03-01T09:30:00.000Z',
+    deletionAnnouncedFor: '2026-04-30T09:30:00.000Z',
+    deletedAt: '2026-04-30T09:30:02.000Z',
+    collections: [
+      { collection: 'mailboxes', deleted: 12, remaining: 0 },
+      { collection: 'files', deleted: 418, remaining: 0 },
+    ],
+    legalHolds: [],
+    auditChain: { records: 4, head: 'sha256:2e23250164957d519115f2dd253384e487806e87cb3557eb1372b937dff93959' },
+  },
+  signature: 'L5BVtKibG2XlwKGy---dtyjBmDsZEW7ouF7_N2uqca4AeAZ8FWhWK87nKAg6qQcBKkaYe18bN_BMBVyqZdYhCA',
+};
+
+export const EXAMPLE_CERTIFICATE_KEYS = {
+  keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'RkbZcn_gGcdQp2-lFp5B8stW-oQi1h0ZDS_ffXmecTU', kid: 'example-2026', use: 'sig', alg: 'EdDSA' }],
+} as const;
 
 function lifecycle(type: LifecycleEventType, eventId: string, occurredAt: string, data: LifecycleEnvelope['data']): LifecycleEnvelope {
   return { eventId, type, occurredAt, ...ids, data };
@@ -145,6 +176,7 @@ export const lifecycleExamples: Record<LifecycleEventType, LifecycleEnvelope> = 
       { collection: 'mailboxes', deleted: 12 },
       { collection: 'files', deleted: 418 },
     ],
+    certificate: exampleCertificate,
   }),
 };
 

@@ -1,3 +1,5 @@
+export * from './canonical';
+export * from './certificate';
 export * from './command';
 export * from './decide';
 export * from './decision';

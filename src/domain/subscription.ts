@@ -1,3 +1,5 @@
+import type { SignedCertificate } from './certificate';
+
 /** Why a subscription is suspended. Each reason is an independent hold; they stack. */
 export const HOLD_REASONS = ['nonpayment', 'fraud', 'customer_request'] as const;
 export type HoldReason = (typeof HOLD_REASONS)[number];
@@ -53,6 +55,8 @@ export interface DeletionReceipt {
   readonly dueAt: Millis;
   readonly deletedAt: Millis;
   readonly collections: readonly { readonly collection: string; readonly deleted: number }[];
+  /** The signed deletion certificate (certificate.ts); absent on tombstones from before certificates, or with no signing key. */
+  readonly certificate?: SignedCertificate;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { certificateDocument } from '../contract/certificate';
 import { accessLevelOf, type Subscription } from '../domain';
 import type { AuditDocument } from '../storage/audit.repository';
 
@@ -31,6 +32,8 @@ export function subscriptionView(state: Subscription) {
             dueAt: iso(state.receipt.dueAt),
             deletedAt: iso(state.receipt.deletedAt),
             collections: state.receipt.collections.map((entry) => ({ ...entry })),
+            // The signed deletion certificate, as issued: save it as a file and `certificate verify` it offline.
+            certificate: state.receipt.certificate === undefined ? null : certificateDocument(state.receipt.certificate),
           },
     updatedAt: iso(state.updatedAt),
   };

@@ -6,9 +6,23 @@ import { duplicateKeyIndexes } from './duplicate-key';
 import { ensureIndexes } from './indexes';
 import { mongoCall, mongoFailure } from './mongo-errors';
 
+/** A record's place in its subscription's hash chain (src/proof/audit-chain.ts); absent on records from before the chain. */
+export interface ChainLink {
+  /** 1 for a subscription's first chained record, then one more for each. */
+  readonly seq: number;
+  /** The hash of the record before (null for the first). */
+  readonly prev: string | null;
+  /** `sha256:<hex>` of the canonical form of this record with its `seq` and `prev`, without `hash`. */
+  readonly hash: string;
+}
+
 export interface AuditDocument extends AuditRecord {
   readonly _id: string;
+  readonly chain?: ChainLink;
 }
+
+/** How many of a subscription's records a chain read returns at most: far more than a subscription's lifetime makes. */
+export const CHAIN_READ_LIMIT = 100_000;
 
 export const AUDIT = 'audit_records';
 
@@ -24,7 +38,11 @@ export class AuditRepository {
   }
 
   async ensureIndexes(): Promise<void> {
-    await ensureIndexes(this.collection, [{ key: { subscriptionId: 1, recordedAt: 1 } }, { key: { eventId: 1 } }]);
+    await ensureIndexes(this.collection, [
+      { key: { subscriptionId: 1, recordedAt: 1 } },
+      { key: { eventId: 1 } },
+      { key: { subscriptionId: 1, 'chain.seq': 1 } },
+    ]);
   }
 
   /**
@@ -77,6 +95,16 @@ export class AuditRepository {
       this.collection.find({ subscriptionId }).sort({ recordedAt: -1, _id: -1 }).limit(limit).toArray(),
     );
     return newestFirst.reverse();
+  }
+
+  /**
+   * Every record of a subscription in chain order: records from before the chain first (by time), then the chained ones
+   * by `seq`. What chain verification and the deletion certificate read.
+   */
+  async chainOf(subscriptionId: string): Promise<AuditDocument[]> {
+    return await mongoCall({ op: 'chainOf', collection: AUDIT, subscriptionId }, () =>
+      this.collection.find({ subscriptionId }).sort({ 'chain.seq': 1, recordedAt: 1, _id: 1 }).limit(CHAIN_READ_LIMIT).toArray(),
+    );
   }
 
   async byEventId(eventId: string): Promise<AuditDocument[]> {
