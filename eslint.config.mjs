@@ -22,9 +22,19 @@ export default tseslint.config(
     // The domain is pure: no I/O clients, no environment, no clock of its own.
     files: ['src/domain/**/*.ts'],
     rules: {
+      // Hashing is pure (the dedupe window's fingerprints), so node:crypto's digests may come in; its randomness may not.
       'no-restricted-imports': [
         'error',
-        { patterns: ['kafkajs', 'mongoose', 'mongodb', 'bullmq', 'ioredis', 'fastify', 'pino', 'node:*', '../*'] },
+        {
+          patterns: ['kafkajs', 'mongoose', 'mongodb', 'bullmq', 'ioredis', 'fastify', 'pino', 'node:*', '!node:crypto', '../*'],
+          paths: [
+            {
+              name: 'node:crypto',
+              importNames: ['randomUUID', 'randomBytes', 'randomInt', 'getRandomValues', 'webcrypto'],
+              message: 'The domain is deterministic: take ids from the caller.',
+            },
+          ],
+        },
       ],
       'no-restricted-globals': ['error', { name: 'process', message: 'The domain takes its inputs as arguments.' }],
       'no-restricted-syntax': [

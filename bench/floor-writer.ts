@@ -12,7 +12,7 @@ import { TimerQueue } from '../src/queue/timer-queue';
 import type { AuditDocument } from '../src/storage/audit.repository';
 import { stableId } from '../src/storage/ids';
 import { detectDialect } from '../src/storage/store-dialect';
-import type { SubscriptionDocument } from '../src/storage/subscription.repository';
+import { subscriptionDocument, type SubscriptionDocument } from '../src/storage/subscription.repository';
 import { generateMix, type BenchEvent, type MixOptions } from './event-mix';
 import { benchKafka } from './kafka-io';
 import { onFinishRequest, sendToParent } from './protocol';
@@ -73,7 +73,7 @@ function planSlices(
       for (const [id, isNew] of touched) {
         const current = states.get(id);
         if (current === undefined) continue;
-        const doc: SubscriptionDocument = { _id: id, ...current.state, version: current.version, outbox: [], writeToken: token };
+        const doc = subscriptionDocument({ state: current.state, expectedVersion: current.version - 1, outbox: [] }, token);
         (isNew ? writes.inserts : writes.replaces).push(doc);
       }
       return writes;

@@ -56,8 +56,18 @@ export async function waitForGroup(kafka: Kafka, groupId: string, members: numbe
   }
 }
 
+/**
+ * Idempotent, as upstream producers should be (docs/events.md): a plain producer that retries a timed-out batch appends
+ * it again after what followed it, so a settlement is logged a second time after the overdue notice it preceded and,
+ * by the log's order, lifts it. The model (the log as generated) then disagrees with a worker that did right.
+ */
 export async function connectProducer(kafka: Kafka): Promise<Producer> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
   await producer.connect();
   return producer;
 }

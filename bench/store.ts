@@ -2,8 +2,8 @@ import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 
 import { pendingEffectsKey } from '../src/commit/pending-effects';
-import type { Subscription } from '../src/domain';
-import type { SubscriptionDocument } from '../src/storage/subscription.repository';
+import { eventFingerprint, type Subscription } from '../src/domain';
+import { subscriptionDocument, type SubscriptionDocument } from '../src/storage/subscription.repository';
 import { aSubscription } from '../test/support/factories';
 
 type StoredState = Pick<Subscription, 'status' | 'holds' | 'deletion'>;
@@ -45,13 +45,7 @@ export async function preload(uri: string, count: number): Promise<void> {
     for (let start = 0; start < count; start += 10_000) {
       const docs = Array.from({ length: Math.min(10_000, count - start) }, (_, i): SubscriptionDocument => {
         const subscriptionId = `${PRELOAD_PREFIX}${start + i}`;
-        return {
-          _id: subscriptionId,
-          ...aSubscriptionState(subscriptionId),
-          version: 1,
-          outbox: [],
-          writeToken: 'preload',
-        };
+        return subscriptionDocument({ state: aSubscriptionState(subscriptionId), expectedVersion: 0, outbox: [] }, 'preload');
       });
       await collection.insertMany(docs, { ordered: false });
     }
@@ -66,7 +60,7 @@ function aSubscriptionState(subscriptionId: string): Subscription {
     subscriptionId,
     customerId: `cust-${subscriptionId}`,
     tenantId: 'tenant-bench',
-    recentEventIds: Array.from({ length: 20 }, (_, n) => `${subscriptionId}.old${n}`),
+    recentEvents: Array.from({ length: 16 }, (_, n) => eventFingerprint(`${subscriptionId}.old${n}`)),
   });
 }
 

@@ -78,7 +78,7 @@ export async function measureScale(
       expectedVersion: 0,
       outbox: [],
     }));
-    await repository.write(writes);
+    await repository.write(writes, 'seed');
     if (end % 100_000 === 0) log(`  seeded ${end} subscriptions in MongoDB (${seconds(started).toFixed(0)} s)`);
   }
   const seedMongoSeconds = seconds(started);

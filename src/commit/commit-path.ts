@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import type { Effect, LifecycleEvent } from '../domain';
 import type { LifecyclePublisher } from '../kafka/lifecycle-publisher';
 import type { TimerQueue } from '../queue/timer-queue';
@@ -7,7 +9,7 @@ import type { OutboxEntry } from '../storage/outbox';
 import type { PendingWrite, Stored, SubscriptionRepository } from '../storage/subscription.repository';
 import type { PendingEffects } from './pending-effects';
 
-/** An outbox already stored at `version` whose effects may still be owed (its writer died before carrying them out). */
+/** The outbox of a version already stored whose effects may still be owed (its writer died before carrying them out). */
 export interface Owed {
   readonly subscriptionId: string;
   readonly version: number;
@@ -16,7 +18,7 @@ export interface Owed {
 
 /** What one writer commits at once: each subscription written at most once, and everything else in one bulk per kind. */
 export interface CommitBatch {
-  /** State writes, each with the effects and audit records of the new version in its outbox. */
+  /** State writes, each with the effects and audit records of the new version in its outbox (kept in Redis while owed). */
   readonly writes: readonly PendingWrite[];
   /** Outboxes found owed at load and not carried into a write of this batch. */
   readonly owed?: readonly Owed[];
@@ -41,9 +43,10 @@ export const COMMIT_FAILPOINTS = [
  * The one way state reaches MongoDB and effects reach the world, for every writer (consumer slices, operator commands,
  * timer jobs, the sweeper, the CLI). The caller holds the subscriptions' locks and leases.
  *
- * Order: mark the writes pending (Redis) → one bulk state write → one audit insert → timers in one bulk → lifecycle
- * events in one produce → unmark. A crash anywhere leaves either nothing stored, or a stored outbox still marked,
- * which the next writer of that subscription (or the sweeper) carries out again; every effect has a deterministic id,
+ * Order: mark the writes pending with their outboxes (one Redis MULTI) → one bulk state write → one audit insert →
+ * timers in one bulk → lifecycle events in one produce → unmark. A crash anywhere leaves either nothing stored, or a
+ * stored version still marked with its outbox, which the next writer of that subscription (or the sweeper) carries
+ * out again; every effect has a deterministic id,
  * so carrying it out twice repeats it, never doubles it. An effect is only carried out after its state is stored.
  */
 export class CommitPath {
@@ -56,15 +59,24 @@ export class CommitPath {
     private readonly failpoint: Failpoint = () => undefined,
   ) {}
 
-  /** Stored states, and which of their outboxes are owed: one read each, plus one Redis round trip. */
+  /**
+   * Stored states, and which of their outboxes are owed: one MongoDB read and one Redis round trip, plus one more for
+   * the outboxes of marked subscriptions (a crash or a commit in flight elsewhere: rare).
+   */
   async load(subscriptionIds: readonly string[]): Promise<{ stored: Map<string, Stored>; owed: Map<string, Owed> }> {
     const [stored, marked] = await Promise.all([this.subscriptions.load(subscriptionIds), this.pending.versionsOf(subscriptionIds)]);
-    const owed = new Map<string, Owed>();
+    // A mark for a version that never got stored (a crash before the write) owes nothing: its effects never existed.
+    const tokens = new Map<string, string>();
     for (const [id, version] of marked) {
       const doc = stored.get(id);
-      // A mark for a version that never got stored (a crash before the write) owes nothing: its effects never existed.
-      if (doc !== undefined && doc.version === version && doc.outbox.length > 0)
-        owed.set(id, { subscriptionId: id, version, outbox: doc.outbox });
+      if (doc !== undefined && doc.version === version) tokens.set(id, doc.writeToken);
+    }
+    const outboxes = await this.pending.outboxesOf(tokens);
+    const owed = new Map<string, Owed>();
+    for (const id of tokens.keys()) {
+      // A document of the old shape carries its own outbox (written before issue 21); owed while marked, like any other.
+      const outbox = outboxes.get(id) ?? stored.get(id)?.legacyOutbox ?? [];
+      if (outbox.length > 0) owed.set(id, { subscriptionId: id, version: marked.get(id) ?? 0, outbox });
     }
     return { stored, owed };
   }
@@ -82,9 +94,14 @@ export class CommitPath {
   /** Commits the batch; returns the subscriptions whose write lost a race (nothing of theirs was carried out). */
   async commit(batch: CommitBatch): Promise<Set<string>> {
     const { writes } = batch;
-    await this.pending.mark(writes.map((write) => ({ subscriptionId: write.state.subscriptionId, version: write.expectedVersion + 1 })));
+    // 96 random bits name this commit's writes and outboxes: no two commits share one.
+    const token = randomBytes(12).toString('base64url');
+    await this.pending.mark(
+      writes.map((write) => ({ subscriptionId: write.state.subscriptionId, version: write.expectedVersion + 1, outbox: write.outbox })),
+      token,
+    );
     this.failpoint('commit.after-mark');
-    const lost = writes.length === 0 ? new Set<string>() : await this.subscriptions.write(writes);
+    const lost = writes.length === 0 ? new Set<string>() : await this.subscriptions.write(writes, token);
     this.failpoint('commit.after-write');
     const won = writes.filter((write) => !lost.has(write.state.subscriptionId));
     const outboxes = [...won.map((write) => write.outbox), ...(batch.owed ?? []).map((owed) => owed.outbox)];

@@ -1,19 +1,24 @@
 import type { Redis } from 'ioredis';
 
 import { redisFailure } from '../redis-errors';
+import type { OutboxEntry } from '../storage/outbox';
 
-/** A subscription whose stored outbox (at `version`) may not have been carried out yet. */
+/** A write about to be stored at `version`, and the effects and audit records it will owe once it is. */
 export interface PendingMark {
   readonly subscriptionId: string;
   readonly version: number;
+  readonly outbox: readonly OutboxEntry[];
 }
 
 /**
- * Which subscriptions' outboxes may still be owed, kept in one Redis hash (field: subscription id, value:
- * `version:markedAt`). A writer marks before its state write and unmarks once the effects are out, all inside the
- * subscription's lease: so a stored outbox is owed exactly when its version is marked, and nobody writes MongoDB a
- * second time to clear it. The hash holds only writes in flight or cut short by a crash: a few entries, not one per
- * subscription. Its durability is Redis's (AOF), as for the timers themselves.
+ * Which subscriptions' writes may still owe effects, and what they owe, in Redis: one hash of marks (field:
+ * subscription id, value: `version:markedAt`) and, per marked subscription, a hash of outboxes by write token. A writer
+ * marks (mark and outbox in one MULTI) before its state write and unmarks once the effects are out, all inside the
+ * subscription's lease: so a stored version owes its outbox exactly when that version is marked, and MongoDB stores
+ * state only, written once per commit (issue 21: the outbox was three quarters of every document, written whole each
+ * time). The outbox is found by the stored document's token, so a writer that lost a race (its own token) can never
+ * have its effects taken for the winner's. Redis holds only writes in flight or cut short by a crash: a few entries,
+ * not one per subscription. Its durability is Redis's (AOF), as for the timers themselves.
  */
 export class PendingEffects {
   constructor(
@@ -22,10 +27,31 @@ export class PendingEffects {
     private readonly clock: () => number,
   ) {}
 
-  async mark(marks: readonly PendingMark[]): Promise<void> {
+  private outboxKey(subscriptionId: string): string {
+    return `${this.key}:outbox:${subscriptionId}`;
+  }
+
+  async mark(marks: readonly PendingMark[], token: string): Promise<void> {
     if (marks.length === 0) return;
     const at = this.clock();
-    await this.guard('mark', () => this.redis.hset(this.key, ...marks.flatMap((mark) => [mark.subscriptionId, `${mark.version}:${at}`])));
+    const multi = this.redis.multi().hset(this.key, ...marks.flatMap((mark) => [mark.subscriptionId, `${mark.version}:${at}`]));
+    for (const mark of marks) multi.hset(this.outboxKey(mark.subscriptionId), token, JSON.stringify(mark.outbox));
+    await this.guard('mark', () => execOrThrow(multi));
+  }
+
+  /** The outboxes marked under these tokens (each subscription's stored write token); a missing one owes nothing. */
+  async outboxesOf(tokens: ReadonlyMap<string, string>): Promise<Map<string, readonly OutboxEntry[]>> {
+    if (tokens.size === 0) return new Map();
+    const entries = [...tokens];
+    const pipeline = this.redis.pipeline();
+    for (const [id, token] of entries) pipeline.hget(this.outboxKey(id), token);
+    const values = await this.guard('read outbox', () => execOrThrow(pipeline));
+    const found = new Map<string, readonly OutboxEntry[]>();
+    entries.forEach(([id], index) => {
+      const value = values[index];
+      if (typeof value === 'string') found.set(id, JSON.parse(value) as readonly OutboxEntry[]);
+    });
+    return found;
   }
 
   /** The marked version of each given subscription that has one. */
@@ -40,9 +66,12 @@ export class PendingEffects {
     return marked;
   }
 
+  /** Drops the marks and every outbox of these subscriptions (a lost racer's too): nothing of theirs is owed any more. */
   async unmark(subscriptionIds: readonly string[]): Promise<void> {
     if (subscriptionIds.length === 0) return;
-    await this.guard('unmark', () => this.redis.hdel(this.key, ...subscriptionIds));
+    const multi = this.redis.multi().hdel(this.key, ...subscriptionIds);
+    for (const id of subscriptionIds) multi.del(this.outboxKey(id));
+    await this.guard('unmark', () => execOrThrow(multi));
   }
 
   /** Marks older than `before`: writes whose effects a crash may have cut short (the sweeper's work list). */
@@ -72,6 +101,14 @@ export class PendingEffects {
       throw redisFailure(error, { op: `pending-effects ${what}`, key: this.key }, this.redis.status);
     }
   }
+}
+
+/** A MULTI's or pipeline's replies; the first command error, if any, is thrown (ioredis returns them in the array). */
+async function execOrThrow(batch: { exec(): Promise<[Error | null, unknown][] | null> }): Promise<unknown[]> {
+  const replies = await batch.exec();
+  if (replies === null) throw new Error('the Redis transaction was discarded');
+  for (const [error] of replies) if (error !== null) throw error;
+  return replies.map(([, value]) => value);
 }
 
 /** `version:markedAt`; anything else (a hand edit, say) reads as no mark. */

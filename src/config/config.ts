@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 
 import { AppError } from '../errors';
-import { DEFAULT_POLICY_SETTINGS, parseDuration, policyFrom, type Policy } from '../domain';
+import { DEDUPE_WINDOW_MIN, DEFAULT_POLICY_SETTINGS, parseDuration, policyFrom, type Policy } from '../domain';
 import { kafkaSecurityProblems } from './kafka-security-settings';
 import { decompressionProblems, PRODUCER_COMPRESSIONS } from './kafka-compression';
 import { mongoUriProblems } from './mongo-uri';
@@ -153,7 +153,7 @@ export const configSchema = z.object({
   DELETION_REMINDERS: list.pipe(z.array(duration)).default([...DEFAULT_POLICY_SETTINGS.deletionReminders]),
   LEGAL_HOLD_RELEASE_GRACE: duration.default(DEFAULT_POLICY_SETTINGS.legalHoldReleaseGrace),
   FRAUD_SCORE_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_POLICY_SETTINGS.fraudScoreThreshold),
-  DEDUPE_WINDOW: z.coerce.number().int().min(16).max(10_000).default(DEFAULT_POLICY_SETTINGS.dedupeWindow),
+  DEDUPE_WINDOW: z.coerce.number().int().min(DEDUPE_WINDOW_MIN).max(256).default(DEFAULT_POLICY_SETTINGS.dedupeWindow),
 
   /** The operator API, DLQ routes and /admin pages. Off: not registered at all. */
   OPS_ROUTES_ENABLED: bool.default(true),

@@ -80,7 +80,7 @@ const MEANINGS: Record<string, string> = {
   DELETION_REMINDERS: 'reminder offsets before deletion; `none` for no reminders',
   LEGAL_HOLD_RELEASE_GRACE: 'minimum time from legal-hold release to deletion',
   FRAUD_SCORE_THRESHOLD: 'fraud score that places a fraud hold',
-  DEDUPE_WINDOW: 'event ids remembered per subscription for duplicate detection',
+  DEDUPE_WINDOW: 'event fingerprints remembered per subscription; beyond them the audit trail decides duplicates',
   OPS_ROUTES_ENABLED: 'register the operator API, DLQ routes and `/admin`',
   OTEL_EXPORTER_OTLP_ENDPOINT:
     'OpenTelemetry collector (OTLP over HTTP; spans go to its `/v1/traces`); unset: no tracing at all. The SDK also reads `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_TRACES_SAMPLER` and the like (docs/operations.md, "Tracing")',

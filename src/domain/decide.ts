@@ -2,6 +2,7 @@ import type { Command, InstructionType } from './command';
 import type { AuditRecord, Decision, Outcome, RejectionCode } from './decision';
 import { lifecycleEvent, type Effect, type LifecycleEventType } from './effect';
 import { addRef, liftHold, reasonsOf, removeRef } from './holds';
+import { boundClocks, eventFingerprint } from './memory';
 import type { Policy } from './policy';
 import {
   newSubscription,
@@ -44,7 +45,8 @@ export function decide(current: Subscription | null, command: Command, policy: P
   });
 
   if (base.status === 'deleted') return skip('ignored', 'subscription-deleted');
-  if (base.recentEventIds.includes(command.eventId)) return skip('duplicate', 'event already applied');
+  const fingerprint = eventFingerprint(command.eventId);
+  if (base.recentEvents.includes(fingerprint)) return skip('duplicate', 'event already applied');
   if (base.deletion?.claimedAt != null) return skip('ignored', 'deletion-in-progress');
 
   const key = entryKey(command);
@@ -60,9 +62,12 @@ export function decide(current: Subscription | null, command: Command, policy: P
   if (isNew && changes.length === 0) return skip('ignored', 'no-change: an event that changes nothing creates no subscription');
   const remembered: Subscription = {
     ...state,
-    entryClocks:
+    entryClocks: boundClocks(
       key === null ? state.entryClocks : [...state.entryClocks.filter((entry) => entry.key !== key), advanced(clock, key, command)],
-    recentEventIds: [...state.recentEventIds, command.eventId].slice(-policy.dedupeWindow),
+      state.holds,
+      state.legalHold,
+    ),
+    recentEvents: [...state.recentEvents, fingerprint].slice(-policy.dedupeWindow),
     updatedAt: now,
   };
   return {

@@ -61,7 +61,7 @@ export function completeDeletion(
     deletion: null,
     legalHold: null,
     entryClocks: [],
-    recentEventIds: [],
+    recentEvents: [],
     deletedAt: now,
     receipt: {
       generation: timer?.generation ?? state.timerGeneration,

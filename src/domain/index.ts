@@ -6,6 +6,7 @@ export * from './decision';
 export * from './deletion';
 export * from './duration';
 export * from './effect';
+export * from './memory';
 export * from './policy';
 export * from './subscription';
 export * from './timer';

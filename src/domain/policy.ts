@@ -6,7 +6,7 @@ export interface Policy {
   readonly reminderOffsets: readonly { readonly offset: string; readonly ms: number }[];
   readonly legalHoldReleaseGraceMs: number;
   readonly fraudScoreThreshold: number;
-  /** How many recent event ids each subscription remembers for exact duplicate detection. */
+  /** How many recent events each subscription remembers (as fingerprints) before duplicate detection asks the audit trail. */
   readonly dedupeWindow: number;
 }
 
@@ -24,7 +24,7 @@ export const DEFAULT_POLICY_SETTINGS: PolicySettings = {
   deletionReminders: ['P30D', 'P7D', 'P1D'],
   legalHoldReleaseGrace: 'P7D',
   fraudScoreThreshold: 0.8,
-  dedupeWindow: 256,
+  dedupeWindow: 16,
 };
 
 export function policyFrom(settings: PolicySettings): Policy {

@@ -90,9 +90,10 @@ export interface Subscription {
   readonly deletedAt: Millis | null;
   readonly receipt: DeletionReceipt | null;
   readonly timerGeneration: number;
+  /** Clocks of the open hold entries and of the last few closed ones, oldest first (memory.ts, `boundClocks`). */
   readonly entryClocks: readonly EntryClock[];
-  /** The most recent event ids applied, newest last, bounded by the policy's dedupe window. */
-  readonly recentEventIds: readonly string[];
+  /** Fingerprints of the most recent events applied, newest last, bounded by the policy's dedupe window (memory.ts). */
+  readonly recentEvents: readonly string[];
   readonly createdAt: Millis;
   readonly updatedAt: Millis;
 }
@@ -138,7 +139,7 @@ export function newSubscription(ids: { subscriptionId: string; customerId: strin
     receipt: null,
     timerGeneration: 0,
     entryClocks: [],
-    recentEventIds: [],
+    recentEvents: [],
     createdAt: now,
     updatedAt: now,
   };

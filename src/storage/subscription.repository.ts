@@ -1,8 +1,14 @@
-import { randomUUID } from 'node:crypto';
-
 import type { Collection, Connection } from 'mongoose';
 
-import type { Millis, Status, Subscription, TimerView } from '../domain';
+import {
+  eventFingerprint,
+  FINGERPRINT_LENGTH,
+  type EntryClock,
+  type Millis,
+  type Status,
+  type Subscription,
+  type TimerView,
+} from '../domain';
 import { duplicateKeyIndexes } from './duplicate-key';
 import { ensureIndexes } from './indexes';
 import { mongoCall, mongoFailure } from './mongo-errors';
@@ -10,40 +16,105 @@ import type { OutboxEntry } from './outbox';
 import { DIALECTS, type StoreDialect } from './store-dialect';
 
 /**
- * What MongoDB stores: the domain state, a version for optimistic concurrency, and the outbox of the write that made
- * this version (owed only while the pending-effects mark in Redis names this version: src/commit/pending-effects.ts).
+ * What MongoDB stores: the domain state, a version for optimistic concurrency and the token of the write that made it.
+ * Nothing of its history beyond what the state bounds (issue 21): the effects a write owes live in Redis beside their
+ * pending-effects mark (src/commit/pending-effects.ts), and recent events as one string of fixed-size fingerprints.
  */
-export interface SubscriptionDocument extends Subscription {
+export interface SubscriptionDocument extends Omit<Subscription, 'subscriptionId' | 'recentEvents' | 'entryClocks'> {
+  /** The subscription id, stored once. */
   readonly _id: string;
   readonly version: number;
-  readonly outbox: readonly OutboxEntry[];
-  /** Unique per write attempt; tells a writer, after an unordered bulk write, which of its writes won. */
+  /** The fingerprints of `Subscription.recentEvents`, concatenated (FINGERPRINT_LENGTH characters each). */
+  readonly recentEvents: string;
+  /** `Subscription.entryClocks`, each as one string (`encodeClock`): a third of the bytes of the objects. */
+  readonly entryClocks: readonly string[];
+  /** Unique per commit; tells a writer, after an unordered bulk write, which of its writes won, and names its outbox. */
   readonly writeToken: string;
 }
+
+/**
+ * `at|topic|partition|offset|key`, the position's three fields empty when it has none. A topic name cannot hold `|`
+ * and the others are numbers, so the key (which may) is everything after the fourth.
+ */
+export function encodeClock(clock: EntryClock): string {
+  const { position } = clock;
+  return `${clock.at}|${position?.topic ?? ''}|${position?.partition ?? ''}|${position?.offset ?? ''}|${clock.key}`;
+}
+
+/** The clock `encodeClock` wrote, or one of the object shape written before issue 21 as it is. */
+export function decodeClock(stored: string | EntryClock): EntryClock {
+  if (typeof stored !== 'string') return stored;
+  const parts = stored.split('|');
+  const [at = '', topic = '', partition = '', offset = ''] = parts;
+  const key = parts.slice(4).join('|');
+  return topic === '' ? { key, at: Number(at) } : { key, at: Number(at), position: { topic, partition: Number(partition), offset } };
+}
+
+/** Fields of documents written before issue 21, read so those documents keep working until their next write. */
+interface LegacyFields {
+  /** The outbox of the write that made this version, stored in the document itself. */
+  readonly outbox?: readonly OutboxEntry[];
+  /** Whole event ids, before fingerprints. */
+  readonly recentEventIds?: readonly string[];
+}
+
+type StoredDocument = Omit<SubscriptionDocument, 'recentEvents' | 'entryClocks'> &
+  LegacyFields & {
+    readonly recentEvents?: string;
+    readonly entryClocks: readonly (string | EntryClock)[];
+    readonly subscriptionId?: string;
+  };
 
 export interface Stored {
   readonly state: Subscription;
   readonly version: number;
-  readonly outbox: readonly OutboxEntry[];
+  readonly writeToken: string;
+  /** An outbox stored in a document of the old shape; owed only while marked, like one in Redis. */
+  readonly legacyOutbox: readonly OutboxEntry[];
 }
 
 export interface PendingWrite {
   readonly state: Subscription;
   /** 0 for a subscription not stored yet. */
   readonly expectedVersion: number;
+  /** The effects and audit records this write owes: kept in Redis by the commit path, never in the document. */
   readonly outbox: readonly OutboxEntry[];
 }
 
 export const SUBSCRIPTIONS = 'subscriptions';
 
-function toStored(doc: SubscriptionDocument): Stored {
-  const { _id: _ignoredId, version, outbox, writeToken: _ignoredToken, ...state } = doc;
-  return { state, version, outbox };
+function splitFingerprints(joined: string): string[] {
+  const out: string[] = [];
+  for (let start = 0; start + FINGERPRINT_LENGTH <= joined.length; start += FINGERPRINT_LENGTH)
+    out.push(joined.slice(start, start + FINGERPRINT_LENGTH));
+  return out;
+}
+
+function toStored(doc: StoredDocument): Stored {
+  const { _id, subscriptionId: _stored, version, writeToken, outbox, recentEventIds, recentEvents, entryClocks, ...rest } = doc;
+  const recent = recentEvents === undefined ? (recentEventIds ?? []).map(eventFingerprint) : splitFingerprints(recentEvents);
+  return {
+    state: { subscriptionId: _id, ...rest, entryClocks: entryClocks.map(decodeClock), recentEvents: recent },
+    version,
+    writeToken,
+    legacyOutbox: outbox ?? [],
+  };
 }
 
 function toDocument(write: PendingWrite, token: string): SubscriptionDocument {
-  return { _id: write.state.subscriptionId, ...write.state, version: write.expectedVersion + 1, outbox: write.outbox, writeToken: token };
+  const { subscriptionId, ...state } = write.state;
+  return {
+    _id: subscriptionId,
+    ...state,
+    recentEvents: state.recentEvents.join(''),
+    entryClocks: state.entryClocks.map(encodeClock),
+    version: write.expectedVersion + 1,
+    writeToken: token,
+  };
 }
+
+/** A document as stored for `write`: what the benchmark's floor writes and what tests size. */
+export const subscriptionDocument = toDocument;
 
 /**
  * Subscriptions in MongoDB. Every write is a whole-document replace of the version it read: single-document
@@ -52,14 +123,14 @@ function toDocument(write: PendingWrite, token: string): SubscriptionDocument {
  * retried; `{_id}` on FerretDB, where the per-subscription lock and Redis lease are the only guard.
  */
 export class SubscriptionRepository {
-  private readonly collection: Collection<SubscriptionDocument>;
+  private readonly collection: Collection<StoredDocument>;
 
   /** @param dialect how this server is written; MongoDB's unless told (openStores detects it). */
   constructor(
     connection: Connection,
     readonly dialect: StoreDialect = DIALECTS.mongodb,
   ) {
-    this.collection = connection.collection<SubscriptionDocument>(SUBSCRIPTIONS);
+    this.collection = connection.collection<StoredDocument>(SUBSCRIPTIONS);
   }
 
   async ensureIndexes(): Promise<void> {
@@ -92,9 +163,11 @@ export class SubscriptionRepository {
     }
   }
 
-  /** Writes every pending state whose stored version is still the expected one; returns the ids that lost a race. */
-  async write(writes: readonly PendingWrite[]): Promise<Set<string>> {
-    const token = randomUUID();
+  /**
+   * Writes every pending state whose stored version is still the expected one, under the commit's token; returns the
+   * ids that lost a race.
+   */
+  async write(writes: readonly PendingWrite[], token: string): Promise<Set<string>> {
     const conflicts = new Set<string>();
     const inserts = writes.filter((write) => write.expectedVersion === 0);
     const replaces = writes.filter((write) => write.expectedVersion > 0);
@@ -157,14 +230,14 @@ export class SubscriptionRepository {
    */
   async *scanWithTimers(pageSize: number): AsyncGenerator<TimerView[]> {
     // Only what a timer depends on: a quarter of the bytes to encode, send and decode per subscription.
-    const cursor = this.collection.find<TimerView>(
+    const cursor = this.collection.find<Omit<TimerView, 'subscriptionId'> & { _id: string }>(
       { deletion: { $ne: null } },
-      { batchSize: pageSize, projection: { _id: 0, subscriptionId: 1, status: 1, deletion: 1, legalHold: 1 } },
+      { batchSize: pageSize, projection: { _id: 1, status: 1, deletion: 1, legalHold: 1 } },
     );
     let page: TimerView[] = [];
     try {
-      for await (const view of cursor) {
-        page.push(view);
+      for await (const { _id, ...view } of cursor) {
+        page.push({ subscriptionId: _id, ...view });
         if (page.length >= pageSize) {
           yield page;
           page = [];

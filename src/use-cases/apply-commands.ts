@@ -1,5 +1,14 @@
 import type { CommitPath, Owed } from '../commit/commit-path';
-import { alreadyApplied, decide, type Command, type Decision, type Policy, type Subscription } from '../domain';
+import {
+  alreadyApplied,
+  decide,
+  DEDUPE_WINDOW_MIN,
+  eventFingerprint,
+  type Command,
+  type Decision,
+  type Policy,
+  type Subscription,
+} from '../domain';
 import { AppError } from '../errors';
 import { COMMIT_CONFLICT_RETRIES } from '../retry-policies';
 import type { AuditDocument } from '../storage/audit.repository';
@@ -47,13 +56,15 @@ function auditId(decided: Decided): string {
 }
 
 /**
- * Events that may have been applied before and left the subscription's dedupe window since (a late resend): only for
- * subscriptions whose window is full, so the audit trail is asked only when the state alone cannot tell.
+ * Events that may have been applied before and left the subscription's dedupe window (a late resend): only for
+ * subscriptions whose window may have dropped one, so the audit trail is asked only when the state alone cannot tell.
  */
-function lateCandidates(deliveries: readonly Delivery[], stored: Stored | undefined, policy: Policy): string[] {
-  const recent = stored?.state.recentEventIds;
-  if (recent === undefined || recent.length < policy.dedupeWindow) return [];
-  return deliveries.filter((delivery) => !recent.includes(delivery.command.eventId)).map((delivery) => appliedAuditId(delivery.command));
+function lateCandidates(deliveries: readonly Delivery[], stored: Stored | undefined): string[] {
+  const recent = stored?.state.recentEvents;
+  if (recent === undefined || recent.length < DEDUPE_WINDOW_MIN) return [];
+  return deliveries
+    .filter((delivery) => !recent.includes(eventFingerprint(delivery.command.eventId)))
+    .map((delivery) => appliedAuditId(delivery.command));
 }
 
 interface Folded {
@@ -83,11 +94,14 @@ export function fold(
   const version = stored?.version ?? 0;
   const effects: OutboxEntry[] = [];
   const decided: Decided[] = [];
+  // Applied besides what the trail holds: records of an owed outbox (not inserted yet), and this slice's own, which
+  // the window alone misses once a slice brings more events of one subscription than the window keeps.
+  const applied = new Set([...appliedBefore, ...(owed?.outbox ?? []).filter((entry) => entry.kind === 'audit').map((entry) => entry.id)]);
   for (const delivery of deliveries) {
+    const id = appliedAuditId(delivery.command);
     const decision =
-      state !== null && appliedBefore.has(appliedAuditId(delivery.command))
-        ? alreadyApplied(state, delivery.command, now)
-        : decide(state, delivery.command, policy, now);
+      state !== null && applied.has(id) ? alreadyApplied(state, delivery.command, now) : decide(state, delivery.command, policy, now);
+    if (decision.outcome === 'applied') applied.add(id);
     decided.push({ delivery, decision });
     if (decision.state !== null) state = decision.state;
     changed ||= decision.changed;
@@ -124,9 +138,7 @@ export async function applyCommands(deliveries: readonly Delivery[], deps: Apply
     const conflicts = await deps.locks.withLocks(pending.keys(), async () => {
       const now = deps.clock();
       const { stored, owed } = await deps.commits.load([...pending.keys()]);
-      const appliedBefore = await deps.commits.recorded(
-        [...pending].flatMap(([id, items]) => lateCandidates(items, stored.get(id), deps.policy)),
-      );
+      const appliedBefore = await deps.commits.recorded([...pending].flatMap(([id, items]) => lateCandidates(items, stored.get(id))));
       const folded = new Map(
         [...pending].map(([id, items]) => [id, fold(items, stored.get(id), owed.get(id), deps.policy, now, appliedBefore)]),
       );

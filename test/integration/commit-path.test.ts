@@ -6,6 +6,7 @@ import mongoose, { type Connection } from 'mongoose';
 import { buildCommitPath } from '../../src/commit/build-commit-path';
 import { COMMIT_FAILPOINTS, type CommitPath } from '../../src/commit/commit-path';
 import { pendingEffectsKey } from '../../src/commit/pending-effects';
+import { eventFingerprint } from '../../src/domain';
 import { applyCommands, type ApplyDeps } from '../../src/use-cases/apply-commands';
 import { KeyedLock } from '../../src/leases/keyed-lock';
 import { OutboxSweeper } from '../../src/use-cases/outbox-sweeper';
@@ -48,6 +49,9 @@ describe('the commit path', () => {
     });
   }
   const deps = (commits: CommitPath): ApplyDeps => ({ ...h.app.processDeps, commits });
+  const outboxKey = (id: string) => `${pendingEffectsKey(h.app.config.QUEUE_PREFIX, h.app.connection.name)}:outbox:${id}`;
+  const rawDocument = async (id: string) =>
+    await h.app.connection.collection<{ _id: string; [field: string]: unknown }>('subscriptions').findOne({ _id: id });
   const marked = async (id: string) => await redis.hexists(pendingEffectsKey(h.app.config.QUEUE_PREFIX, h.app.connection.name), id);
   /** Each distinct lifecycle event (by id) published for a subscription, as its type, sorted. */
   const lifecycleOf = (id: string) => {
@@ -131,6 +135,61 @@ describe('the commit path', () => {
     expect(await marked(id)).toBe(0);
     expect(await h.app.subscriptions.get(id)).toBeNull();
     expect(await h.app.audit.trail(id)).toEqual([]);
+  });
+
+  it('a document holds the state only: no outbox, fingerprints for event ids; what it owes waits in Redis while marked', async () => {
+    const id = `sub-${randomUUID()}`;
+    const overdue = invoiceOverdue({ subscriptionId: id });
+    await expect(applyCommands([{ command: overdue, deliveryRef: 'r1' }], deps(commitPath('commit.after-write')))).rejects.toThrow(
+      /simulated crash/,
+    );
+    const raw = await rawDocument(id);
+    expect(Object.keys(raw ?? {})).not.toEqual(expect.arrayContaining(['outbox']));
+    expect(raw).toMatchObject({ _id: id, recentEvents: eventFingerprint(overdue.eventId), writeToken: expect.any(String) });
+    expect(JSON.stringify(raw)).not.toContain(overdue.eventId);
+    // The owed effects are in Redis, under the stored write's token; once carried out, nothing is left there.
+    expect(await redis.hkeys(outboxKey(id))).toEqual([raw?.writeToken]);
+    await applyCommands([{ command: overdue, deliveryRef: 'r1' }], h.app.processDeps);
+    await expectSuspendedOnce(id);
+    expect(await redis.exists(outboxKey(id))).toBe(0);
+  });
+
+  it('a document of the old shape keeps working: its stored outbox is carried out once, its ids still dedupe, its next write is the new shape', async () => {
+    const id = `sub-${randomUUID()}`;
+    const overdue = invoiceOverdue({ subscriptionId: id });
+    await expect(applyCommands([{ command: overdue, deliveryRef: 'r1' }], deps(commitPath('commit.after-write')))).rejects.toThrow(
+      /simulated crash/,
+    );
+    // Rewrite it as a writer before issue 21 stored it: the outbox inside, whole event ids, clocks as objects.
+    const owed = await redis.hvals(outboxKey(id));
+    const stored = await h.app.subscriptions.get(id);
+    const { recentEvents: _fingerprints, ...legacyState } = stored!.state;
+    await redis.del(outboxKey(id));
+    await h.app.connection.collection('subscriptions').replaceOne(
+      { _id: id as never },
+      {
+        ...legacyState,
+        recentEventIds: [overdue.eventId],
+        outbox: JSON.parse(owed[0] ?? '[]') as unknown[],
+        version: stored?.version,
+        writeToken: stored?.writeToken,
+      },
+    );
+    expect(await marked(id)).toBe(1);
+
+    // The same event again is a duplicate by its whole id; the old outbox is carried out, once.
+    const [again] = await applyCommands([{ command: overdue, deliveryRef: 'r1' }], h.app.processDeps);
+    expect(again?.decision.outcome).toBe('duplicate');
+    await expectSuspendedOnce(id);
+
+    const fraud = fraudDetected({ subscriptionId: id });
+    await applyCommands([{ command: fraud, deliveryRef: 'r2' }], h.app.processDeps);
+    const raw = await rawDocument(id);
+    expect(raw).not.toHaveProperty('outbox');
+    expect(raw).not.toHaveProperty('recentEventIds');
+    expect(raw).not.toHaveProperty('subscriptionId');
+    expect(raw?.recentEvents).toBe(eventFingerprint(overdue.eventId) + eventFingerprint(fraud.eventId));
+    expect((await h.app.subscriptions.get(id))?.state).toMatchObject({ subscriptionId: id, status: 'suspended' });
   });
 
   it('a slice writes each subscription it changes once, the audit in one insert, and never clears an outbox', async () => {

@@ -67,7 +67,7 @@ describe('data deletion when the timer comes due', () => {
       { collection: 'invoices', deleted: 2 },
     ]);
     expect(tombstone?.holds).toEqual([]);
-    expect(tombstone?.recentEventIds).toEqual([]);
+    expect(tombstone?.recentEvents).toEqual([]);
     await eventually(() => {
       const deleted = h.lifecycle.find((m) => m.key === target.subscriptionId && m.json().type === 'subscription.data-deleted');
       expect(deleted?.json()).toMatchObject({

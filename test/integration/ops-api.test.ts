@@ -81,9 +81,10 @@ describe('operator API', () => {
   };
   /** Stores a subscription as given: for states events cannot reach quickly (deleted, due in 90 days). */
   const stored = async (ids: Ids, change: (base: Subscription) => Subscription) => {
-    const conflicts = await h.app.subscriptions.write([
-      { state: change(newSubscription(ids, Date.now())), expectedVersion: 0, outbox: [] },
-    ]);
+    const conflicts = await h.app.subscriptions.write(
+      [{ state: change(newSubscription(ids, Date.now())), expectedVersion: 0, outbox: [] }],
+      'test',
+    );
     expect(conflicts.size).toBe(0);
   };
   const timeline = (ids: Ids, query = '') => call<Timeline>('GET', `/v1/subscriptions/${ids.subscriptionId}/timeline${query}`);

@@ -78,7 +78,7 @@ describe('reconciler', () => {
       h.app.config.policy,
       longAgo,
     );
-    await h.app.subscriptions.write([{ state: decision.state!, expectedVersion: 0, outbox: [] }]);
+    await h.app.subscriptions.write([{ state: decision.state!, expectedVersion: 0, outbox: [] }], 'test');
     await h.app.connection
       .collection('documents')
       .insertOne({ _id: randomUUID() as never, subscriptionId: overdue.subscriptionId, tenantId: overdue.tenantId });

@@ -36,7 +36,7 @@ export const TEST_POLICY_SETTINGS: PolicySettings = {
   deletionReminders: ['P30D', 'P7D', 'P1D'],
   legalHoldReleaseGrace: 'P7D',
   fraudScoreThreshold: 0.8,
-  dedupeWindow: 256,
+  dedupeWindow: 16,
 };
 
 export function testPolicy(overrides: Partial<PolicySettings> = {}): Policy {
@@ -145,7 +145,7 @@ export function aSubscription(overrides: Partial<Subscription> = {}): Subscripti
     receipt: null,
     timerGeneration: 0,
     entryClocks: [],
-    recentEventIds: [],
+    recentEvents: [],
     createdAt: T0 - 30 * DAY,
     updatedAt: T0 - 30 * DAY,
     ...overrides,

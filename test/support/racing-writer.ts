@@ -22,9 +22,9 @@ export class InterleavedRepository extends SubscriptionRepository {
     this.before.push(other);
   }
 
-  override async write(writes: readonly PendingWrite[]): Promise<Set<string>> {
+  override async write(writes: readonly PendingWrite[], token: string): Promise<Set<string>> {
     await this.before.shift()?.();
-    const lost = await super.write(writes);
+    const lost = await super.write(writes, token);
     this.lost.push(lost);
     return lost;
   }

@@ -108,7 +108,7 @@ export function model(
     deletionReminders: [],
     legalHoldReleaseGrace: 'P7D',
     fraudScoreThreshold: 0.8,
-    dedupeWindow: 256,
+    dedupeWindow: 16,
   },
 ): ModelResult {
   const policy = policyFrom(policySettings);

@@ -2,6 +2,7 @@ import {
   accessLevelOf,
   claimDeletion,
   completeDeletion,
+  eventFingerprint,
   alreadyApplied,
   decide,
   type Command,
@@ -217,7 +218,7 @@ describe('decide: every status × every instruction', () => {
         statusBefore: from,
         statusAfter: expected.status,
       });
-      expect(after.recentEventIds.at(-1)).toBe(command.eventId);
+      expect(after.recentEvents.at(-1)).toBe(eventFingerprint(command.eventId));
       expect(after.updatedAt).toBe(NOW);
     });
   });
@@ -829,13 +830,13 @@ describe('decide: duplicates', () => {
     expect(decide(first, command, policy, NOW).outcome).toBe('duplicate');
   });
 
-  it('remembers only the newest ids, up to the dedupe window', () => {
+  it('remembers only the newest events, as fingerprints, up to the dedupe window', () => {
     const small = testPolicy({ dedupeWindow: 2 });
     const commands = [invoiceOverdue({ invoiceId: 'a' }), invoiceOverdue({ invoiceId: 'b' }), invoiceOverdue({ invoiceId: 'c' })];
 
     const state = replay(commands, { policy: small });
 
-    expect(state.recentEventIds).toEqual([commands[1]!.eventId, commands[2]!.eventId]);
+    expect(state.recentEvents).toEqual([eventFingerprint(commands[1]!.eventId), eventFingerprint(commands[2]!.eventId)]);
   });
 });
 
@@ -905,7 +906,7 @@ describe('decide: an unseen subscription', () => {
       receipt: null,
       timerGeneration: 1,
       entryClocks: [{ key: 'nonpayment/inv-1', at: NOW - HOUR }],
-      recentEventIds: [command.eventId],
+      recentEvents: [eventFingerprint(command.eventId)],
       createdAt: NOW,
       updatedAt: NOW,
     });

@@ -213,7 +213,7 @@ describe('completeDeletion', () => {
       },
       timerGeneration: generation,
       entryClocks: [],
-      recentEventIds: [],
+      recentEvents: [],
       createdAt: progressed.createdAt,
       updatedAt: DUE + HOUR,
     });

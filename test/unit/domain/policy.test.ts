@@ -12,7 +12,7 @@ describe('policyFrom', () => {
       ],
       legalHoldReleaseGraceMs: 7 * DAY,
       fraudScoreThreshold: 0.8,
-      dedupeWindow: 256,
+      dedupeWindow: 16,
     });
   });
 

@@ -202,7 +202,7 @@ function checkState(state: Subscription): void {
     });
   }
   if (status === 'deleted') {
-    expect(state).toMatchObject({ holds: [], deletion: null, legalHold: null, entryClocks: [], recentEventIds: [] });
+    expect(state).toMatchObject({ holds: [], deletion: null, legalHold: null, entryClocks: [], recentEvents: [] });
     expect(state.receipt).not.toBeNull();
   }
   expect(new Set(holds.map((hold) => hold.reason)).size).toBe(holds.length);
@@ -210,7 +210,7 @@ function checkState(state: Subscription): void {
     expect(new Set(hold.refs).size).toBe(hold.refs.length);
     if (hold.reason !== 'customer_request') expect(hold.refs.length).toBeGreaterThan(0);
   });
-  expect(new Set(state.recentEventIds).size).toBe(state.recentEventIds.length);
+  expect(new Set(state.recentEvents).size).toBe(state.recentEvents.length);
   expect(mayAccess('user', accessLevelOf(status))).toBe(status === 'active');
   expect(mayAccess('admin', accessLevelOf(status))).toBe(status !== 'deleted');
 }

@@ -37,6 +37,8 @@ function fakeServer(stored: Record<string, number>, changedMeanwhile: Record<str
   return { connection, bulks, ours: (id: string) => docs.get(id)?.writeToken !== 'other' };
 }
 
+const TOKEN = 'this-commit';
+
 const write = (subscriptionId: string, expectedVersion: number): PendingWrite => ({
   state: aSubscription({ subscriptionId }),
   expectedVersion,
@@ -51,7 +53,10 @@ describe('SubscriptionRepository.write, the lost-race branch', () => {
     const server = fakeServer({ 'sub-a': 3, 'sub-c': 3, 'sub-e': 3 }, { 'sub-b': 4, 'sub-d': 4 });
     const repository = new SubscriptionRepository(server.connection, guarded);
 
-    const lost = await repository.write(['sub-a', 'sub-b', 'sub-c', 'sub-d', 'sub-e'].map((id) => write(id, 3)));
+    const lost = await repository.write(
+      ['sub-a', 'sub-b', 'sub-c', 'sub-d', 'sub-e'].map((id) => write(id, 3)),
+      TOKEN,
+    );
 
     expect(lost).toEqual(new Set(['sub-b', 'sub-d']));
     expect(server.bulks.map((bulk) => bulk.length)).toEqual([2, 2, 1]);
@@ -69,14 +74,14 @@ describe('SubscriptionRepository.write, the lost-race branch', () => {
   it('reports no loss when every filter matched, without asking the server which writes won', async () => {
     const server = fakeServer({ 'sub-a': 1 });
     const repository = new SubscriptionRepository(server.connection, guarded);
-    expect(await repository.write([write('sub-a', 1)])).toEqual(new Set());
+    expect(await repository.write([write('sub-a', 1)], TOKEN)).toEqual(new Set());
   });
 
   it('filtering by {_id} alone (FerretDB) has no fence: the stale write overwrites and nothing is reported lost', async () => {
     const server = fakeServer({}, { 'sub-b': 4 });
     const repository = new SubscriptionRepository(server.connection, { ...DIALECTS.ferretdb, bulkChunk: 2 });
 
-    expect(await repository.write([write('sub-b', 3)])).toEqual(new Set());
+    expect(await repository.write([write('sub-b', 3)], TOKEN)).toEqual(new Set());
     expect(server.bulks.flat().map((operation) => operation.replaceOne.filter)).toEqual([{ _id: 'sub-b' }]);
     expect(server.ours('sub-b')).toBe(true);
   });
