@@ -47,7 +47,7 @@ async function deleteSubscriptionData(subscriptionId: string, generation: number
   const now = deps.clock();
   const claim = claimDeletion(stored?.state ?? null, generation, now);
   if (!claim.ok) {
-    if (claim.reason === 'not-due' && stored !== null) return await remindAndSleep(stored.state, jobId, deps, owing);
+    if (claim.reason === 'not-due' && stored !== null) return await remindAndSleep(stored, jobId, deps, owing);
     const record = timerAudit(
       stored?.state ?? null,
       subscriptionId,
@@ -57,11 +57,14 @@ async function deleteSubscriptionData(subscriptionId: string, generation: number
       'ignored',
       `deletion skipped: ${claim.reason}`,
     );
-    await deps.commits.commit({
-      writes: [],
-      owed: owing,
-      audit: [{ _id: stableId('audit', subscriptionId, jobId, 'skipped', claim.reason, stored?.version ?? 0), ...record }],
-    });
+    const entry = {
+      id: stableId('audit', subscriptionId, jobId, 'skipped', claim.reason, stored?.version ?? 0),
+      kind: 'audit' as const,
+      record,
+    };
+    // A stored subscription's record rides a write of its unchanged state, which moves its audit chain's head.
+    if (stored === null) await deps.commits.commit({ writes: [], owed: owing, audit: [{ _id: entry.id, ...record }] });
+    else await save({ state: stored.state, version: stored.version }, deps, [...(owed?.outbox ?? []), entry]);
     return { kind: 'done', outcome: `skipped: ${claim.reason}` };
   }
   if (stored === null) throw new Error('unreachable: a claim needs a stored subscription');

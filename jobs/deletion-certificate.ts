@@ -27,14 +27,15 @@ export async function certifyDeletion(state: Subscription, deletedAt: number, de
     if (remaining > 0) deps.logger.warn({ subscriptionId: state.subscriptionId, collection, remaining }, 'documents left after deletion');
   }
   const records = await deps.audit.chainOf(state.subscriptionId);
-  const head = records.at(-1);
+  // The head stored with the subscription: every record before this deletion's own, as the commit path linked them.
+  const head = state.auditHead ?? null;
   const body = certificateBody(state, {
     keyId: key.keyId,
     policyVersion: POLICY_VERSION,
     policyHash: policyHash(deps.policy),
     collections,
     legalHolds: legalHoldsOf(records),
-    auditChain: { records: records.length, head: head?.chain?.hash ?? null },
+    auditChain: { records: head?.seq ?? 0, head: head?.hash ?? null },
     deletedAt,
   });
   return signCertificate(body, key);

@@ -4,6 +4,7 @@ import { version } from '../../package.json';
 
 import { escapeControls, escapeJsonText } from '../control-characters';
 import { Cli, type CliIo } from './context';
+import { registerAudit } from './audit.command';
 import { registerCertificate } from './certificate.command';
 import { registerDeletions } from './deletions.command';
 import { registerDlq } from './dlq.command';
@@ -62,6 +63,7 @@ function buildProgram(cli: Cli, extensions: readonly Extension[]): Command {
   registerPartitions(program, cli);
   registerReconcile(program, cli);
   registerCertificate(program, cli);
+  registerAudit(program, cli);
   for (const extend of extensions) extend(program, cli);
   // Command groups are built on their own and added, so nothing was inherited: give every subcommand the program's
   // output streams, help layout and error handling (a usage error anywhere exits 2).

@@ -81,7 +81,7 @@ export const exampleCertificate: CertificateDocument = {
     keyId: 'example-2026',
     ...ids,
     policyVersion: 'default',
-    policyHash: 'sha256:41a96e8aad4ddd3b7986e478f3fda138341f81405f0358e64ab2cd52fd7ec4e9',
+    policyHash: 'sha256:34bfe56983b19dee2dfd6cc23aa1b0f6b5e9213df8b8b3ff2b48c5ccba6c15ce',
     statusAtDeletion: 'suspended',
     suspendedAt: '2026-03-01T09:30:00.000Z',
     deletionAnnouncedFor: '2026-04-30T09:30:00.000Z',
@@ -93,11 +93,11 @@ export const exampleCertificate: CertificateDocument = {
     legalHolds: [],
     auditChain: { records: 4, head: 'sha256:2e23250164957d519115f2dd253384e487806e87cb3557eb1372b937dff93959' },
   },
-  signature: 'L5BVtKibG2XlwKGy---dtyjBmDsZEW7ouF7_N2uqca4AeAZ8FWhWK87nKAg6qQcBKkaYe18bN_BMBVyqZdYhCA',
+  signature: 'F6fSnxTcVilOmNb5QesuGpDZYnPl7MSA-IuMjDZXExeRrCoidxeYXhbKtg5tBmmqT81ZMrhoLIRviD2y9tsIAg',
 };
 
 export const EXAMPLE_CERTIFICATE_KEYS = {
-  keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'RkbZcn_gGcdQp2-lFp5B8stW-oQi1h0ZDS_ffXmecTU', kid: 'example-2026', use: 'sig', alg: 'EdDSA' }],
+  keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'j7aejeoj1lTKPlMdnVg4Yui-HyQYr9QUmeBRNll4wWM', kid: 'example-2026', use: 'sig', alg: 'EdDSA' }],
 } as const;
 
 function lifecycle(type: LifecycleEventType, eventId: string, occurredAt: string, data: LifecycleEnvelope['data']): LifecycleEnvelope {

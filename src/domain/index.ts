@@ -1,3 +1,4 @@
+export * from './audit-chain';
 export * from './canonical';
 export * from './certificate';
 export * from './command';

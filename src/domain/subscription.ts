@@ -1,3 +1,4 @@
+import type { ChainHead } from './audit-chain';
 import type { SignedCertificate } from './certificate';
 
 /** Why a subscription is suspended. Each reason is an independent hold; they stack. */
@@ -96,6 +97,8 @@ export interface Subscription {
   readonly recentEvents: readonly string[];
   readonly createdAt: Millis;
   readonly updatedAt: Millis;
+  /** The last link of its audit chain (audit-chain.ts), moved by the commit path; absent before its first chained record. */
+  readonly auditHead?: ChainHead;
 }
 
 export function accessLevelOf(status: Status): AccessLevel {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { idSchema } from '../contract/envelope';
 import type { Decision } from '../domain';
 import { runOperatorCommand, type OperatorAction } from '../use-cases/operator-commands';
+import { verifyAuditTrail } from '../use-cases/audit-verification';
 import { subscriptionTimeline } from '../use-cases/timeline';
 import { upcomingDeletions, upcomingWindowEnd } from '../use-cases/upcoming-deletions';
 import { requireToken } from './auth';
@@ -66,6 +67,15 @@ export const opsRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps): v
         jobState: timer.jobState,
       })),
     };
+  });
+
+  // The subscription's audit hash chain, verified now: the first broken link named (docs/deletion-proof.md).
+  app.get('/v1/subscriptions/:id/audit/verify', { preHandler: adminAuth }, async (request, reply) => {
+    const parsed = path.safeParse(request.params);
+    if (!parsed.success) return badRequest(reply, parsed.error.issues);
+    const result = await verifyAuditTrail(deps, parsed.data.id);
+    if (result === null) return notFound(reply, `no subscription ${parsed.data.id}`);
+    return result;
   });
 
   app.get('/v1/deletions', { preHandler: adminAuth }, async (request, reply) => {

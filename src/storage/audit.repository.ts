@@ -1,30 +1,29 @@
 import type { Collection, Connection } from 'mongoose';
 
-import type { AuditRecord } from '../domain';
+import type { AuditRecord, ChainHead } from '../domain';
 import { stableId } from './ids';
 import { duplicateKeyIndexes } from './duplicate-key';
 import { ensureIndexes } from './indexes';
 import { mongoCall, mongoFailure } from './mongo-errors';
 
-/** A record's place in its subscription's hash chain (src/proof/audit-chain.ts); absent on records from before the chain. */
-export interface ChainLink {
-  /** 1 for a subscription's first chained record, then one more for each. */
-  readonly seq: number;
-  /** The hash of the record before (null for the first). */
-  readonly prev: string | null;
-  /** `sha256:<hex>` of the canonical form of this record with its `seq` and `prev`, without `hash`. */
-  readonly hash: string;
-}
-
+/** A record as stored; its `chain` link (src/domain/audit-chain.ts) is absent on records from before the chain. */
 export interface AuditDocument extends AuditRecord {
   readonly _id: string;
-  readonly chain?: ChainLink;
 }
 
 /** How many of a subscription's records a chain read returns at most: far more than a subscription's lifetime makes. */
 export const CHAIN_READ_LIMIT = 100_000;
 
 export const AUDIT = 'audit_records';
+/** The chain heads of subscriptions that have audit records but no stored document (every event for them changed nothing). */
+export const AUDIT_HEADS = 'audit_heads';
+
+interface HeadDocument extends ChainHead {
+  readonly _id: string;
+}
+
+/** Upserts per bulk: FerretDB's limit for bulk writes (store-dialect.ts), harmless on MongoDB for a rare write. */
+const HEADS_CHUNK = 20;
 
 /** The id prefix of an "applied" record that found its event's record already there (see `append`). */
 const AGAIN = 'again.';
@@ -32,9 +31,42 @@ const AGAIN = 'again.';
 /** The append-only audit trail. Ids are deterministic, so writing a record twice keeps one. */
 export class AuditRepository {
   private readonly collection: Collection<AuditDocument>;
+  private readonly heads: Collection<HeadDocument>;
 
   constructor(connection: Connection) {
     this.collection = connection.collection<AuditDocument>(AUDIT);
+    this.heads = connection.collection<HeadDocument>(AUDIT_HEADS);
+  }
+
+  /**
+   * The chain heads of subscriptions not stored: one exact-`_id` read (`$in`), served by the `_id` index on MongoDB
+   * and on our patched FerretDB. A stored subscription's head is in its document, never here.
+   */
+  async unstoredHeads(subscriptionIds: readonly string[]): Promise<Map<string, ChainHead>> {
+    if (subscriptionIds.length === 0) return new Map();
+    const docs = await mongoCall({ op: 'unstoredHeads', collection: AUDIT_HEADS, count: subscriptionIds.length }, () =>
+      this.heads.find({ _id: { $in: [...subscriptionIds] } }, { batchSize: subscriptionIds.length + 1 }).toArray(),
+    );
+    return new Map(docs.map((doc) => [doc._id, { seq: doc.seq, hash: doc.hash }]));
+  }
+
+  /** Moves the heads of subscriptions not stored, after their records are in (rare: only events that change nothing). */
+  async setUnstoredHeads(heads: ReadonlyMap<string, ChainHead>): Promise<void> {
+    const entries = [...heads];
+    for (let start = 0; start < entries.length; start += HEADS_CHUNK) {
+      const chunk = entries.slice(start, start + HEADS_CHUNK);
+      await mongoCall({ op: 'setUnstoredHeads', collection: AUDIT_HEADS, count: chunk.length }, () =>
+        this.heads.bulkWrite(
+          chunk.map(([_id, head]) => ({ replaceOne: { filter: { _id }, replacement: { seq: head.seq, hash: head.hash }, upsert: true } })),
+          { ordered: true },
+        ),
+      );
+    }
+  }
+
+  /** The head of a subscription not stored, if it has one. */
+  async unstoredHead(subscriptionId: string): Promise<ChainHead | null> {
+    return (await this.unstoredHeads([subscriptionId])).get(subscriptionId) ?? null;
   }
 
   async ensureIndexes(): Promise<void> {

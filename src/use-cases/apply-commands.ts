@@ -112,7 +112,9 @@ export function fold(
     });
   }
   const records = decided.map((item) => ({ _id: auditId(item), ...item.decision.audit }));
-  if (changed && state !== null) {
+  // A stored subscription's records always ride a write, even when nothing else changed: the write moves its audit
+  // chain's head (src/commit/audit-chaining.ts). Only a subscription never stored gets records with no write.
+  if ((changed || stored !== undefined) && state !== null) {
     const audits = records.map((record): OutboxEntry => ({ id: record._id, kind: 'audit', record }));
     const outbox = [...(owed?.outbox ?? []), ...effects, ...audits];
     return { decided, write: { state, expectedVersion: version, outbox }, audit: [], owed: null };
