@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import type { Effect, LifecycleEvent } from '../domain';
+import type { ChainHead, Effect, LifecycleEvent } from '../domain';
 import type { LifecyclePublisher } from '../kafka/lifecycle-publisher';
 import type { TimerQueue } from '../queue/timer-queue';
 import type { Traced } from '../tracing/trace-context';
@@ -61,6 +61,8 @@ export class CommitPath {
     private readonly publisher: LifecyclePublisher,
     private readonly pending: PendingEffects,
     private readonly failpoint: Failpoint = () => undefined,
+    /** Whether audit records are linked into their chains (AUDIT_CHAIN): off only for the benchmark's baseline. */
+    readonly chained: boolean = true,
   ) {}
 
   /**
@@ -98,8 +100,9 @@ export class CommitPath {
   /** Commits the batch; returns the subscriptions whose write lost a race (nothing of theirs was carried out). */
   async commit(input: CommitBatch): Promise<Set<string>> {
     // Every new audit record is linked into its subscription's hash chain first (audit-chaining.ts).
-    const unstored = unstoredIn(input.writes, input.audit ?? []);
-    const chained = chainCommit(input.writes, input.audit ?? [], await this.audit.unstoredHeads(unstored));
+    const chained = this.chained
+      ? chainCommit(input.writes, input.audit ?? [], await this.audit.unstoredHeads(unstoredIn(input.writes, input.audit ?? [])))
+      : { writes: [...input.writes], audit: [...(input.audit ?? [])], unstoredHeads: new Map<string, ChainHead>() };
     const batch: CommitBatch = { ...input, writes: chained.writes, audit: chained.audit };
     const { writes } = batch;
     // 96 random bits name this commit's writes and outboxes: no two commits share one.

@@ -117,6 +117,8 @@ export const configSchema = z.object({
     .optional(),
   /** JSON Web Key Set file of retired public keys, so certificates they signed still verify after a rotation. */
   DELETION_RETIRED_KEYS_FILE: z.string().min(1).optional(),
+  /** Link audit records into each subscription's hash chain (docs/deletion-proof.md); false only to measure what it costs (refused in production). */
+  AUDIT_CHAIN: bool.default(true),
   DATA_COLLECTIONS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$/, 'must be a collection name'))).default([]),
 
   REDIS_URL: connectionString((text) => parseRedisUrl(text).problems ?? []),
@@ -269,6 +271,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       'invalid configuration:\n  ADMIN_TOKEN: required in production while OPS_ROUTES_ENABLED is true (set it, or set OPS_ROUTES_ENABLED=false)',
     );
   }
+  if (settings.NODE_ENV === 'production' && !settings.AUDIT_CHAIN)
+    throw new AppError(
+      'CONFIG_INVALID',
+      'invalid configuration:\n  AUDIT_CHAIN: false is for benchmarks; production keeps the audit trail tamper-evident',
+    );
   const combinationProblems = [...kafkaSecurityProblems(settings), ...decompressionProblems(settings), ...redisSettingsProblems(settings)];
   if (combinationProblems.length > 0)
     throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${combinationProblems.join('\n  ')}`, {

@@ -54,6 +54,8 @@ const MEANINGS: Record<string, string> = {
     '`mongodb://…` or `mongodb+srv://…` naming the database; TLS, authentication and `compressors` as URI options, checked by the driver at start-up (docs/deployment.md). `maxPoolSize` (20) and `serverSelectionTimeoutMS` (5000) apply unless the URI sets them',
   DATA_COLLECTIONS:
     'comma-separated collections (same database) whose documents a deletion removes; empty means only the tombstone is written (a warning is logged)',
+  AUDIT_CHAIN:
+    "links every audit record into its subscription's hash chain (docs/deletion-proof.md). `false` writes records unlinked and a stored subscription's no-change events with no write: only for the benchmark's baseline, refused when `NODE_ENV=production`",
   DELETION_SIGNING_KEY_FILE:
     'PEM file (PKCS #8) of the Ed25519 private key that signs deletion certificates (docs/deletion-proof.md); a secret: mount it read-only. Unset: deletions leave a receipt but no certificate (a warning is logged). The local stack makes one in `.stack/signing/`',
   DELETION_SIGNING_KEY_ID:
