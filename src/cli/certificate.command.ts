@@ -77,7 +77,10 @@ function verify(context: CommandContext, file: string, options: VerifyOptions): 
     `deleted:     ${certificate.deletedAt}`,
     ...(certificate.collections.length === 0
       ? ['collections: none configured (tombstone only)']
-      : certificate.collections.map((entry) => `  ${entry.collection}: ${entry.deleted} deleted, ${entry.remaining} left`)),
+      : [
+          'collections:',
+          ...certificate.collections.map((entry) => `  ${entry.collection}: ${entry.deleted} deleted, ${entry.remaining} left`),
+        ]),
     `legal holds: ${certificate.legalHolds.length === 0 ? 'none' : certificate.legalHolds.map((hold) => `${hold.setAt} to ${hold.releasedAt ?? '(not released)'}`).join('; ')}`,
     `audit chain: ${certificate.auditChain.records} records, head ${certificate.auditChain.head ?? 'none'}`,
   ]);

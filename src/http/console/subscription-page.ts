@@ -179,7 +179,8 @@ export function subscriptionPage(view: SubscriptionView, context: ConsoleContext
       </section>
       <section class="card" id="audit-chain" data-verified="${view.chain.verified ? 'yes' : 'no'}">
         <h2>Audit chain</h2>
-        ${view.chain.verified ? notice('ok', verificationText(view.chain)) : notice('error', verificationText(view.chain))}
+        <!-- No role: the page's one status or alert is the outcome of the operator's action. -->
+        <div class="notice ${view.chain.verified ? '' : 'error'}">${visible(verificationText(view.chain))}</div>
       </section>
       <section class="card timeline" id="timeline">
         <h2>Timeline · audit trail and scheduled timers</h2>
