@@ -8,6 +8,7 @@ import { COMMIT_FAILPOINTS, type CommitPath } from '../../src/commit/commit-path
 import { pendingEffectsKey } from '../../src/commit/pending-effects';
 import { eventFingerprint } from '../../src/domain';
 import { applyCommands, type ApplyDeps } from '../../src/use-cases/apply-commands';
+import { verifyAuditTrail } from '../../src/use-cases/audit-verification';
 import { KeyedLock } from '../../src/leases/keyed-lock';
 import { OutboxSweeper } from '../../src/use-cases/outbox-sweeper';
 import { deletionJobId } from '../../src/queue/timer-jobs';
@@ -72,6 +73,8 @@ describe('the commit path', () => {
     expect(await h.app.queue.getJobState(deletionJobId(id, generation))).toBe('delayed');
     const trail = await h.app.audit.trail(id);
     expect(trail.filter((record) => record.outcome === 'applied')).toHaveLength(1);
+    // An outbox carried out again re-inserts its records as they were linked: the audit chain holds.
+    expect(await verifyAuditTrail(h.app, id)).toMatchObject({ verified: true, unchained: 0 });
     await eventually(() => expect(lifecycleOf(id)).toEqual(lifecycleOf(control)), 15_000);
     // Nothing more can come: nothing is owed (the mark goes only once the last effect is out), and the listener has
     // read every message the lifecycle topic holds.
