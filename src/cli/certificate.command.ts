@@ -29,12 +29,14 @@ function readBounded(file: string, what: string): string {
 /**
  * The certificate in a file: the signed document itself (`{certificate, signature}`), or one wrapped the ways the
  * worker hands it out: a `subscription.data-deleted` event (`data.certificate`), a subscription from the API
- * (`receipt.certificate`). Anything else is given to the verifier as it is, which names what is wrong with it.
+ * (`receipt.certificate`), `status --json` (`subscription.receipt.certificate`). Anything else is given to the verifier as it is, which names what is wrong with it.
  */
 function certificateIn(json: unknown): unknown {
   if (!isRecord(json) || 'signature' in json) return json;
   if (isRecord(json.data) && 'certificate' in json.data) return json.data.certificate;
   if (isRecord(json.receipt) && 'certificate' in json.receipt) return json.receipt.certificate;
+  // `status --json` and the timeline route wrap the subscription.
+  if (isRecord(json.subscription)) return certificateIn(json.subscription);
   return json;
 }
 

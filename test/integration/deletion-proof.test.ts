@@ -117,6 +117,21 @@ describe('deletion certificates', () => {
   it('verifies offline with the served keys, and says which check fails for a changed field, a forgery or an unknown key', async () => {
     const keys = await servedKeys();
     expect((await verify(saved(certificate), keys)).code).toBe(0);
+    // What an operator saves from `status --json` verifies as it is.
+    const env = {
+      MONGODB_URI: h.app.config.MONGODB_URI,
+      REDIS_URL: h.app.config.REDIS_URL,
+      QUEUE_PREFIX: h.app.config.QUEUE_PREFIX,
+      TIMER_QUEUE: h.app.config.TIMER_QUEUE,
+    };
+    const status = await runCliHere(['--json', 'status', ids.subscriptionId], env);
+    expect(status.code).toBe(0);
+    const fromStatus = path.join(current.dir, 'status.json');
+    fs.writeFileSync(fromStatus, status.stdout);
+    expect((await verify(fromStatus, keys)).code).toBe(0);
+    expect((await runCliHere(['status', ids.subscriptionId], env)).stdout).toContain(
+      `certificate: ${ids.subscriptionId}/2, signed by key test-current`,
+    );
 
     const edited = { ...certificate, certificate: { ...certificate.certificate, collections: [] } };
     const editedRun = await verify(saved(edited), keys);
