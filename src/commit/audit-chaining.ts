@@ -8,8 +8,11 @@ import type { PendingWrite } from '../storage/subscription.repository';
 export interface Chained {
   readonly writes: PendingWrite[];
   readonly audit: AuditDocument[];
-  /** New heads of subscriptions not stored (their records came with no write): stored after the records. */
-  readonly unstoredHeads: Map<string, ChainHead>;
+  /**
+   * The last record of each subscription not stored whose records came with no write: once the records are in, the
+   * head moves to that record's link as stored (AuditRepository.moveUnstoredHeads).
+   */
+  readonly unstoredLast: Map<string, string>;
 }
 
 /**
@@ -42,15 +45,16 @@ export function chainCommit(
     });
     return { ...write, state: head === null ? write.state : { ...write.state, auditHead: head }, outbox };
   });
-  const unstoredHeads = new Map<string, ChainHead>();
+  const unstoredLast = new Map<string, string>();
   const bySubscription = new Map<string, AuditDocument[]>();
   for (const record of audit) bySubscription.set(record.subscriptionId, [...(bySubscription.get(record.subscriptionId) ?? []), record]);
   const chainedAudit = [...bySubscription].flatMap(([id, records]) => {
     const linked = linkRecords(records, unstored.get(id) ?? null, sha256Of);
-    if (linked.head !== null) unstoredHeads.set(id, linked.head);
+    const last = linked.records.at(-1);
+    if (last !== undefined) unstoredLast.set(id, last._id);
     return linked.records;
   });
-  return { writes: chainedWrites, audit: chainedAudit, unstoredHeads };
+  return { writes: chainedWrites, audit: chainedAudit, unstoredLast };
 }
 
 /** The subscriptions whose chain starts from audit_heads: new ones, and those whose records come with no write. */

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import type { ChainHead, Effect, LifecycleEvent } from '../domain';
+import type { Effect, LifecycleEvent } from '../domain';
 import type { LifecyclePublisher } from '../kafka/lifecycle-publisher';
 import type { TimerQueue } from '../queue/timer-queue';
 import type { Traced } from '../tracing/trace-context';
@@ -102,7 +102,7 @@ export class CommitPath {
     // Every new audit record is linked into its subscription's hash chain first (audit-chaining.ts).
     const chained = this.chained
       ? chainCommit(input.writes, input.audit ?? [], await this.audit.unstoredHeads(unstoredIn(input.writes, input.audit ?? [])))
-      : { writes: [...input.writes], audit: [...(input.audit ?? [])], unstoredHeads: new Map<string, ChainHead>() };
+      : { writes: [...input.writes], audit: [...(input.audit ?? [])], unstoredLast: new Map<string, string>() };
     const batch: CommitBatch = { ...input, writes: chained.writes, audit: chained.audit };
     const { writes } = batch;
     // 96 random bits name this commit's writes and outboxes: no two commits share one.
@@ -117,7 +117,7 @@ export class CommitPath {
     const won = writes.filter((write) => !lost.has(write.state.subscriptionId));
     const outboxes = [...won.map((write) => write.outbox), ...(batch.owed ?? []).map((owed) => owed.outbox)];
     await this.carryOut(outboxes.flat(), batch);
-    await this.audit.setUnstoredHeads(chained.unstoredHeads);
+    await this.audit.moveUnstoredHeads(chained.unstoredLast);
     // A lost write's mark stays: the winner's outbox may be owed too, and the sweeper settles it.
     await this.pending.unmark([
       ...won.map((write) => write.state.subscriptionId),

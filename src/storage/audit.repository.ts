@@ -50,8 +50,25 @@ export class AuditRepository {
     return new Map(docs.map((doc) => [doc._id, { seq: doc.seq, hash: doc.hash }]));
   }
 
-  /** Moves the heads of subscriptions not stored, after their records are in (rare: only events that change nothing). */
-  async setUnstoredHeads(heads: ReadonlyMap<string, ChainHead>): Promise<void> {
+  /**
+   * Moves the heads of subscriptions not stored to their last records (by id) as stored, once the records are in (rare:
+   * only events that change nothing). As stored, not as just linked: after a crash between the insert and this move,
+   * the redelivered events' records keep the ids, and the first links, of those already in.
+   */
+  async moveUnstoredHeads(lastRecords: ReadonlyMap<string, string>): Promise<void> {
+    if (lastRecords.size === 0) return;
+    const ids = [...lastRecords.values()];
+    const stored = await mongoCall({ op: 'moveUnstoredHeads', collection: AUDIT, count: ids.length }, () =>
+      this.collection.find({ _id: { $in: ids } }, { projection: { subscriptionId: 1, chain: 1 }, batchSize: ids.length + 1 }).toArray(),
+    );
+    await this.setUnstoredHeads(
+      new Map(
+        stored.flatMap((doc) => (doc.chain === undefined ? [] : [[doc.subscriptionId, { seq: doc.chain.seq, hash: doc.chain.hash }]])),
+      ),
+    );
+  }
+
+  private async setUnstoredHeads(heads: ReadonlyMap<string, ChainHead>): Promise<void> {
     const entries = [...heads];
     for (let start = 0; start < entries.length; start += HEADS_CHUNK) {
       const chunk = entries.slice(start, start + HEADS_CHUNK);

@@ -123,6 +123,18 @@ describe('the commit path', () => {
     await expectSuspendedOnce(id);
   });
 
+  it('a crash after the records of a subscription never stored went in: the redelivered event leaves its chain intact', async () => {
+    const id = `sub-${randomUUID()}`;
+    // A settlement for a subscription never seen changes nothing: its record is chained through audit_heads.
+    const first = [{ command: invoiceSettled({ subscriptionId: id }), deliveryRef: 'p0@1' }];
+    await expect(applyCommands(first, deps(commitPath('commit.after-audit')))).rejects.toThrow('simulated crash');
+    // Redelivered: the same record id, linked again after the head that never moved; the stored one is kept.
+    await applyCommands(first, h.app.processDeps);
+    await applyCommands([{ command: invoiceSettled({ subscriptionId: id, invoiceId: 'inv-2' }), deliveryRef: 'p0@2' }], h.app.processDeps);
+    expect(await h.app.subscriptions.get(id)).toBeNull();
+    expect(await verifyAuditTrail(h.app, id)).toMatchObject({ verified: true, chained: 2 });
+  });
+
   it('a mark whose write never happened owes nothing: the sweeper drops it and carries nothing out', async () => {
     const id = `sub-${randomUUID()}`;
     await expect(
