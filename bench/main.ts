@@ -78,6 +78,8 @@ async function main(): Promise<void> {
   // BENCH_WORKER_ENV (JSON) adds settings to every worker run, for trying one knob: '{"CONSUMER_PARTITIONS_CONCURRENTLY":"8"}'.
   const tuned = JSON.parse(process.env.BENCH_WORKER_ENV ?? '{}') as Record<string, string>;
   const worker = await run('worker', 'worker-catch-up', { env: tuned, catchUp: true });
+  // The same catch-up with the audit hash chain off (issue 19): what linking every record costs, beside it in one run.
+  await run('worker', 'worker-catch-up-unchained', { env: { ...tuned, AUDIT_CHAIN: 'false' }, catchUp: true });
   await run('worker', 'worker-live', { env: tuned });
   await run('naive', 'naive', { catchUp: true });
   await run('floor', 'floor');

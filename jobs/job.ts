@@ -5,6 +5,7 @@ import type { Connection } from 'mongoose';
 import type { Policy } from '../src/domain';
 import type { CommitPath } from '../src/commit/commit-path';
 import type { Logger } from '../src/logging/logger';
+import type { KeyRing } from '../src/proof/keys';
 import type { Metrics } from '../src/metrics/metrics';
 import type { DriftKind } from '../src/use-cases/reconcile';
 import type { KeyedLock } from '../src/leases/keyed-lock';
@@ -21,6 +22,8 @@ export interface JobDeps {
   readonly commits: CommitPath;
   readonly dataCollections: readonly string[];
   readonly policy: Policy;
+  /** The key that signs deletion certificates (none: deletions leave no certificate). */
+  readonly certificateKeys: KeyRing;
   readonly clock: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;

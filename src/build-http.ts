@@ -4,6 +4,7 @@ import type { Connection } from 'mongoose';
 
 import { adminRoutes } from './http/admin.routes';
 import { apiDocumentText } from './http/api-routes';
+import { certificateKeysRoutes } from './http/certificate-keys.routes';
 import { dlqRoutes } from './http/dlq.routes';
 import { healthRoutes } from './http/health.routes';
 import { metricsRoutes } from './http/metrics.routes';
@@ -74,8 +75,8 @@ export async function buildHttp(parts: HttpParts): Promise<FastifyInstance> {
   );
 }
 
-/** The route modules the worker serves: health, the access API, metrics and the OpenAPI document always; the rest with ops routes on. */
+/** The route modules the worker serves: health, the access API, metrics, certificate keys and the OpenAPI document always; the rest with ops routes on. */
 export function httpModules(opsRoutesEnabled: boolean): RouteModule[] {
-  const always = [healthRoutes, subscriptionRoutes, metricsRoutes, openApiRoutes(apiDocumentText())];
+  const always = [healthRoutes, subscriptionRoutes, metricsRoutes, certificateKeysRoutes, openApiRoutes(apiDocumentText())];
   return opsRoutesEnabled ? [...always, opsRoutes, dlqRoutes, partitionsRoutes, adminRoutes] : always;
 }

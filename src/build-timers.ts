@@ -50,6 +50,7 @@ export function startTimers(parts: TimerParts): Worker {
       commits: parts.commits,
       dataCollections: config.DATA_COLLECTIONS,
       policy: config.policy,
+      certificateKeys: config.certificateKeys,
       clock: parts.clock,
       logger: parts.logger.child({ component: 'timers' }),
       metrics,

@@ -1,11 +1,12 @@
 import type { RouteSpec } from './api-spec';
+import { getCertificateKeys } from './certificate-keys.routes';
 import { approveSkip, listPartitions } from './partitions.routes';
 import { getDeadLetter, listDeadLetters, replayDeadLetters } from './dlq.routes';
 import { getHealth, getReadiness } from './health.routes';
 import { getMetrics } from './metrics.routes';
 import { openApiText } from './openapi';
 import { getOpenApi } from './openapi.routes';
-import { commandRoutes, getTimeline, listDeletions } from './ops.routes';
+import { commandRoutes, getTimeline, listDeletions, verifyAudit } from './ops.routes';
 import { getAccess, getSubscription } from './subscription.routes';
 
 /**
@@ -18,9 +19,11 @@ export const API_ROUTES: readonly RouteSpec[] = [
   getReadiness,
   getMetrics,
   getOpenApi,
+  getCertificateKeys,
   getSubscription,
   getAccess,
   getTimeline,
+  verifyAudit,
   listDeletions,
   ...commandRoutes.map(({ route }) => route),
   listDeadLetters,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { idSchema } from '../contract/envelope';
 import type { Decision } from '../domain';
 import { runOperatorCommand, type OperatorAction } from '../use-cases/operator-commands';
+import { verifyAuditTrail } from '../use-cases/audit-verification';
 import { subscriptionTimeline } from '../use-cases/timeline';
 import { upcomingDeletions, upcomingWindowEnd } from '../use-cases/upcoming-deletions';
 import { defineRoute, serve, type ResponseSpec } from './api-spec';
@@ -50,6 +51,39 @@ export const getTimeline = defineRoute({
   opsOnly: true,
   request: { path, query: z.strictObject({ limit: wholeNumber(1, 1_000, 1_000) }) },
   responses: { 200: { description: 'The timeline.', schema: timelineAnswer }, 404: notFoundAnswer },
+});
+
+const chainHead = z.object({ seq: z.number().int(), hash: z.string() });
+
+const auditVerificationAnswer = z
+  .object({
+    subscriptionId: z.string(),
+    verified: z.boolean().describe('true: every chained record is intact, in place, and the chain ends at the stored head.'),
+    chained: z.number().int().describe('Records with a link.'),
+    unchained: z.number().int().describe('Records written before the chain existed: shown, not provable.'),
+    head: chainHead.nullable().describe('The last good link.'),
+    broken: z
+      .object({
+        kind: z.enum(['edited', 'removed', 'inserted', 'reordered']),
+        seq: z.number().int().describe('The place in the chain where it breaks.'),
+        recordId: z.string().nullable(),
+        message: z.string(),
+      })
+      .nullable()
+      .describe('The first broken link; null when the chain holds.'),
+  })
+  .meta({ id: 'AuditVerification' });
+
+export const verifyAudit = defineRoute({
+  method: 'GET',
+  url: '/v1/subscriptions/:id/audit/verify',
+  operationId: 'verifyAudit',
+  tag: 'operations',
+  summary: "The subscription's audit hash chain, verified now (docs/deletion-proof.md)",
+  access: 'operator',
+  opsOnly: true,
+  request: { path },
+  responses: { 200: { description: 'The verdict, broken or not.', schema: auditVerificationAnswer }, 404: notFoundAnswer },
 });
 
 const deletionsAnswer = z.object({
@@ -168,6 +202,14 @@ export const opsRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps): v
         jobState: timer.jobState,
       })),
     };
+    return answer;
+  });
+
+  // The subscription's audit hash chain, verified now: the first broken link named (docs/deletion-proof.md).
+  serve(app, deps, verifyAudit, async ({ path: { id } }, _request, reply) => {
+    const result = await verifyAuditTrail(deps, id);
+    if (result === null) return notFound(reply, `no subscription ${id}`);
+    const answer: z.output<typeof auditVerificationAnswer> = result;
     return answer;
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { certificateDocument, signedCertificateSchema } from '../contract/certificate';
 import { accessLevelOf, HOLD_REASONS, STATUSES, type Subscription } from '../domain';
 import type { AuditDocument } from '../storage/audit.repository';
 
@@ -35,6 +36,11 @@ export const subscriptionViewSchema = z
         dueAt: isoTime,
         deletedAt: isoTime,
         collections: z.array(z.object({ collection: z.string(), deleted: z.number().int() })),
+        certificate: signedCertificateSchema
+          .nullable()
+          .describe(
+            'The signed deletion certificate: save it as a file and `certificate verify` it offline. Null before certificates or with no signing key.',
+          ),
       })
       .nullable(),
     updatedAt: isoTime,
@@ -89,6 +95,8 @@ export function subscriptionView(state: Subscription): z.output<typeof subscript
             dueAt: iso(state.receipt.dueAt),
             deletedAt: iso(state.receipt.deletedAt),
             collections: state.receipt.collections.map((entry) => ({ ...entry })),
+            // The signed deletion certificate, as issued: save it as a file and `certificate verify` it offline.
+            certificate: state.receipt.certificate === undefined ? null : certificateDocument(state.receipt.certificate),
           },
     updatedAt: iso(state.updatedAt),
   };

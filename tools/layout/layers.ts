@@ -33,6 +33,10 @@ export const LAYERS: readonly Layer[] = [
     job: 'the event contract: envelope and lifecycle schemas, Kafka header names (`headers.ts`), what a dead-letter correction may change (`replay-correction.ts`).',
   },
   {
+    paths: ['src/proof/'],
+    job: 'proof of deletion: the signing keys and their JSON Web Key Set, signing and offline verification of deletion certificates, hashes of canonical forms, the audit hash chain ([deletion-proof.md](deletion-proof.md)).',
+  },
+  {
     paths: ['src/config/'],
     job: 'settings from the environment, validated with zod at start-up (Kafka security combinations in `kafka-security-settings.ts`).',
   },

@@ -11,6 +11,7 @@ import { lifecycleEventsOf } from '../../use-cases/lifecycle-from-audit';
 import { OPERATOR_ACTIONS, runOperatorCommand, type OperatorAction } from '../../use-cases/operator-commands';
 import { lastReconcile } from '../../use-cases/reconcile-status';
 import { subscriptionTimeline } from '../../use-cases/timeline';
+import { verifyAuditTrail } from '../../use-cases/audit-verification';
 import { upcomingDeletions, upcomingWindowDays } from '../../use-cases/upcoming-deletions';
 import { deadLetterFilterFields, deadLetterIdSchema } from '../dlq.routes';
 import type { Html } from '../html';
@@ -158,9 +159,12 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
     const timeline = await subscriptionTimeline(deps, id.data, 500);
     if (timeline === null) return reply.code(404).send({ error: 'not-found', message: `no subscription ${id.data}` });
     const notice = noticeOf(request.query);
+    const chain = await verifyAuditTrail(deps, id.data);
+    if (chain === null) return reply.code(404).send({ error: 'not-found', message: `no subscription ${id.data}` });
     const view = {
       now: clock(),
       timeline,
+      chain,
       events: lifecycleEventsOf(timeline.audit),
       boardPath,
       queue: deps.queue.name,
