@@ -18,8 +18,13 @@ import {
 } from '../../support/factories';
 import { random } from '../../support/seeded-random';
 
+/** Its audit chain's head as the commit path stores it (a thousand records in, a sha256 hash): the largest it gets. */
+const auditHead = { seq: 1_000, hash: `sha256:${'f'.repeat(64)}` };
+
 const bsonBytes = (state: Subscription): number =>
-  mongoose.mongo.BSON.calculateObjectSize(subscriptionDocument({ state, expectedVersion: 41, outbox: [] }, randomUUID()));
+  mongoose.mongo.BSON.calculateObjectSize(
+    subscriptionDocument({ state: { ...state, auditHead }, expectedVersion: 41, outbox: [] }, 'AbCdEfGhIjKlMnOp'),
+  );
 
 /**
  * One subscription's history as production sends it: UUID event ids, invoices and fraud cases that come and go (up to
