@@ -7,6 +7,7 @@ import type { CommitPath } from '../src/commit/commit-path';
 import type { Logger } from '../src/logging/logger';
 import type { Metrics } from '../src/metrics/metrics';
 import type { DriftKind } from '../src/use-cases/reconcile';
+import type { PolicyDeps } from '../src/use-cases/tenant-policies';
 import type { KeyedLock } from '../src/leases/keyed-lock';
 import type { TimerJobName } from '../src/queue/timer-jobs';
 import type { TimerResult } from '../src/queue/timer-worker';
@@ -21,6 +22,8 @@ export interface JobDeps {
   readonly commits: CommitPath;
   readonly dataCollections: readonly string[];
   readonly policy: Policy;
+  /** Tenants' policies: the reconciler re-plans pending deletions onto each tenant's latest version. */
+  readonly policies?: PolicyDeps;
   readonly clock: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;

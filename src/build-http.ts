@@ -6,6 +6,7 @@ import { adminRoutes } from './http/admin.routes';
 import { dlqRoutes } from './http/dlq.routes';
 import { metricsRoutes } from './http/metrics.routes';
 import { opsRoutes } from './http/ops.routes';
+import { policyRoutes } from './http/policy.routes';
 import { partitionsRoutes } from './http/partitions.routes';
 import { buildHttpServer, type HttpDeps } from './http/server';
 import { subscriptionRoutes } from './http/subscription.routes';
@@ -68,7 +69,7 @@ export async function buildHttp(parts: HttpParts): Promise<FastifyInstance> {
       partitions: { health: consumerProblems, skips },
     },
     parts.config.OPS_ROUTES_ENABLED
-      ? [subscriptionRoutes, opsRoutes, dlqRoutes, partitionsRoutes, adminRoutes, metricsRoutes]
+      ? [subscriptionRoutes, opsRoutes, policyRoutes, dlqRoutes, partitionsRoutes, adminRoutes, metricsRoutes]
       : [subscriptionRoutes, metricsRoutes],
   );
 }

@@ -72,8 +72,9 @@ export const opsRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps): v
     const parsed = deletionsRequest.safeParse({ query: request.query });
     if (!parsed.success) return badRequest(reply, parsed.error.issues);
     const { limit, after } = parsed.data.query;
-    // By default every pending deletion: the window the policy's delay (or release grace) spans.
-    const dueBefore = parsed.data.query.dueBefore ?? upcomingWindowEnd(deps.apply.clock(), deps.apply.policy);
+    // By default every pending deletion: the window the longest delay (or release grace) of any tenant's policy spans.
+    const widest = (await deps.policies?.source.widest()) ?? deps.apply.policy;
+    const dueBefore = parsed.data.query.dueBefore ?? upcomingWindowEnd(deps.apply.clock(), widest);
     const page = await upcomingDeletions(deps.subscriptions, { dueBefore, limit, after }).catch((error: unknown) => {
       if (error instanceof RangeError) return null;
       throw error;

@@ -19,6 +19,8 @@ export function subscriptionView(state: Subscription) {
             dueAt: iso(state.deletion.dueAt),
             reminders: state.deletion.reminders.map((reminder) => ({ offset: reminder.offset, at: iso(reminder.at) })),
             inProgress: state.deletion.claimedAt !== null,
+            // The tenant's policy version the timer was planned under (0: the environment's default).
+            policyVersion: state.deletion.policyVersion ?? 0,
           },
     legalHold:
       state.legalHold === null ? null : { reason: state.legalHold.reason, actor: state.legalHold.actor, since: iso(state.legalHold.since) },

@@ -101,11 +101,12 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
   const sendPage = (reply: FastifyReply, status: number, render: (context: ConsoleContext) => Html) =>
     helpers.sendPage(reply, status, render);
   const { decoder, topics: inboundTopics } = deps.inbound;
-  // Every pending deletion falls within these days: the configured delay (or a legal hold's release grace if longer).
-  const forecastDays = upcomingWindowDays(deps.apply.policy);
+  // Every pending deletion falls within these days: the longest delay (or release grace) of any tenant's policy.
+  const windowDays = async (): Promise<number> => upcomingWindowDays((await deps.policies?.source.widest()) ?? deps.apply.policy);
 
   app.get('/', async (_request, reply) => {
     const now = clock();
+    const forecastDays = await windowDays();
     const [statuses, forecast, soonest, deadLetters, queues] = await Promise.all([
       attempt('subscriptions', () => deps.subscriptions.countByStatus()),
       attempt('forecast', () => deletionForecast(deps.subscriptions, now, forecastDays)),
