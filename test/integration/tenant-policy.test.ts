@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+
+import type { previewView, versionView } from '../../src/http/policy.routes';
+import type { subscriptionView } from '../../src/http/subscription-view';
+import { sightTimerJobs } from '../../src/queue/timer-inspection';
+import { deletionJobId } from '../../src/queue/timer-jobs';
+import { apiClient, type Call } from '../support/api-client';
+import { newIds, suspendRequested, type Ids } from '../support/events';
+import { ADMIN_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
+
+type PreviewBody = ReturnType<typeof previewView>;
+type SetBody = { version: ReturnType<typeof versionView>; replanned: number };
+type View = ReturnType<typeof subscriptionView>;
+
+const DAY_MS = 86_400_000;
+const operator = { actor: 'newcomer@ops.example', reason: 'market moves to 90 days (ticket POL-1)' };
+
+/**
+ * The holdout of issue 18: a newcomer changes a tenant's delay from 60 to 90 days and back, previews first each time,
+ * and every pending deletion lands where the preview said; the promise rule holds on the way back.
+ */
+describe('tenant policy: 60 -> 90 -> 60 days, previewed, on the real stack', () => {
+  let h: Harness;
+  let call: Call;
+  const tenantId = `tenant-${randomUUID().slice(0, 8)}`;
+  const ours: Ids[] = [0, 1, 2].map(() => ({ ...newIds('pol'), tenantId }));
+  const other: Ids = { ...newIds('pol'), tenantId: `other-${randomUUID().slice(0, 8)}` };
+
+  beforeAll(async () => {
+    h = await startWorker({ DELETION_DELAY: 'P60D', DELETION_REMINDERS: 'P30D,P7D,P1D', TENANT_POLICY_REFRESH: 'PT1S' });
+    call = apiClient(h.baseUrl, ADMIN_TOKEN);
+  });
+  afterAll(async () => {
+    await h.stop();
+  });
+
+  const view = async (ids: Ids): Promise<View> => {
+    const answer = await call<View>('GET', `/v1/subscriptions/${ids.subscriptionId}`);
+    expect(answer.status).toBe(200);
+    return answer.body;
+  };
+  const settledSuspended = (ids: Ids) =>
+    eventually(async () => {
+      const stored = await h.app.subscriptions.get(ids.subscriptionId);
+      expect([stored?.state.status, (await h.app.commits.owing([ids.subscriptionId])).size]).toEqual(['suspended', 0]);
+      return stored?.state ?? null;
+    });
+  /** When the subscription's current timer job will next run, as Redis holds it; and whether its previous generation's is gone. */
+  const jobOf = async (ids: Ids) => {
+    const state = (await h.app.subscriptions.get(ids.subscriptionId))?.state;
+    const generation = state?.deletion?.generation ?? 0;
+    const [current, previous] = await sightTimerJobs(h.app.queue, [
+      deletionJobId(ids.subscriptionId, generation),
+      deletionJobId(ids.subscriptionId, generation - 1),
+    ]);
+    return { delayedUntil: current?.delayedUntil ?? null, previousExists: previous?.exists ?? false };
+  };
+  const preview = async (policy: object, applyToPending = false) => {
+    const answer = await call<PreviewBody>('POST', `/v1/tenants/${tenantId}/policy/preview`, { body: { policy, applyToPending } });
+    expect(answer.status).toBe(200);
+    return answer.body;
+  };
+  const set = async (policy: object, applyToPending = false) => {
+    const answer = await call<SetBody>('POST', `/v1/tenants/${tenantId}/policy`, { body: { policy, applyToPending, ...operator } });
+    expect(answer.status).toBe(201);
+    return answer.body;
+  };
+
+  it('moves every pending deletion and reminder exactly where the preview said, and keeps 90 days on the way back', async () => {
+    for (const ids of [...ours, other]) await h.produce(h.topics.customer, [suspendRequested(ids)]);
+    const before = new Map<string, View>();
+    for (const ids of [...ours, other]) {
+      await settledSuspended(ids);
+      before.set(ids.subscriptionId, await view(ids));
+    }
+    expect(before.get(ours[0]?.subscriptionId ?? '')?.deletion?.policyVersion).toBe(0);
+
+    // Preview 90 days: each of the tenant's three moves 30 days later; the other tenant's is not looked at.
+    const toNinety = await preview({ deletionDelay: 'P90D' });
+    expect(toNinety.summary).toEqual({ pending: 3, moved: 3, later: 3, heldAtAnnounced: 0, remindersChanged: 3 });
+    expect(toNinety.changes.map((change) => change.subscriptionId).sort()).toEqual(ours.map((ids) => ids.subscriptionId).sort());
+    for (const change of toNinety.changes) {
+      expect(change.movedByMs).toBe(30 * DAY_MS);
+      expect(change.movedBy).toBe('+P30D');
+      expect(change.fromDueAt).toBe(before.get(change.subscriptionId)?.deletion?.dueAt);
+    }
+    // A preview changes nothing.
+    for (const ids of ours) expect(await view(ids)).toEqual(before.get(ids.subscriptionId));
+
+    const ninety = await set({ deletionDelay: 'P90D' });
+    expect(ninety).toMatchObject({ replanned: 3, version: { version: 1, actor: operator.actor, effective: { deletionDelay: 'P90D' } } });
+    for (const change of toNinety.changes) {
+      const ids = ours.find((candidate) => candidate.subscriptionId === change.subscriptionId) as Ids;
+      const deletion = (await view(ids)).deletion;
+      expect(deletion).toMatchObject({ dueAt: change.toDueAt, policyVersion: 1 });
+      expect(deletion?.reminders.map((reminder) => reminder.at)).toEqual(change.toReminders);
+      // Redis agrees: the new generation's job wakes at the first reminder still ahead; the old one is gone.
+      await eventually(async () => {
+        expect(await jobOf(ids)).toEqual({ delayedUntil: Date.parse(change.toReminders[0] ?? ''), previousExists: false });
+      });
+    }
+    expect(await view(other)).toEqual(before.get(other.subscriptionId));
+    const timeline = await call<{ audit: { type: string; actor: { id: string }; reason: string }[] }>(
+      'GET',
+      `/v1/subscriptions/${ours[0]?.subscriptionId ?? ''}/timeline`,
+    );
+    expect(timeline.body.audit.find((line) => line.type === 'policy-replan')).toMatchObject({ actor: { id: operator.actor } });
+    // The customer was told the new date.
+    await eventually(() => {
+      const told = h.lifecycle.filter(
+        (message) => message.key === ours[0]?.subscriptionId && (message.value ?? '').includes('deletion-scheduled'),
+      );
+      expect(told.length).toBe(2);
+    });
+
+    // Back to 60: pending ones keep the 90 days announced to their customers; the preview says so.
+    const backAsDraft = await preview({ deletionDelay: 'P60D' });
+    expect(backAsDraft.summary).toMatchObject({ pending: 3, moved: 0, heldAtAnnounced: 0 });
+    expect(backAsDraft.changes).toEqual([]);
+    const backToPending = await preview({ deletionDelay: 'P60D' }, true);
+    expect(backToPending.summary).toMatchObject({ pending: 3, moved: 0, heldAtAnnounced: 3 });
+    for (const change of backToPending.changes) {
+      expect(change.toDueAt).toBe(change.fromDueAt);
+      expect(Date.parse(change.policyDueAt)).toBe(Date.parse(change.fromDueAt) - 30 * DAY_MS);
+    }
+
+    expect(await set({ deletionDelay: 'P60D' })).toMatchObject({ replanned: 0, version: { version: 2 } });
+    const afterSixty = new Map<string, View>();
+    for (const ids of ours) {
+      const now = await view(ids);
+      afterSixty.set(ids.subscriptionId, now);
+      expect(now.deletion).toMatchObject({
+        dueAt: toNinety.changes.find((c) => c.subscriptionId === ids.subscriptionId)?.toDueAt,
+        policyVersion: 1,
+      });
+    }
+    // A new suspension of the tenant gets 60 days, under version 2.
+    const late: Ids = { ...newIds('pol'), tenantId };
+    await h.produce(h.topics.customer, [suspendRequested(late)]);
+    const lateState = await settledSuspended(late);
+    expect(lateState?.deletion?.policyVersion).toBe(2);
+    expect((lateState?.deletion?.dueAt ?? 0) - (lateState?.deletion?.scheduledAt ?? 0)).toBe(60 * DAY_MS);
+
+    // Asked to apply to pending ones: never earlier than announced, exactly as that preview said.
+    const applied = await set({ deletionDelay: 'P60D' }, true);
+    expect(applied.version.version).toBe(3);
+    for (const change of backToPending.changes) {
+      const ids = ours.find((candidate) => candidate.subscriptionId === change.subscriptionId) as Ids;
+      expect((await view(ids)).deletion).toMatchObject({ dueAt: change.toDueAt, policyVersion: 3 });
+    }
+  });
+
+  it('lists and shows versions with who, why and when; refuses a draft that is no policy', async () => {
+    const list = await call<{ current: { version: number }; versions: { version: number; actor: string; reason: string }[] }>(
+      'GET',
+      `/v1/tenants/${tenantId}/policy`,
+    );
+    expect(list.status).toBe(200);
+    expect(list.body.versions.map((version) => version.version)).toEqual([3, 2, 1]);
+    expect(list.body.versions[2]).toMatchObject(operator);
+    const shown = await call<{ version: number; effective: { deletionDelay: string } }>('GET', `/v1/tenants/${tenantId}/policy/versions/1`);
+    expect(shown.body).toMatchObject({ version: 1, effective: { deletionDelay: 'P90D' } });
+    expect((await call('GET', `/v1/tenants/${tenantId}/policy/versions/9`)).status).toBe(404);
+    const bad = await call<{ message: string }>('POST', `/v1/tenants/${tenantId}/policy/preview`, {
+      body: { policy: { deletionDelay: 'P0D', extra: 1 } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('deletionDelay');
+  });
+});
