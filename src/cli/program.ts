@@ -10,6 +10,7 @@ import { EXIT, failureOf } from './exit-codes';
 import { registerLegalHold } from './legal-hold.command';
 import { redactText } from './output';
 import { registerPartitions } from './partitions.command';
+import { registerPolicy } from './policy.command';
 import { registerReconcile } from './reconcile.command';
 import { registerStatus } from './status.command';
 import { registerWorker } from './worker.command';
@@ -58,6 +59,7 @@ function buildProgram(cli: Cli, extensions: readonly Extension[]): Command {
   registerLegalHold(program, cli);
   registerDlq(program, cli);
   registerPartitions(program, cli);
+  registerPolicy(program, cli);
   registerReconcile(program, cli);
   for (const extend of extensions) extend(program, cli);
   // Command groups are built on their own and added, so nothing was inherited: give every subcommand the program's

@@ -5,6 +5,7 @@ import type { subscriptionView } from '../../src/http/subscription-view';
 import { sightTimerJobs } from '../../src/queue/timer-inspection';
 import { deletionJobId } from '../../src/queue/timer-jobs';
 import { apiClient, type Call } from '../support/api-client';
+import { runCliHere } from '../support/cli-run';
 import { newIds, suspendRequested, type Ids } from '../support/events';
 import { ADMIN_TOKEN, eventually, startWorker, type Harness } from '../support/worker-harness';
 
@@ -165,6 +166,31 @@ describe('tenant policy: 60 -> 90 -> 60 days, previewed, on the real stack', () 
       body: { policy: { deletionDelay: 'P0D', extra: 1 } },
     });
     expect(bad.status).toBe(400);
+    for (const [method, route] of [
+      ['GET', `/v1/tenants/${tenantId}/policy`],
+      ['POST', `/v1/tenants/${tenantId}/policy/preview`],
+      ['POST', `/v1/tenants/${tenantId}/policy`],
+    ] as const)
+      expect((await call(method, route, { token: null, body: {} })).status).toBe(401);
     expect(bad.body.message).toContain('deletionDelay');
+  });
+
+  it('the CLI previews, sets, lists and shows through the worker (--api), and says so without it', async () => {
+    const cli = (args: readonly string[]) => runCliHere(['--api', h.baseUrl, ...args], { BILLING_ENFORCER_API_TOKEN: ADMIN_TOKEN });
+    const previewed = await cli(['--json', 'policy', 'preview', tenantId, '--delay', 'P120D']);
+    expect(previewed.code).toBe(0);
+    const draft = JSON.parse(previewed.stdout) as PreviewBody;
+    expect(draft.summary).toMatchObject({ pending: 4, later: 4 });
+    const human = await cli(['policy', 'preview', tenantId, '--delay', 'P120D']);
+    expect(human.stdout).toContain('preview only: nothing changed');
+    expect(human.stdout).toContain('+P30D');
+    const stored = await cli(['policy', 'set', tenantId, '--delay', 'P120D', '--reason', 'cli check', '--actor', 'cli@ops.example']);
+    expect([stored.code, stored.stdout]).toEqual([0, expect.stringContaining('4 pending deletions re-planned')]);
+    const listed = await cli(['policy', 'list', tenantId]);
+    expect(listed.stdout).toContain('in force v4: delay P120D');
+    expect((await cli(['policy', 'show', tenantId, '4'])).stdout).toContain('by cli@ops.example');
+    const direct = await runCliHere(['policy', 'list', tenantId], {});
+    expect(direct.code).not.toBe(0);
+    expect(direct.stderr).toContain('pass --api');
   });
 });
