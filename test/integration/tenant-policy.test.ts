@@ -171,7 +171,7 @@ describe('tenant policy: 60 -> 90 -> 60 days, previewed, on the real stack', () 
       ['POST', `/v1/tenants/${tenantId}/policy/preview`],
       ['POST', `/v1/tenants/${tenantId}/policy`],
     ] as const)
-      expect((await call(method, route, { token: null, body: {} })).status).toBe(401);
+      expect((await call(method, route, method === 'GET' ? { token: null } : { token: null, body: {} })).status).toBe(401);
     expect(bad.body.message).toContain('deletionDelay');
   });
 
