@@ -74,9 +74,14 @@ function facts(state: Subscription, now: Millis): Html {
         deletion === null
           ? html`<span class="muted">none scheduled</span>`
           : html`${iso(deletion.dueAt)} UTC
-            (${relative(deletion.dueAt, now)})${
-              state.legalHold === null ? '' : html` · <b>paused by the legal hold</b>`
-            }${deletion.claimedAt === null ? '' : html` · <span class="pill progress">in progress</span>`}`
+              (${relative(deletion.dueAt, now)})${
+                state.legalHold === null ? '' : html` · <b>paused by the legal hold</b>`
+              }${deletion.claimedAt === null ? '' : html` · <span class="pill progress">in progress</span>`}
+              ·
+              <span class="muted" data-field="policy-version"
+                >tenant policy
+                ${deletion.policyVersion === undefined || deletion.policyVersion === 0 ? 'default' : `v${deletion.policyVersion}`}</span
+              >`
       }
     </dd>
     ${
