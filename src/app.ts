@@ -59,6 +59,8 @@ export interface App {
   readonly inbound: InboundTable;
   /** The one way state and effects are committed (src/commit). */
   readonly commits: CommitPath;
+  /** Tenants' policy versions, previews and re-plans (src/use-cases/tenant-policies.ts). */
+  readonly policies: PolicyDeps;
   /** The inbound topics' runner and the dead-letter indexer's. */
   readonly runners: InboundRunners;
   start(options?: { consume?: boolean; timers?: boolean; http?: boolean }): Promise<void>;
@@ -267,6 +269,7 @@ async function assemble(
     processDeps,
     inbound,
     commits,
+    policies,
     runners,
     async start(options = {}) {
       await sweeper.sweepOnce();
