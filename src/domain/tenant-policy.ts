@@ -43,6 +43,27 @@ export function resolvePolicy(base: Policy, override: PolicyOverride): Policy {
   };
 }
 
+export type Widest = Pick<Policy, 'deletionDelayMs' | 'legalHoldReleaseGraceMs'>;
+
+/**
+ * The longest delay and grace of the environment's policy and of these versions: a pending deletion may keep an older,
+ * longer version's date, so "upcoming deletions" windows span this to leave none out.
+ */
+export function widestOf(base: Widest, overrides: readonly PolicyOverride[]): Widest {
+  const longest = (ms: number, texts: readonly (string | undefined)[]): number =>
+    Math.max(ms, ...texts.flatMap((text) => (text === undefined ? [] : [parseDuration(text)])));
+  return {
+    deletionDelayMs: longest(
+      base.deletionDelayMs,
+      overrides.map((override) => override.deletionDelay),
+    ),
+    legalHoldReleaseGraceMs: longest(
+      base.legalHoldReleaseGraceMs,
+      overrides.map((override) => override.legalHoldReleaseGrace),
+    ),
+  };
+}
+
 /** The tenant's policy in force: its latest version, or the environment's default when it has none. */
 export function tenantPolicy(base: Policy, latest: PolicyVersion | null): TenantPolicy {
   return latest === null ? { ...base, version: DEFAULT_VERSION } : { ...resolvePolicy(base, latest.override), version: latest.version };
@@ -149,4 +170,11 @@ export function replanTimer(
   const effects: Effect[] = [cancel, ...(state.legalHold === null ? [schedule] : [])];
   if (plan.toDueAt !== plan.fromDueAt) effects.push(lifecycleEvent('subscription.deletion-scheduled', replanned, causationId, now));
   return { state: replanned, effects, plan };
+}
+
+/** A re-plan's audit reason; lifecycle-from-audit.ts reads the dates back (a moved date was announced). */
+export function replanReason(plan: Replan, version: Pick<PolicyVersion, 'actor' | 'reason'>): string {
+  const iso = (ms: Millis): string => new Date(ms).toISOString();
+  const held = plan.heldAtAnnounced ? ', held at the announced date' : '';
+  return `policy v${plan.fromVersion} -> v${plan.toVersion} (${version.actor}: ${version.reason}): deletion ${iso(plan.fromDueAt)} -> ${iso(plan.toDueAt)}${held}`;
 }

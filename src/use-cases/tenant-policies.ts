@@ -1,5 +1,6 @@
 import {
   planFor,
+  replanReason,
   replanTimer,
   resolvePolicy,
   tenantPolicy,
@@ -10,6 +11,8 @@ import {
   type PolicyVersion,
   type Replan,
   type ReplanMode,
+  type Widest,
+  widestOf,
 } from '../domain';
 import type { CommitPath } from '../commit/commit-path';
 import { AppError } from '../errors';
@@ -40,8 +43,6 @@ export interface PolicySource {
  * batch would cost the hot path a round trip. A version stored elsewhere reaches this process within `refreshMs`; a
  * deletion scheduled meanwhile under the older version is re-planned by the reconciler (`replanTenants`).
  */
-export type Widest = Pick<Policy, 'deletionDelayMs' | 'legalHoldReleaseGraceMs'>;
-
 export class TenantPolicies implements PolicySource {
   private cached: { at: Millis; latest: Map<string, PolicyVersion>; widest: Widest } | null = null;
 
@@ -56,11 +57,10 @@ export class TenantPolicies implements PolicySource {
     const now = this.clock();
     if (this.cached !== null && now - this.cached.at < this.refreshMs) return this.cached;
     const { latest, all } = await this.store.everyVersion();
-    const policies = [this.base, ...all.map((version) => resolvePolicy(this.base, version.override))];
-    const widest = {
-      deletionDelayMs: Math.max(...policies.map((policy) => policy.deletionDelayMs)),
-      legalHoldReleaseGraceMs: Math.max(...policies.map((policy) => policy.legalHoldReleaseGraceMs)),
-    };
+    const widest = widestOf(
+      this.base,
+      all.map((version) => version.override),
+    );
     this.cached = { at: now, latest, widest };
     return this.cached;
   }
@@ -209,7 +209,7 @@ export async function replanTenant(deps: Omit<PolicyDeps, 'policies'>, version: 
         const result = stored === null ? null : replanTimer(stored.state, next, mode, causation, now);
         if (stored === null || result === null) return false;
         const { plan } = result;
-        const reason = `policy v${plan.fromVersion} -> v${plan.toVersion} (${version.actor}: ${version.reason}): deletion ${new Date(plan.fromDueAt).toISOString()} -> ${new Date(plan.toDueAt).toISOString()}${plan.heldAtAnnounced ? ', held at the announced date' : ''}`;
+        const reason = replanReason(plan, version);
         const record = {
           ...timerAudit(stored.state, id, 'policy-replan', causation, now, 'applied', reason, result.state),
           actor: { kind: 'operator' as const, id: version.actor },

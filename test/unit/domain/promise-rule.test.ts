@@ -6,6 +6,7 @@ import {
   replanTimer,
   tenantPolicy,
   wakeBeforeDue,
+  widestOf,
   type Command,
   type Effect,
   type Millis,
@@ -154,5 +155,16 @@ describe('planFor', () => {
   it('gives a new suspension the tenant’s version and records it on the timer', () => {
     const decision = decide(null, invoiceOverdue({ invoiceId: 'i1' }), tenantPolicy(base, version(3, 90, ['P7D'], false)), T0);
     expect(decision.state?.deletion).toMatchObject({ dueAt: T0 + 90 * DAY, policyVersion: 3, startedAt: T0 });
+  });
+});
+
+describe('widestOf', () => {
+  it('spans the longest delay and grace of the environment and of every version, so no pending deletion falls outside', () => {
+    const env = { deletionDelayMs: 60 * DAY, legalHoldReleaseGraceMs: 7 * DAY };
+    expect(widestOf(env, [])).toEqual(env);
+    expect(widestOf(env, [{ deletionDelay: 'P90D' }, { deletionDelay: 'P30D', legalHoldReleaseGrace: 'P14D' }, {}])).toEqual({
+      deletionDelayMs: 90 * DAY,
+      legalHoldReleaseGraceMs: 14 * DAY,
+    });
   });
 });
