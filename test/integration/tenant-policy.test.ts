@@ -221,4 +221,45 @@ describe('tenant policy: 60 -> 90 -> 60 days, previewed, on the real stack', () 
     await replanTenants(h.app.policies);
     expect((await view(ids)).deletion).toEqual(deletion);
   });
+
+  it('the console previews a draft from live data and stores it under the signed-in operator’s name', async () => {
+    const tenant = `console-${randomUUID().slice(0, 8)}`;
+    const ids: Ids = { ...newIds('pol'), tenantId: tenant };
+    await h.produce(h.topics.customer, [suspendRequested(ids)]);
+    const suspended = await settledSuspended(ids);
+    const page = `${h.baseUrl}/admin/tenants/${tenant}/policy`;
+    const signIn = await fetch(`${h.baseUrl}/admin/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: h.baseUrl },
+      body: new URLSearchParams({ name: 'Ada <b>Lovelace</b>', token: ADMIN_TOKEN }),
+      redirect: 'manual',
+    });
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    expect(cookie).toContain('be_admin=');
+    const previewed = await fetch(`${page}?${new URLSearchParams({ preview: '1', delay: 'P90D' }).toString()}`, { headers: { cookie } });
+    const text = await previewed.text();
+    expect(previewed.status).toBe(200);
+    expect(text).toContain('1 pending deletions: 1 would move (1 later)');
+    expect(text).toContain(ids.subscriptionId);
+    expect((await view(ids)).deletion?.policyVersion).toBe(0);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(text)?.[1] ?? '';
+    const stored = await fetch(page, {
+      method: 'POST',
+      headers: { cookie, origin: h.baseUrl, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, delay: 'P90D', reason: 'EU retention' }),
+      redirect: 'manual',
+    });
+    expect(stored.status).toBe(303);
+    expect((await view(ids)).deletion).toMatchObject({
+      dueAt: new Date((suspended?.deletion?.dueAt ?? 0) + 30 * DAY_MS).toISOString(),
+      policyVersion: 1,
+    });
+    const [version] = await h.app.policies.policies.list(tenant, 1);
+    expect(version).toMatchObject({ actor: 'Ada <b>Lovelace</b>', reason: 'EU retention' });
+    // Shown back escaped: an operator's name is text, never markup.
+    const listed = await (await fetch(page, { headers: { cookie } })).text();
+    expect(listed).toContain('Ada &lt;b&gt;Lovelace&lt;/b&gt;');
+    const refused = await fetch(`${page}?${new URLSearchParams({ preview: '1', delay: 'soon' }).toString()}`, { headers: { cookie } });
+    expect(await refused.text()).toContain('Not a policy: deletionDelay');
+  });
 });

@@ -50,6 +50,7 @@ function facts(state: Subscription, now: Millis): Html {
     <dt>tenant</dt>
     <dd>
       <a href="${`/admin/search?q=${encodeURIComponent(state.tenantId)}`}"><code>${visible(state.tenantId)}</code></a>
+      · <a href="${`/admin/tenants/${encodeURIComponent(state.tenantId)}/policy`}" data-link="tenant-policy">its policy</a>
     </dd>
     <dt>holds</dt>
     <dd data-field="holds">
