@@ -15,6 +15,7 @@ import { detectDialect } from '../src/storage/store-dialect';
 import { subscriptionDocument, type SubscriptionDocument } from '../src/storage/subscription.repository';
 import { generateMix, type BenchEvent, type MixOptions } from './event-mix';
 import { benchKafka } from './kafka-io';
+import { watchCommands } from './mongo-work';
 import { onFinishRequest, sendToParent } from './protocol';
 
 /** The writes one slice needs, decided before the clock starts. */
@@ -91,6 +92,7 @@ async function main(): Promise<void> {
   const partitions = Number(process.env.BENCH_PARTITIONS ?? '12');
   const plan = planSlices(generateMix(mix), partitions, config.CONSUMER_BATCH_SIZE, config.policy);
   const connection = await mongoose.createConnection(config.MONGODB_URI).asPromise();
+  const mongoWork = watchCommands(connection);
   const { bulkChunk } = await detectDialect(connection, config);
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue(config.TIMER_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
     }),
   );
   onFinishRequest(async () => {
-    await sendToParent({ kind: 'result', latenciesMs: [], startedAt, lastDoneAt, count: done });
+    await sendToParent({ kind: 'result', latenciesMs: [], startedAt, lastDoneAt, count: done, mongo: mongoWork() });
     await producer.disconnect();
     await queue.close();
     redis.disconnect();

@@ -4,7 +4,8 @@ import path from 'node:path';
 
 import { outputDir, repoRoot } from './child';
 import { generateMix, mixSummary, type MixOptions } from './event-mix';
-import { comparisonTable, sweepTable } from './report';
+import { stackPids } from './process-cpu';
+import { comparisonTable, storeWorkTable, sweepTable, targetsTable } from './report';
 import { renderChart } from './svg-chart';
 import { loadStack } from './stack-env';
 import { runVariant, type VariantKind, type VariantResult, type VariantSpec } from './variant';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
   const timeoutMs = intEnv('BENCH_TIMEOUT_S', 1_500) * 1000;
   const keep = process.env.BENCH_KEEP === '1';
   const stack = loadStack();
+  // Before any variant: every one charges the stack servers' CPU, and cannot without their pids.
+  stackPids();
   const startedAt = new Date();
   const mix: MixOptions = { seed, events, subscriptions, prefix: 's' };
   const log100k = generateMix(mix);
@@ -75,6 +78,8 @@ async function main(): Promise<void> {
   // BENCH_WORKER_ENV (JSON) adds settings to every worker run, for trying one knob: '{"CONSUMER_PARTITIONS_CONCURRENTLY":"8"}'.
   const tuned = JSON.parse(process.env.BENCH_WORKER_ENV ?? '{}') as Record<string, string>;
   const worker = await run('worker', 'worker-catch-up', { env: tuned, catchUp: true });
+  // The same catch-up with the audit hash chain off (issue 19): what linking every record costs, beside it in one run.
+  await run('worker', 'worker-catch-up-unchained', { env: { ...tuned, AUDIT_CHAIN: 'false' }, catchUp: true });
   await run('worker', 'worker-live', { env: tuned });
   await run('naive', 'naive', { catchUp: true });
   await run('floor', 'floor');
@@ -101,7 +106,7 @@ async function main(): Promise<void> {
   }
 
   const main = results.filter((result) => !sweepResults.includes(result));
-  const table = comparisonTable(main);
+  const table = [comparisonTable(main), storeWorkTable(main), targetsTable(main)].join('\n\n');
   const sweeps = sweepResults.length > 0 ? sweepTable(sweepResults) : '';
   fs.mkdirSync(outputDir, { recursive: true });
   const machine = `${os.cpus().length} CPUs, load ${os
@@ -111,6 +116,10 @@ async function main(): Promise<void> {
   fs.writeFileSync(
     path.join(outputDir, 'results.json'),
     `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, events, sweepEvents, partitions, seed, results }, null, 2)}\n`,
+  );
+  fs.writeFileSync(
+    path.join(outputDir, 'results.md'),
+    `# npm run bench, ${startedAt.toISOString().slice(0, 16)}Z\n\n${events} events, ${partitions} partitions, seed ${seed}; ${machine}\n\n${table}\n${sweeps === '' ? '' : `\n${sweeps}\n`}`,
   );
   const batches = sweepResults.filter((result) => result.label.startsWith('batch-'));
   const workerCounts = sweepResults.filter((result) => result.label.startsWith('workers-'));
@@ -136,7 +145,7 @@ async function main(): Promise<void> {
     log(`chart written to ${path.relative(repoRoot, chart)}`);
   }
   console.log(`\n${table}\n${sweeps === '' ? '' : `\n${sweeps}\n`}`);
-  log(`results in ${path.relative(repoRoot, path.join(outputDir, 'results.json'))}; ${machine}`);
+  log(`results in ${path.relative(repoRoot, path.join(outputDir, 'results.json'))} and results.md; ${machine}`);
   if (results.some((result) => !result.correctness.pass)) process.exitCode = 1;
 }
 

@@ -9,6 +9,7 @@ import { loadConfig } from '../src/config/config';
 import { decide, parseDuration, type Effect, type Subscription } from '../src/domain';
 import { decodeMessage } from '../src/use-cases/decode-message';
 import { TimerQueue } from '../src/queue/timer-queue';
+import { watchCommands } from './mongo-work';
 import { LatencyRecorder, onFinishRequest, sendToParent } from './protocol';
 
 /**
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const recorder = new LatencyRecorder((message) => void sendToParent(message));
   const connection = await mongoose.createConnection(config.MONGODB_URI).asPromise();
+  const mongoWork = watchCommands(connection);
   const subscriptions = connection.collection<Subscription & { _id: string }>('subscriptions');
   const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
   const queue = new Queue(config.TIMER_QUEUE, { connection: redis, prefix: config.QUEUE_PREFIX });
@@ -47,7 +49,7 @@ async function main(): Promise<void> {
   });
   recorder.start();
   onFinishRequest(async () => {
-    await sendToParent(recorder.result());
+    await sendToParent({ ...recorder.result(), mongo: mongoWork() });
     await consumer.disconnect();
     await queue.close();
     redis.disconnect();

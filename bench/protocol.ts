@@ -1,3 +1,5 @@
+import type { MongoWork } from './mongo-work';
+
 /** What a benchmark child process tells the orchestrator over the IPC channel. */
 export type ChildMessage =
   | { readonly kind: 'ready' }
@@ -10,8 +12,8 @@ export type ChildMessage =
       readonly startedAt: number;
       readonly lastDoneAt: number;
       readonly count: number;
-      /** MongoDB statements by command (an update of 20 replaces counts 20), from the driver's command monitoring. */
-      readonly statements?: Readonly<Record<string, number>>;
+      /** What the child asked of MongoDB, from the driver's command monitoring (bench/mongo-work.ts). */
+      readonly mongo: MongoWork;
     };
 
 /** What the orchestrator asks of a child: report and stop. */
@@ -47,7 +49,8 @@ export class LatencyRecorder {
     }, everyMs);
   }
 
-  result(): Extract<ChildMessage, { kind: 'result' }> {
+  /** The report, less what the child adds of its own (its MongoDB tally). */
+  result(): Omit<Extract<ChildMessage, { kind: 'result' }>, 'mongo'> {
     clearInterval(this.timer);
     const latenciesMs = this.latencies;
     this.latencies = [];

@@ -1,4 +1,4 @@
-import { ratio } from './stats';
+import { ratio, type SizeSummary } from './stats';
 import type { VariantResult } from './variant';
 
 function num(value: number | null | undefined, digits = 0): string {
@@ -26,14 +26,80 @@ function correctness(result: VariantResult): string {
   return `FAIL (${c.stateDifferences} states, ${c.jobDifferences} jobs, ${c.pendingOutboxes} outboxes)`;
 }
 
-function statements(result: VariantResult): string {
-  const per = result.statementsPerEvent;
-  if (per === null) return '–';
-  return Object.entries(per)
-    .filter(([command]) => ['find', 'insert', 'update', 'delete', 'aggregate'].includes(command))
+/** "find 0.01, insert 1.17": per-event counts by command, those that round to zero left out. */
+function byKind(counts: Readonly<Record<string, number>>): string {
+  const shown = Object.entries(counts)
+    .filter(([, n]) => n >= 0.005)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([command, n]) => `${command} ${n.toFixed(2)}`)
-    .join(', ');
+    .map(([command, n]) => `${command} ${n.toFixed(2)}`);
+  return shown.length === 0 ? '–' : shown.join(', ');
+}
+
+function variantName(r: VariantResult): string {
+  return `${r.label}${r.ratePerSecond === null ? '' : ` @ ${num(r.ratePerSecond)}/s`}${r.preload > 0 ? `, ${num(r.preload)} stored` : ''}`;
+}
+
+/** "n, p50 / p90 / p99 / max" of stored BSON sizes. */
+function sizes(summary: SizeSummary): string {
+  if (summary.count === 0) return 'none';
+  return `${num(summary.count)}: ${[summary.p50, summary.p90, summary.p99, summary.max].map((b) => num(b)).join(' / ')}`;
+}
+
+const ms = (seconds: number) => seconds * 1000;
+
+/** What each variant asked of the store per event, beside the floor's in the same run (docs/PERFORMANCE.md, "The store's work"). */
+export function storeWorkTable(results: readonly VariantResult[]): string {
+  const floor = results.find((result) => result.kind === 'floor');
+  const rows = [
+    '| variant | MongoDB B written/event (×floor) | B read/event | commands/event | statements/event | CPU ms/event: variant | FerretDB (×floor) | FerretDB idle | Kafka | Redis | subscription B (n: p50 / p90 / p99 / max) | audit record B (n: p50 / p90 / p99 / max) |',
+    '| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of results) {
+    const { mongoPerEvent: mongo, cpuPerEvent: cpu } = r;
+    rows.push(
+      [
+        `| ${variantName(r)}`,
+        `${num(mongo.bytesWritten)} (${times(ratio(mongo.bytesWritten, floor?.mongoPerEvent.bytesWritten))})`,
+        num(mongo.bytesRead),
+        byKind(mongo.commands),
+        byKind(mongo.statements),
+        num(ms(cpu.variant), 2),
+        `${num(ms(cpu.ferretdb), 2)} (${times(ratio(cpu.ferretdb, floor?.cpuPerEvent.ferretdb))})`,
+        // FerretDB's rate just before the variant, over the window: how much of its figure other clients may have added.
+        num(ms((r.cpuBefore.ferretdb * r.cpuWindowMs) / 1000 / Math.max(1, r.handled)), 2),
+        num(ms(cpu.kafka), 2),
+        num(ms(cpu.redis), 2),
+        sizes(r.storedSizes.subscriptions),
+        `${sizes(r.storedSizes.audit)} |`,
+      ].join(' | '),
+    );
+  }
+  return rows.join('\n');
+}
+
+/** Issue 21's targets for each unpaced worker run, against the floor of the same run. */
+export function targetsTable(results: readonly VariantResult[]): string {
+  const floor = results.find((result) => result.kind === 'floor');
+  const verdict = (value: number | null, met: (value: number) => boolean, shown: string) =>
+    value === null ? '–' : `${shown} ${met(value) ? 'met' : '**not met**'}`;
+  const atMost = (value: number | null, bound: number) => verdict(value, (v) => v <= bound, times(value));
+  const rows = [
+    '| variant | B written/event ≤ 1.5× floor | FerretDB CPU/event ≤ 1.5× floor | events/s ≥ 0.5× floor | ≥ 1,000 events/s |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const r of results.filter((result) => result.kind === 'worker' && result.ratePerSecond === null)) {
+    const rate = ratio(r.throughput, floor?.throughput);
+    rows.push(
+      [
+        `| ${variantName(r)}`,
+        atMost(ratio(r.mongoPerEvent.bytesWritten, floor?.mongoPerEvent.bytesWritten), 1.5),
+        atMost(ratio(r.cpuPerEvent.ferretdb, floor?.cpuPerEvent.ferretdb), 1.5),
+        verdict(rate, (v) => v >= 0.5, times(rate)),
+        `${verdict(r.throughput, (v) => v >= 1_000, num(r.throughput))} |`,
+      ].join(' | '),
+    );
+  }
+  return rows.join('\n');
 }
 
 /** The side-by-side table: the worker, the naive baseline and the write floor, each figure with its ratio to the latter two. */
@@ -41,14 +107,13 @@ export function comparisonTable(results: readonly VariantResult[]): string {
   const naive = results.find((result) => result.kind === 'naive' && result.ratePerSecond === null);
   const limit = results.find((result) => result.kind === 'floor');
   const rows = [
-    '| variant | events | events/s (×naive / ×floor) | p50 ms | p99 ms (×naive) | peak RSS MB (×naive / ×floor) | Redis B per suspended (×naive / ×floor) | MongoDB statements per event | correctness |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    '| variant | events | events/s (×naive / ×floor) | p50 ms | p99 ms (×naive) | peak RSS MB (×naive / ×floor) | Redis B per suspended (×naive / ×floor) | correctness |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const r of results) {
-    const rate = `${r.ratePerSecond === null ? '' : ` @ ${num(r.ratePerSecond)}/s`}${r.preload > 0 ? `, ${num(r.preload)} stored` : ''}`;
     rows.push(
       [
-        `| ${r.label}${rate}`,
+        `| ${variantName(r)}`,
         num(r.events),
         withRatios(r.throughput, naive?.throughput ?? null, limit?.throughput ?? null),
         num(r.latency?.p50Ms),
@@ -58,7 +123,6 @@ export function comparisonTable(results: readonly VariantResult[]): string {
           : `${num(r.latency.p99Ms)} (${r.ratePerSecond === null ? times(ratio(r.latency.p99Ms, naive?.latency?.p99Ms)) : '–'})`,
         withRatios(mb(r.peakRssBytes), mb(naive?.peakRssBytes ?? null), mb(limit?.peakRssBytes ?? null)),
         withRatios(r.redisBytesPerSuspended, naive?.redisBytesPerSuspended ?? null, limit?.redisBytesPerSuspended ?? null),
-        statements(r),
         `${correctness(r)} |`,
       ].join(' | '),
     );

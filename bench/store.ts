@@ -3,8 +3,10 @@ import mongoose from 'mongoose';
 
 import { pendingEffectsKey } from '../src/commit/pending-effects';
 import { eventFingerprint, type Subscription } from '../src/domain';
-import { subscriptionDocument, type SubscriptionDocument } from '../src/storage/subscription.repository';
+import { AUDIT } from '../src/storage/audit.repository';
+import { SUBSCRIPTIONS, subscriptionDocument, type SubscriptionDocument } from '../src/storage/subscription.repository';
 import { aSubscription } from '../test/support/factories';
+import { sizeSummary, type SizeSummary } from './stats';
 
 type StoredState = Pick<Subscription, 'status' | 'holds' | 'deletion'>;
 
@@ -62,6 +64,28 @@ function aSubscriptionState(subscriptionId: string): Subscription {
     tenantId: 'tenant-bench',
     recentEvents: Array.from({ length: 16 }, (_, n) => eventFingerprint(`${subscriptionId}.old${n}`)),
   });
+}
+
+/**
+ * BSON sizes of the documents a variant left, whole (no projection), as the driver's `bson` measures them: its
+ * subscriptions (preloaded ones left out) and its audit records.
+ */
+export async function storedSizes(uri: string): Promise<{ subscriptions: SizeSummary; audit: SizeSummary }> {
+  const connection = await mongoose.createConnection(uri).asPromise();
+  const sizesOf = async (collection: string, skip: (id: unknown) => boolean): Promise<SizeSummary> => {
+    const sizes: number[] = [];
+    for await (const doc of connection.collection(collection).find({}, { batchSize: 1_000 }))
+      if (!skip(doc._id)) sizes.push(mongoose.mongo.BSON.calculateObjectSize(doc));
+    return sizeSummary(sizes);
+  };
+  try {
+    return {
+      subscriptions: await sizesOf(SUBSCRIPTIONS, (id) => typeof id === 'string' && id.startsWith(PRELOAD_PREFIX)),
+      audit: await sizesOf(AUDIT, () => false),
+    };
+  } finally {
+    await connection.close();
+  }
 }
 
 export async function dropDatabase(uri: string): Promise<void> {

@@ -5,8 +5,10 @@ import { BenchChild, withTimeout } from './child';
 import type { BenchEvent, MixOptions } from './event-mix';
 import { benchKafka, connectProducer, createTopics, deleteTopics, produce, uncommitted, waitForGroup, type TopicNames } from './kafka-io';
 import { finalStates, jobDifferences, stateDifferences } from './model';
-import { summarize, type LatencySummary } from './stats';
-import { deleteQueueKeys, dropDatabase, preload, readStates, timerJobIds, usedMemory } from './store';
+import { perEvent, sumWork, type MongoWork } from './mongo-work';
+import { cpuUsedPer, idleCpu, sampleCpu, stackPids, type CpuSeconds } from './process-cpu';
+import { summarize, type LatencySummary, type SizeSummary } from './stats';
+import { deleteQueueKeys, dropDatabase, preload, readStates, storedSizes, timerJobIds, usedMemory } from './store';
 
 export type VariantKind = 'worker' | 'naive' | 'floor';
 
@@ -63,8 +65,15 @@ export interface VariantResult {
   readonly correctness: Correctness;
   readonly catchUp: boolean;
   readonly preload: number;
-  /** MongoDB statements per event, by command (worker only). */
-  readonly statementsPerEvent: Readonly<Record<string, number>> | null;
+  /** What the variant's processes asked of MongoDB per event handled (bench/mongo-work.ts). */
+  readonly mongoPerEvent: MongoWork;
+  /** CPU seconds per event handled of the variant's processes and each stack server, from every child's ready to done. */
+  readonly cpuPerEvent: CpuSeconds;
+  /** Each stack server's CPU seconds per second just before the variant (its `variant` is 0), and the window's length. */
+  readonly cpuBefore: CpuSeconds;
+  readonly cpuWindowMs: number;
+  /** BSON sizes of the documents the variant left in its database (preloaded ones left out). */
+  readonly storedSizes: { readonly subscriptions: SizeSummary; readonly audit: SizeSummary };
 }
 
 const SCRIPTS: Record<VariantKind, string> = { worker: 'worker-process.ts', naive: 'naive-worker.ts', floor: 'floor-writer.ts' };
@@ -108,6 +117,8 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
   const kafka = benchKafka(stack.KAFKA_BROKERS);
   const total = spec.events.length;
   const memoryBefore = await usedMemory(stack.REDIS_URL);
+  const servers = stackPids();
+  const cpuBefore = await idleCpu(servers);
   const children: BenchChild[] = [];
   try {
     await createTopics(kafka, names.allTopics, spec.partitions);
@@ -128,6 +139,9 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
     // Catch-up is timed from the moment the processes start: their start-up is part of catching up.
     let startedAt = Date.now();
     await Promise.all(children.map((child) => child.waitReady()));
+    const pids = children.map((child) => child.pid).filter((pid): pid is number => pid !== undefined);
+    const cpuStart = sampleCpu(pids, servers);
+    const cpuStartedAt = Date.now();
     if (!floor) await waitForGroup(kafka, names.env.KAFKA_GROUP_ID ?? '', spec.workers);
 
     const handled = () => children.reduce((sum, child) => sum + child.count, 0);
@@ -148,6 +162,8 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
     // Handled counts include redeliveries and messages a retried send wrote twice: done is when the group is caught up.
     while (!floor && Date.now() < deadline && (await uncommitted(kafka, names.env.KAFKA_GROUP_ID ?? '', Object.values(names.topics))) > 0)
       await sleep(500);
+    const cpuEnd = sampleCpu(pids, servers);
+    const cpuWindowMs = Date.now() - cpuStartedAt;
     const complete = handled() >= total;
     const lastDoneAt = Math.max(...children.map((child) => child.lastDoneAt));
     const reports = await Promise.all(children.map((child) => child.finish()));
@@ -161,10 +177,8 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
     log(`  ${spec.label}: checking the store against the domain model`);
     // A hung FerretDB (see MONGO_BULK_CHUNK) answers nothing: fail this variant instead of waiting forever.
     const correctness = await withTimeout(check(spec, names.env, names.prefix), 300_000, `${spec.label}: store check`);
+    const sizes = await withTimeout(storedSizes(names.env.MONGODB_URI ?? ''), 300_000, `${spec.label}: document sizes`);
     const count = reports.reduce((sum, report) => sum + report.count, 0);
-    const statements: Record<string, number> = {};
-    for (const report of reports)
-      for (const [command, n] of Object.entries(report.statements ?? {})) statements[command] = (statements[command] ?? 0) + n;
     return {
       label: spec.label,
       kind: spec.kind,
@@ -184,10 +198,11 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
       correctness: correctness.result,
       catchUp: spec.catchUp === true,
       preload: spec.preload ?? 0,
-      statementsPerEvent:
-        Object.keys(statements).length === 0
-          ? null
-          : Object.fromEntries(Object.entries(statements).map(([command, n]) => [command, n / Math.max(1, count)])),
+      mongoPerEvent: perEvent(sumWork(reports.map((report) => report.mongo)), count),
+      cpuPerEvent: cpuUsedPer(cpuStart, cpuEnd, count),
+      cpuBefore,
+      cpuWindowMs,
+      storedSizes: sizes,
     };
   } finally {
     for (const child of children) child.kill();

@@ -4,6 +4,7 @@ import { loadConfig } from '../src/config/config';
 import { createLogger } from '../src/logging/logger';
 import type { ConsumeOutcome, Metrics } from '../src/metrics/metrics';
 import { PrometheusMetrics } from '../src/metrics/prometheus';
+import { watchCommands } from './mongo-work';
 import { LatencyRecorder, onFinishRequest, sendToParent } from './protocol';
 
 /**
@@ -62,17 +63,12 @@ async function main(): Promise<void> {
   const recorder = new LatencyRecorder((message) => void sendToParent(message));
   const metrics = new RecordingMetrics(new PrometheusMetrics({ eventTypes, logger }), recorder);
   const app = await createApp(config, logger, Date.now, metrics);
-  // The variant sets monitorCommands=true in MONGODB_URI: count what the worker asks of MongoDB, by kind.
-  const statements: Record<string, number> = {};
-  app.connection.getClient().on('commandStarted', (event) => {
-    const body = event.command as { updates?: unknown[]; documents?: unknown[]; deletes?: unknown[] };
-    const count = body.updates?.length ?? body.documents?.length ?? body.deletes?.length ?? 1;
-    statements[event.commandName] = (statements[event.commandName] ?? 0) + count;
-  });
+  // The variant sets monitorCommands=true in MONGODB_URI: tally what the worker asks of MongoDB.
+  const mongoWork = watchCommands(app.connection);
   await app.start();
   recorder.start();
   onFinishRequest(async () => {
-    await sendToParent({ ...recorder.result(), statements });
+    await sendToParent({ ...recorder.result(), mongo: mongoWork() });
     await app.stop();
   });
   await sendToParent({ kind: 'ready' });

@@ -1,6 +1,7 @@
 import { claimDeletion, completeDeletion, recordProgress, timerAudit, type Subscription } from '../src/domain';
 import { AppError } from '../src/errors';
 import { DATA_DELETION, dataDeletionPayload } from '../src/queue/timer-jobs';
+import { certifyDeletion } from './deletion-certificate';
 import { remindAndSleep } from './deletion-reminder';
 import { stableId } from '../src/storage/ids';
 import { mongoCall } from '../src/storage/mongo-errors';
@@ -27,7 +28,8 @@ async function save(held: Held, deps: JobDeps, outbox: readonly OutboxEntry[] = 
 /**
  * A subscription's deletion timer, one job: before the deletion is due it wakes for each reminder (deletion-reminder.ts).
  * When due, it deletes the subscription's data: claim in MongoDB (still not active, due, no legal hold),
- * delete from each data collection within the subscription's tenant, then leave a tombstone with the receipt.
+ * delete from each data collection within the subscription's tenant, then leave a tombstone with the receipt and the
+ * signed certificate (deletion-certificate.ts).
  * Every step is recorded, so a retry after a crash finishes the job and reports the right counts.
  */
 export const dataDeletionJob = defineJob({
@@ -45,7 +47,7 @@ async function deleteSubscriptionData(subscriptionId: string, generation: number
   const now = deps.clock();
   const claim = claimDeletion(stored?.state ?? null, generation, now);
   if (!claim.ok) {
-    if (claim.reason === 'not-due' && stored !== null) return await remindAndSleep(stored.state, jobId, deps, owing);
+    if (claim.reason === 'not-due' && stored !== null) return await remindAndSleep(stored, jobId, deps, owing);
     const record = timerAudit(
       stored?.state ?? null,
       subscriptionId,
@@ -55,11 +57,14 @@ async function deleteSubscriptionData(subscriptionId: string, generation: number
       'ignored',
       `deletion skipped: ${claim.reason}`,
     );
-    await deps.commits.commit({
-      writes: [],
-      owed: owing,
-      audit: [{ _id: stableId('audit', subscriptionId, jobId, 'skipped', claim.reason, stored?.version ?? 0), ...record }],
-    });
+    const entry = {
+      id: stableId('audit', subscriptionId, jobId, 'skipped', claim.reason, stored?.version ?? 0),
+      kind: 'audit' as const,
+      record,
+    };
+    // A stored subscription's record rides a write of its unchanged state, which moves its audit chain's head.
+    if (stored === null) await deps.commits.commit({ writes: [], owed: owing, audit: [{ _id: entry.id, ...record }] });
+    else await save({ state: stored.state, version: stored.version }, deps, [...(owed?.outbox ?? []), entry]);
     return { kind: 'done', outcome: `skipped: ${claim.reason}` };
   }
   if (stored === null) throw new Error('unreachable: a claim needs a stored subscription');
@@ -84,7 +89,8 @@ async function deleteSubscriptionData(subscriptionId: string, generation: number
   }
 
   const doneAt = deps.clock();
-  const completed = completeDeletion(held.state, jobId, doneAt);
+  const certificate = await certifyDeletion(held.state, doneAt, deps);
+  const completed = completeDeletion(held.state, jobId, doneAt, certificate);
   const record = timerAudit(held.state, subscriptionId, 'deletion-job', jobId, doneAt, 'applied', 'data-deleted', completed.state);
   const outbox: OutboxEntry[] = [
     ...completed.effects.map((effect, index): OutboxEntry => ({

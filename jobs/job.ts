@@ -5,6 +5,7 @@ import type { Connection } from 'mongoose';
 import type { Policy } from '../src/domain';
 import type { CommitPath } from '../src/commit/commit-path';
 import type { Logger } from '../src/logging/logger';
+import type { KeyRing } from '../src/proof/keys';
 import type { Metrics } from '../src/metrics/metrics';
 import type { DriftKind } from '../src/use-cases/reconcile';
 import type { PolicyDeps } from '../src/use-cases/tenant-policies';
@@ -22,6 +23,8 @@ export interface JobDeps {
   readonly commits: CommitPath;
   readonly dataCollections: readonly string[];
   readonly policy: Policy;
+  /** The key that signs deletion certificates (none: deletions leave no certificate). */
+  readonly certificateKeys: KeyRing;
   /** Tenants' policies: the reconciler re-plans pending deletions onto each tenant's latest version. */
   readonly policies?: PolicyDeps;
   readonly clock: () => number;

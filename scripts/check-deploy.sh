@@ -55,7 +55,8 @@ helm_check() {
   # Every optional part switched on once: TLS with a client certificate, SASL, the ServiceMonitor, extra env.
   local everything=(--set kafka.ssl.enabled=true --set kafka.ssl.secretName=kafka-tls --set kafka.ssl.clientCertificate=true
     --set kafka.sasl.mechanism=scram-sha-512 --set kafka.sasl.username=billing-enforcer --set kafka.sasl.password=secret
-    --set serviceMonitor.enabled=true --set env.LOG_LEVEL=debug --set accessApiToken=0123456789abcdef0123)
+    --set serviceMonitor.enabled=true --set env.LOG_LEVEL=debug --set accessApiToken=0123456789abcdef0123
+    --set deletionCertificates.secretName=deletion-certificates --set deletionCertificates.keyId=2026-12 --set deletionCertificates.retiredKeys=true)
   for variant in defaults everything existing-secret; do
     local args=("${required[@]}")
     case $variant in

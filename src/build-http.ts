@@ -3,12 +3,16 @@ import type { Redis } from 'ioredis';
 import type { Connection } from 'mongoose';
 
 import { adminRoutes } from './http/admin.routes';
+import { apiDocumentText } from './http/api-routes';
+import { certificateKeysRoutes } from './http/certificate-keys.routes';
 import { dlqRoutes } from './http/dlq.routes';
+import { healthRoutes } from './http/health.routes';
 import { metricsRoutes } from './http/metrics.routes';
+import { openApiRoutes } from './http/openapi.routes';
 import { opsRoutes } from './http/ops.routes';
 import { policyRoutes } from './http/policy.routes';
 import { partitionsRoutes } from './http/partitions.routes';
-import { buildHttpServer, type HttpDeps } from './http/server';
+import { buildHttpServer, type HttpDeps, type RouteModule } from './http/server';
 import { subscriptionRoutes } from './http/subscription.routes';
 import type { ConsumerProblem } from './kafka/consumer-health';
 import type { PartitionSkipRepository } from './storage/partition-skip.repository';
@@ -68,8 +72,12 @@ export async function buildHttp(parts: HttpParts): Promise<FastifyInstance> {
       },
       partitions: { health: consumerProblems, skips },
     },
-    parts.config.OPS_ROUTES_ENABLED
-      ? [subscriptionRoutes, opsRoutes, policyRoutes, dlqRoutes, partitionsRoutes, adminRoutes, metricsRoutes]
-      : [subscriptionRoutes, metricsRoutes],
+    httpModules(parts.config.OPS_ROUTES_ENABLED),
   );
+}
+
+/** The route modules the worker serves: health, the access API, metrics, certificate keys and the OpenAPI document always; the rest with ops routes on. */
+export function httpModules(opsRoutesEnabled: boolean): RouteModule[] {
+  const always = [healthRoutes, subscriptionRoutes, metricsRoutes, certificateKeysRoutes, openApiRoutes(apiDocumentText())];
+  return opsRoutesEnabled ? [...always, opsRoutes, policyRoutes, dlqRoutes, partitionsRoutes, adminRoutes] : always;
 }

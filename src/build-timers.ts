@@ -52,6 +52,7 @@ export function startTimers(parts: TimerParts): Worker {
       commits: parts.commits,
       dataCollections: config.DATA_COLLECTIONS,
       policy: config.policy,
+      certificateKeys: config.certificateKeys,
       ...(parts.policies === undefined ? {} : { policies: parts.policies }),
       clock: parts.clock,
       logger: parts.logger.child({ component: 'timers' }),

@@ -9,6 +9,8 @@ export const EXIT = {
   notFound: 3,
   /** Understood, but refused in the current state: a legal hold already set, none to release, a deleted subscription. */
   refused: 4,
+  /** A proof does not hold: a deletion certificate or an audit chain failed verification (what failed is printed). */
+  unverified: 5,
   /** A service the command needs (MongoDB, Redis, Kafka, the local stack) does not answer: EX_UNAVAILABLE. */
   unavailable: 69,
   /** A setting is missing or invalid: EX_CONFIG. */
@@ -113,6 +115,13 @@ export const ERROR_CODES = {
     exit: EXIT.refused,
     deadLetter: false,
     meaning: 'understood, but refused in the current state (a legal hold already set, a corrected replay of several letters)',
+  },
+  NOT_VERIFIED: {
+    retriable: false,
+    http: 409,
+    exit: EXIT.unverified,
+    deadLetter: false,
+    meaning: "a deletion certificate or a subscription's audit chain failed verification (the first failure is named)",
   },
   STACK_UNAVAILABLE: {
     retriable: false,

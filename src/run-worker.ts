@@ -14,6 +14,9 @@ const SHUTDOWN_TIMEOUT_MS = 25_000;
 export async function runWorker(config: Readonly<Config>, logger: Logger): Promise<number> {
   if (config.DATA_COLLECTIONS.length === 0)
     logger.warn('DATA_COLLECTIONS is empty: deletions will only tombstone subscriptions, no data collection is purged');
+  const signing = config.certificateKeys.signing;
+  if (signing === null) logger.warn('DELETION_SIGNING_KEY_FILE is not set: deletions will leave no signed certificate');
+  else logger.info({ keyId: signing.keyId, verifiableKeys: config.certificateKeys.publicKeys.size }, 'deletion certificates signed');
   logger.info({ brokers: config.KAFKA_BROKERS, mongodb: redactUrl(config.MONGODB_URI), redis: redactUrl(config.REDIS_URL) }, 'starting');
   const metrics = new PrometheusMetrics({ eventTypes, logger: logger.child({ component: 'metrics' }) });
   const app = await createApp(config, logger, Date.now, metrics);

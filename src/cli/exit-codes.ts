@@ -11,6 +11,7 @@ const CODE_OF: Readonly<Record<Failure, ErrorCode>> = {
   usage: 'USAGE',
   notFound: 'NOT_FOUND',
   refused: 'REFUSED',
+  unverified: 'NOT_VERIFIED',
   unavailable: 'DEPENDENCY_UNAVAILABLE',
   config: 'CONFIG_INVALID',
 };

@@ -4,6 +4,8 @@ import { version } from '../../package.json';
 
 import { escapeControls, escapeJsonText } from '../control-characters';
 import { Cli, type CliIo } from './context';
+import { registerAudit } from './audit.command';
+import { registerCertificate } from './certificate.command';
 import { registerDeletions } from './deletions.command';
 import { registerDlq } from './dlq.command';
 import { EXIT, failureOf } from './exit-codes';
@@ -22,6 +24,7 @@ Exit codes:
   2   usage error
   3   not found (subscription, dead letter)
   4   refused in the current state (legal hold already set, none to release, ...)
+  5   not verified (a deletion certificate or an audit chain; what failed is printed)
   69  a service (MongoDB, Redis, Kafka) is unavailable
   78  bad configuration (the variable is named)
 
@@ -61,6 +64,8 @@ function buildProgram(cli: Cli, extensions: readonly Extension[]): Command {
   registerPartitions(program, cli);
   registerPolicy(program, cli);
   registerReconcile(program, cli);
+  registerCertificate(program, cli);
+  registerAudit(program, cli);
   for (const extend of extensions) extend(program, cli);
   // Command groups are built on their own and added, so nothing was inherited: give every subcommand the program's
   // output streams, help layout and error handling (a usage error anywhere exits 2).

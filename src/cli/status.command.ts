@@ -64,6 +64,7 @@ async function showStatus(context: CommandContext, id: string, options: StatusOp
       ? []
       : [
           `deleted:     ${view.receipt.deletedAt} (${view.receipt.collections.map((entry) => `${entry.collection}: ${entry.deleted}`).join(', ') || 'tombstone only'})`,
+          `certificate: ${view.receipt.certificate === null ? 'none' : `${view.receipt.certificate.certificate.certificateId}, signed by key ${view.receipt.certificate.certificate.keyId} (status --json has it; certificate verify checks it)`}`,
         ]),
     `updated:     ${view.updatedAt}`,
     '',

@@ -21,6 +21,8 @@ export interface CommitPathParts {
   readonly lifecycleTopic: string;
   readonly clock: () => number;
   readonly failpoint?: Failpoint;
+  /** Link audit records into their chains (AUDIT_CHAIN); default true. */
+  readonly chain?: boolean;
 }
 
 /** The worker and the CLI build their commit path here, so both mark, write and carry out effects the same way. */
@@ -32,5 +34,6 @@ export function buildCommitPath(parts: CommitPathParts): CommitPath {
     new LifecyclePublisher(parts.producer, parts.lifecycleTopic),
     new PendingEffects(parts.redis, pendingEffectsKey(parts.queuePrefix, parts.database), parts.clock),
     parts.failpoint,
+    parts.chain ?? true,
   );
 }

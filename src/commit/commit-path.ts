@@ -7,6 +7,7 @@ import type { Traced } from '../tracing/trace-context';
 import type { AuditDocument, AuditRepository } from '../storage/audit.repository';
 import type { OutboxEntry } from '../storage/outbox';
 import type { PendingWrite, Stored, SubscriptionRepository } from '../storage/subscription.repository';
+import { chainCommit, unstoredIn } from './audit-chaining';
 import type { PendingEffects } from './pending-effects';
 
 /** The outbox of a version already stored whose effects may still be owed (its writer died before carrying them out). */
@@ -22,7 +23,10 @@ export interface CommitBatch {
   readonly writes: readonly PendingWrite[];
   /** Outboxes found owed at load and not carried into a write of this batch. */
   readonly owed?: readonly Owed[];
-  /** Audit records that come with no state change (duplicates, stale events, skipped jobs, reminders). */
+  /**
+   * Audit records that come with no write: only for subscriptions not stored (an event that changes nothing creates no
+   * subscription). A stored subscription's records ride a write, which moves its chain head (audit-chaining.ts).
+   */
   readonly audit?: readonly AuditDocument[];
   /** Lifecycle events that come with no state change (deletion reminders). */
   readonly publish?: readonly { id: string; event: LifecycleEvent }[];
@@ -57,6 +61,8 @@ export class CommitPath {
     private readonly publisher: LifecyclePublisher,
     private readonly pending: PendingEffects,
     private readonly failpoint: Failpoint = () => undefined,
+    /** Whether audit records are linked into their chains (AUDIT_CHAIN): off only for the benchmark's baseline. */
+    readonly chained: boolean = true,
   ) {}
 
   /**
@@ -92,7 +98,12 @@ export class CommitPath {
   }
 
   /** Commits the batch; returns the subscriptions whose write lost a race (nothing of theirs was carried out). */
-  async commit(batch: CommitBatch): Promise<Set<string>> {
+  async commit(input: CommitBatch): Promise<Set<string>> {
+    // Every new audit record is linked into its subscription's hash chain first (audit-chaining.ts).
+    const chained = this.chained
+      ? chainCommit(input.writes, input.audit ?? [], await this.audit.unstoredHeads(unstoredIn(input.writes, input.audit ?? [])))
+      : { writes: [...input.writes], audit: [...(input.audit ?? [])], unstoredLast: new Map<string, string>() };
+    const batch: CommitBatch = { ...input, writes: chained.writes, audit: chained.audit };
     const { writes } = batch;
     // 96 random bits name this commit's writes and outboxes: no two commits share one.
     const token = randomBytes(12).toString('base64url');
@@ -106,6 +117,7 @@ export class CommitPath {
     const won = writes.filter((write) => !lost.has(write.state.subscriptionId));
     const outboxes = [...won.map((write) => write.outbox), ...(batch.owed ?? []).map((owed) => owed.outbox)];
     await this.carryOut(outboxes.flat(), batch);
+    await this.audit.moveUnstoredHeads(chained.unstoredLast);
     // A lost write's mark stays: the winner's outbox may be owed too, and the sweeper settles it.
     await this.pending.unmark([
       ...won.map((write) => write.state.subscriptionId),

@@ -16,13 +16,15 @@ export interface Writer {
   readonly locks: KeyedLock;
 }
 
-export type WriterSettings = Pick<Settings, 'QUEUE_PREFIX' | 'TOPIC_LIFECYCLE' | 'SUBSCRIPTION_LEASE_TTL'>;
+export type WriterSettings = Pick<Settings, 'QUEUE_PREFIX' | 'TOPIC_LIFECYCLE' | 'SUBSCRIPTION_LEASE_TTL'> &
+  Partial<Pick<Settings, 'AUDIT_CHAIN'>>;
 
 /** The settings `buildWriter` reads, for commands that declare what they use. */
 export const WRITER_SETTINGS = [
   'QUEUE_PREFIX',
   'TOPIC_LIFECYCLE',
   'SUBSCRIPTION_LEASE_TTL',
+  'AUDIT_CHAIN',
 ] as const satisfies readonly (keyof WriterSettings)[];
 
 /**
@@ -56,6 +58,7 @@ export function buildWriter(parts: {
     queuePrefix: settings.QUEUE_PREFIX,
     lifecycleTopic: settings.TOPIC_LIFECYCLE,
     clock: parts.clock,
+    chain: settings.AUDIT_CHAIN ?? true,
     ...(parts.failpoint === undefined ? {} : { failpoint: parts.failpoint }),
   });
   return { commits, locks: new KeyedLock(leases) };

@@ -1,3 +1,5 @@
+import type { KeyObject } from 'node:crypto';
+
 import { z } from 'zod';
 
 import { AppError } from '../errors';
@@ -5,6 +7,8 @@ import { DEDUPE_WINDOW_MIN, DEFAULT_POLICY_SETTINGS, parseDuration, policyFrom, 
 import { kafkaSecurityProblems } from './kafka-security-settings';
 import { decompressionProblems, PRODUCER_COMPRESSIONS } from './kafka-compression';
 import { mongoUriProblems } from './mongo-uri';
+import { KEY_ID_RULE, keyRing, publicKeysFromJwks, signingKeyFrom, type KeyRing } from '../proof/keys';
+import { readSettingFile } from './setting-file';
 import { parseRedisUrl, redisSettingsProblems } from './redis-settings';
 
 function durationMs(text: string): number | undefined {
@@ -103,6 +107,18 @@ export const configSchema = z.object({
   MONGO_FILTER_BY_ID_ONLY: z.enum(['auto', 'true', 'false']).default('auto'),
   /** Parsed by the driver itself at start-up: options it refuses, compressors and mechanisms it could not load, unreadable TLS files. */
   MONGODB_URI: connectionString((text) => mongoUriProblems(text)),
+  // Deletion certificates (docs/deletion-proof.md). Unset: deletions run and leave a receipt, but no certificate.
+  /** PEM file (PKCS #8) of the Ed25519 private key that signs deletion certificates; the local stack generates one. */
+  DELETION_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** The signing key's id, named in every certificate it signs; unset: `ed25519-` and 16 hex digits of its public key's sha256. */
+  DELETION_SIGNING_KEY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, KEY_ID_RULE)
+    .optional(),
+  /** JSON Web Key Set file of retired public keys, so certificates they signed still verify after a rotation. */
+  DELETION_RETIRED_KEYS_FILE: z.string().min(1).optional(),
+  /** Link audit records into each subscription's hash chain (docs/deletion-proof.md); false only to measure what it costs (refused in production). */
+  AUDIT_CHAIN: bool.default(true),
   DATA_COLLECTIONS: list.pipe(z.array(z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,119}$/, 'must be a collection name'))).default([]),
 
   REDIS_URL: connectionString((text) => parseRedisUrl(text).problems ?? []),
@@ -189,6 +205,26 @@ export type Settings = z.infer<typeof configSchema>;
 
 export interface Config extends Settings {
   readonly policy: Policy;
+  /** The key that signs deletion certificates (null: none configured) and every public key that verifies them. */
+  readonly certificateKeys: KeyRing;
+}
+
+/** The settings the deletion certificates' keys come from. */
+export const CERTIFICATE_KEY_SETTINGS = ['DELETION_SIGNING_KEY_FILE', 'DELETION_SIGNING_KEY_ID', 'DELETION_RETIRED_KEYS_FILE'] as const;
+
+/** The signing key and the retired public keys the settings name, read from their files. */
+export function certificateKeysOf(settings: Pick<Settings, (typeof CERTIFICATE_KEY_SETTINGS)[number]>): KeyRing {
+  const file = settings.DELETION_SIGNING_KEY_FILE;
+  const signing =
+    file === undefined
+      ? null
+      : signingKeyFrom(readSettingFile('DELETION_SIGNING_KEY_FILE', file), settings.DELETION_SIGNING_KEY_ID, 'DELETION_SIGNING_KEY_FILE');
+  const retiredFile = settings.DELETION_RETIRED_KEYS_FILE;
+  const retired =
+    retiredFile === undefined
+      ? new Map<string, KeyObject>()
+      : publicKeysFromJwks(readSettingFile('DELETION_RETIRED_KEYS_FILE', retiredFile), 'DELETION_RETIRED_KEYS_FILE');
+  return keyRing(signing, retired, 'DELETION_RETIRED_KEYS_FILE');
 }
 
 /** The environment as the schema sees it: an empty variable is an unset one, so its default applies. */
@@ -237,12 +273,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       'invalid configuration:\n  ADMIN_TOKEN: required in production while OPS_ROUTES_ENABLED is true (set it, or set OPS_ROUTES_ENABLED=false)',
     );
   }
+  if (settings.NODE_ENV === 'production' && !settings.AUDIT_CHAIN)
+    throw new AppError(
+      'CONFIG_INVALID',
+      'invalid configuration:\n  AUDIT_CHAIN: false is for benchmarks; production keeps the audit trail tamper-evident',
+    );
   const combinationProblems = [...kafkaSecurityProblems(settings), ...decompressionProblems(settings), ...redisSettingsProblems(settings)];
   if (combinationProblems.length > 0)
     throw new AppError('CONFIG_INVALID', `invalid configuration:\n  ${combinationProblems.join('\n  ')}`, {
       context: { problems: combinationProblems },
     });
-  return Object.freeze({ ...settings, policy: policyOf(settings) });
+  return Object.freeze({ ...settings, policy: policyOf(settings), certificateKeys: certificateKeysOf(settings) });
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { LifecycleEventType } from '../domain';
+import type { CertificateDocument } from './certificate';
 import type { Envelope } from './envelope';
 import type { LifecycleEnvelope } from './lifecycle';
 
@@ -68,6 +69,36 @@ const suspended = {
   deletionDueAt: '2026-04-30T09:30:00.000Z',
 };
 const active = { status: 'active' as const, accessLevel: 'full' as const, holds: [], deletionDueAt: null };
+
+/**
+ * The example deletion certificate, signed by a key made for it and thrown away; its public key is
+ * `EXAMPLE_CERTIFICATE_KEYS` (docs/deletion-proof.md verifies it with them, and a unit test keeps it verifiable).
+ */
+export const exampleCertificate: CertificateDocument = {
+  certificate: {
+    format: 'billing-enforcer.deletion-certificate.v1',
+    certificateId: 'sub-42/1',
+    keyId: 'example-2026',
+    ...ids,
+    policyVersion: 'default',
+    policyHash: 'sha256:34bfe56983b19dee2dfd6cc23aa1b0f6b5e9213df8b8b3ff2b48c5ccba6c15ce',
+    statusAtDeletion: 'suspended',
+    suspendedAt: '2026-03-01T09:30:00.000Z',
+    deletionAnnouncedFor: '2026-04-30T09:30:00.000Z',
+    deletedAt: '2026-04-30T09:30:02.000Z',
+    collections: [
+      { collection: 'mailboxes', deleted: 12, remaining: 0 },
+      { collection: 'files', deleted: 418, remaining: 0 },
+    ],
+    legalHolds: [],
+    auditChain: { records: 4, head: 'sha256:2e23250164957d519115f2dd253384e487806e87cb3557eb1372b937dff93959' },
+  },
+  signature: 'F6fSnxTcVilOmNb5QesuGpDZYnPl7MSA-IuMjDZXExeRrCoidxeYXhbKtg5tBmmqT81ZMrhoLIRviD2y9tsIAg',
+};
+
+export const EXAMPLE_CERTIFICATE_KEYS = {
+  keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'j7aejeoj1lTKPlMdnVg4Yui-HyQYr9QUmeBRNll4wWM', kid: 'example-2026', use: 'sig', alg: 'EdDSA' }],
+} as const;
 
 function lifecycle(type: LifecycleEventType, eventId: string, occurredAt: string, data: LifecycleEnvelope['data']): LifecycleEnvelope {
   return { eventId, type, occurredAt, ...ids, data };
@@ -145,6 +176,7 @@ export const lifecycleExamples: Record<LifecycleEventType, LifecycleEnvelope> = 
       { collection: 'mailboxes', deleted: 12 },
       { collection: 'files', deleted: 418 },
     ],
+    certificate: exampleCertificate,
   }),
 };
 

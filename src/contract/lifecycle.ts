@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { HOLD_REASONS, LIFECYCLE_EVENT_TYPES, STATUSES, type LifecycleEvent } from '../domain';
+import { certificateDocument, signedCertificateSchema } from './certificate';
 import { envelopeSchema } from './envelope';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -17,6 +18,9 @@ export const lifecycleDataSchema = z.object({
     .array(z.object({ collection: z.string(), deleted: z.number().int().nonnegative() }))
     .optional()
     .describe('On data-deleted: documents deleted per collection.'),
+  certificate: signedCertificateSchema
+    .optional()
+    .describe('On data-deleted: the signed deletion certificate (absent when the worker has no signing key).'),
 });
 
 export const lifecycleEnvelopeSchema = envelopeSchema.extend({ type: z.enum(LIFECYCLE_EVENT_TYPES), data: lifecycleDataSchema });
@@ -40,6 +44,7 @@ export function lifecycleEnvelope(eventId: string, event: LifecycleEvent): Lifec
       ...(event.holdReason === undefined ? {} : { holdReason: event.holdReason }),
       ...(event.reminderOffset === undefined ? {} : { reminderOffset: event.reminderOffset }),
       ...(event.deleted === undefined ? {} : { deleted: event.deleted.map((entry) => ({ ...entry })) }),
+      ...(event.certificate === undefined ? {} : { certificate: certificateDocument(event.certificate) }),
     },
   };
 }

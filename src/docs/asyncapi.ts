@@ -5,6 +5,7 @@ import { DLQ_BATCH_HEADERS, DLQ_HEADERS, DLQ_TRUNCATION_HEADERS } from '../contr
 import { ERROR_CODES } from '../errors';
 import { typedEnvelope } from '../contract/envelope';
 import { inboundExamples, lifecycleExamples } from '../contract/examples';
+import { signedCertificateSchema } from '../contract/certificate';
 import { lifecycleEnvelopeSchema } from '../contract/lifecycle';
 import { TRACEPARENT, TRACESTATE } from '../tracing/trace-context';
 
@@ -30,6 +31,17 @@ export function inboundSchemas(): Record<string, JsonSchema> {
     }
   }
   return out;
+}
+
+/** The signed deletion certificate, as `subscription.data-deleted` carries it and `certificate verify` reads it. */
+export function certificateSchema(): JsonSchema {
+  return {
+    $id: 'urn:billing-enforcer:deletion-certificate:v1',
+    title: 'deletion certificate v1',
+    description:
+      'Ed25519 signature (base64url) over the UTF-8 bytes of the RFC 8785 canonical form of `certificate`; docs/deletion-proof.md says what it proves.',
+    ...jsonSchema(signedCertificateSchema, 'output'),
+  };
 }
 
 export function lifecycleSchema(): JsonSchema {
@@ -181,6 +193,7 @@ export function contractFiles(): Record<string, string> {
   const files: Record<string, string> = {
     'asyncapi.json': text(asyncApiDocument()),
     'subscription.lifecycle.v1.schema.json': text(lifecycleSchema()),
+    'deletion-certificate.v1.schema.json': text(certificateSchema()),
   };
   for (const [type, schema] of Object.entries(inboundSchemas())) files[`${type}.v1.schema.json`] = text(schema);
   return files;

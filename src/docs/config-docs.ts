@@ -54,6 +54,14 @@ const MEANINGS: Record<string, string> = {
     '`mongodb://…` or `mongodb+srv://…` naming the database; TLS, authentication and `compressors` as URI options, checked by the driver at start-up (docs/deployment.md). `maxPoolSize` (20) and `serverSelectionTimeoutMS` (5000) apply unless the URI sets them',
   DATA_COLLECTIONS:
     'comma-separated collections (same database) whose documents a deletion removes; empty means only the tombstone is written (a warning is logged)',
+  AUDIT_CHAIN:
+    "links every audit record into its subscription's hash chain (docs/deletion-proof.md). `false` writes records unlinked and a stored subscription's no-change events with no write: only for the benchmark's baseline, refused when `NODE_ENV=production`",
+  DELETION_SIGNING_KEY_FILE:
+    'PEM file (PKCS #8) of the Ed25519 private key that signs deletion certificates (docs/deletion-proof.md); a secret: mount it read-only. Unset: deletions leave a receipt but no certificate (a warning is logged). The local stack makes one in `.stack/signing/`',
+  DELETION_SIGNING_KEY_ID:
+    'the id named in every certificate the signing key signs; unset: `ed25519-` and 16 hex digits of the sha256 of its public key. Give each key its own id when rotating',
+  DELETION_RETIRED_KEYS_FILE:
+    'JSON Web Key Set file of retired public keys (as `certificate public-key --json` prints them): certificates they signed still verify after a rotation, and `/.well-known/deletion-certificate-keys.json` serves them',
   REDIS_URL:
     '`redis://[[user]:password@]host[:port][/db]`, `rediss://…` (TLS), or `unix:///path/redis.sock[?db=N]`; no query options, Sentinel or Cluster. Checked against the server at start-up. Redis must run with `maxmemory-policy noeviction` and AOF; `hash-max-listpack-value 256` halves timer memory for long ids',
   REDIS_TLS_CA_FILE: "PEM file of the CA that signed Redis's certificate (a private CA; replaces the system's CAs); needs `rediss://`",

@@ -1,3 +1,4 @@
+import type { ChainLink } from './audit-chain';
 import type { Actor, InstructionType } from './command';
 import type { Effect } from './effect';
 import type { Millis, Status, Subscription } from './subscription';
@@ -21,6 +22,8 @@ export interface AuditRecord {
   readonly statusAfter: Status | null;
   /** An operator's note, when the command came with one. */
   readonly note?: string;
+  /** Its place in the subscription's hash chain (audit-chain.ts), given by the commit path; absent on records from before the chain. */
+  readonly chain?: ChainLink;
 }
 
 /**

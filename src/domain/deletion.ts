@@ -1,3 +1,4 @@
+import type { SignedCertificate } from './certificate';
 import type { AuditRecord } from './decision';
 import { lifecycleEvent, type Effect } from './effect';
 import type { DeletionProgress, DeletionTimer, Millis, Subscription } from './subscription';
@@ -41,8 +42,16 @@ export function recordProgress(state: Subscription, progress: DeletionProgress, 
   return { ...state, deletion: { ...timer, progress: [...others, progress] }, updatedAt: now };
 }
 
-/** The tombstone: ids, status and receipt stay; holds, refs and event history (which name invoices and cases) go. */
-export function completeDeletion(state: Subscription, jobId: string, now: Millis): { state: Subscription; effects: readonly Effect[] } {
+/**
+ * The tombstone: ids, status and receipt stay; holds, refs and event history (which name invoices and cases) go. The
+ * certificate, when there is one, is stored in the receipt and travels with `subscription.data-deleted`.
+ */
+export function completeDeletion(
+  state: Subscription,
+  jobId: string,
+  now: Millis,
+  certificate: SignedCertificate | null = null,
+): { state: Subscription; effects: readonly Effect[] } {
   const timer = state.deletion;
   const collections = (timer?.progress ?? []).map((entry) => ({ collection: entry.collection, deleted: entry.deleted ?? entry.matched }));
   const deleted: Subscription = {
@@ -54,10 +63,17 @@ export function completeDeletion(state: Subscription, jobId: string, now: Millis
     entryClocks: [],
     recentEvents: [],
     deletedAt: now,
-    receipt: { generation: timer?.generation ?? state.timerGeneration, dueAt: timer?.dueAt ?? now, deletedAt: now, collections },
+    receipt: {
+      generation: timer?.generation ?? state.timerGeneration,
+      dueAt: timer?.dueAt ?? now,
+      deletedAt: now,
+      collections,
+      ...(certificate === null ? {} : { certificate }),
+    },
     updatedAt: now,
   };
-  return { state: deleted, effects: [lifecycleEvent('subscription.data-deleted', deleted, jobId, now, { deleted: collections })] };
+  const extra = certificate === null ? { deleted: collections } : { deleted: collections, certificate };
+  return { state: deleted, effects: [lifecycleEvent('subscription.data-deleted', deleted, jobId, now, extra)] };
 }
 
 export interface EarlyWake {

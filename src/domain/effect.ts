@@ -1,3 +1,4 @@
+import type { SignedCertificate } from './certificate';
 import type { AccessLevel, Hold, HoldReason, Millis, ScheduledReminder, Status, Subscription } from './subscription';
 import { accessLevelOf } from './subscription';
 
@@ -32,6 +33,8 @@ export interface LifecycleEvent {
   readonly reminderOffset?: string;
   /** Only on `subscription.data-deleted`: documents deleted per collection. */
   readonly deleted?: readonly { readonly collection: string; readonly deleted: number }[];
+  /** Only on `subscription.data-deleted`, when the worker has a signing key: the signed deletion certificate. */
+  readonly certificate?: SignedCertificate;
 }
 
 /** Side effects a decision asks the shell to carry out after the new state is durable. Each is idempotent. */
@@ -56,7 +59,7 @@ export function lifecycleEvent(
   state: Subscription,
   causationId: string,
   now: Millis,
-  extra: Pick<LifecycleEvent, 'holdReason' | 'reminderOffset' | 'deleted'> = {},
+  extra: Pick<LifecycleEvent, 'holdReason' | 'reminderOffset' | 'deleted' | 'certificate'> = {},
 ): Effect {
   return {
     kind: 'publish',

@@ -1,3 +1,6 @@
+export * from './audit-chain';
+export * from './canonical';
+export * from './certificate';
 export * from './command';
 export * from './decide';
 export * from './decision';

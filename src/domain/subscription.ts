@@ -1,3 +1,6 @@
+import type { ChainHead } from './audit-chain';
+import type { SignedCertificate } from './certificate';
+
 /** Why a subscription is suspended. Each reason is an independent hold; they stack. */
 export const HOLD_REASONS = ['nonpayment', 'fraud', 'customer_request'] as const;
 export type HoldReason = (typeof HOLD_REASONS)[number];
@@ -57,6 +60,8 @@ export interface DeletionReceipt {
   readonly dueAt: Millis;
   readonly deletedAt: Millis;
   readonly collections: readonly { readonly collection: string; readonly deleted: number }[];
+  /** The signed deletion certificate (certificate.ts); absent on tombstones from before certificates, or with no signing key. */
+  readonly certificate?: SignedCertificate;
 }
 
 /**
@@ -96,6 +101,8 @@ export interface Subscription {
   readonly recentEvents: readonly string[];
   readonly createdAt: Millis;
   readonly updatedAt: Millis;
+  /** The last link of its audit chain (audit-chain.ts), moved by the commit path; absent before its first chained record. */
+  readonly auditHead?: ChainHead;
 }
 
 export function accessLevelOf(status: Status): AccessLevel {

@@ -3,9 +3,10 @@ import { z } from 'zod';
 
 import { DEAD_LETTER_ID, type DeadLetterView } from '../storage/dead-letter.repository';
 import { replayRequest as replayDeadLetterRequest } from '../use-cases/dead-letter-replay';
-import { requireToken } from './auth';
+import { defineRoute, serve } from './api-spec';
 import type { RouteDeps, RouteModule } from './server';
-import { badRequest, notFound, operatorText, wholeNumber } from './validation';
+import { isoTime } from './subscription-view';
+import { badRequest, notFound, operatorText, problemSchema, wholeNumber } from './validation';
 
 const letterId = z.string().regex(DEAD_LETTER_ID, 'must be a dead-letter id, <partition>-<offset>');
 const filterFields = {
@@ -19,11 +20,6 @@ const filterFields = {
     .optional(),
   status: z.enum(['pending', 'replayed'], { error: 'must be pending or replayed' }).optional(),
 };
-const listRequest = z.object({
-  query: z.strictObject({ ...filterFields, limit: wholeNumber(1, 500, 50), after: z.string().max(1_000).optional() }),
-});
-const getRequest = z.object({ path: z.object({ id: letterId }) });
-
 const replayBody = z
   .strictObject(
     {
@@ -57,27 +53,125 @@ const replayBody = z
       }
     }
   });
-const replayRequest = z.object({ body: replayBody });
+const time = isoTime.nullable();
+const deadLetterSummary = z
+  .object({
+    id: z.string().describe('<dlq partition>-<dlq offset>'),
+    status: z.enum(['pending', 'replayed']),
+    dlqPartition: z.number().int(),
+    dlqOffset: z.string(),
+    sourceTopic: z.string().nullable(),
+    sourcePartition: z.number().int().nullable(),
+    sourceOffset: z.string().nullable(),
+    code: z.string().nullable().describe('The error code (docs/errors.md)'),
+    reason: z.string().nullable(),
+    failedAt: time,
+    key: z.string().nullable(),
+    valueBytes: z.number().int().nullable(),
+    valuePreview: z.string().nullable().describe('The first 2 KB of the value as UTF-8 text'),
+    headers: z.array(z.object({ name: z.string(), value: z.string(), encoding: z.enum(['utf8', 'base64', 'null']) })),
+    replayOf: z.string().nullable().describe('The letter this one is a replay of, when a replayed message failed again'),
+    truncated: z
+      .object({ parts: z.string(), valueBytes: z.number().int().nullable(), valueSha256: z.string().nullable() })
+      .nullable()
+      .describe('Set when the sink cut the letter to fit the topic'),
+    replayedAt: time,
+    replayedBy: z.string().nullable(),
+    replayCount: z.number().int(),
+  })
+  .meta({ id: 'DeadLetterSummary' });
+const deadLetter = deadLetterSummary
+  .extend({
+    value: z.string().nullable().describe('base64 of the original value; null when it had none or it was too large to keep'),
+    correctedValue: z.string().nullable().describe('The last correction replayed, base64'),
+    corrections: z.array(z.object({ actor: z.string(), at: isoTime, value: z.string().describe('base64') })),
+  })
+  .meta({ id: 'DeadLetter' });
+
+/** A letter as its schema says: a field the schema names and the repository's view lacks fails the type check. */
+function letterView(view: DeadLetterView): z.output<typeof deadLetter> {
+  return { ...view, headers: [...view.headers], corrections: [...view.corrections] };
+}
+
+export const listDeadLetters = defineRoute({
+  method: 'GET',
+  url: '/v1/dlq',
+  operationId: 'listDeadLetters',
+  tag: 'dead letters',
+  summary: 'Dead letters in dead-letter topic order, without their bytes',
+  access: 'operator',
+  opsOnly: true,
+  request: {
+    query: z.strictObject({
+      ...filterFields,
+      limit: wholeNumber(1, 500, 50),
+      after: z.string().max(1_000).optional().describe('The `next` of the previous page'),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'One page, and the total for the whole filter.',
+      schema: z.object({ items: z.array(deadLetterSummary), next: z.string().nullable(), total: z.number().int() }),
+    },
+  },
+});
+
+export const getDeadLetter = defineRoute({
+  method: 'GET',
+  url: '/v1/dlq/:id',
+  operationId: 'getDeadLetter',
+  tag: 'dead letters',
+  summary: 'One dead letter with its bytes',
+  access: 'operator',
+  opsOnly: true,
+  request: { path: z.object({ id: letterId }) },
+  responses: {
+    200: { description: 'The letter.', schema: deadLetter },
+    404: { description: 'No dead letter with this id.', schema: problemSchema },
+  },
+});
+
+export const replayDeadLetters = defineRoute({
+  method: 'POST',
+  url: '/v1/dlq/replay',
+  operationId: 'replayDeadLetters',
+  tag: 'dead letters',
+  summary: 'Replay letters to their source topics (ids, a filter, or all: true)',
+  description:
+    'An empty selection is refused, never taken for everything. `value` (with exactly one id) replaces the original value and is checked as the worker will check it. See docs/http-api.md, "POST /v1/dlq/replay".',
+  access: 'operator',
+  opsOnly: true,
+  request: { body: replayBody },
+  responses: {
+    200: {
+      description: 'What was sent, skipped (already replayed, or not replayable) and refused by the broker.',
+      schema: z.object({
+        replayed: z.number().int(),
+        skipped: z.number().int(),
+        failed: z.array(z.object({ id: z.string(), error: z.string() })),
+      }),
+    },
+    404: { description: 'An id names no letter; nothing was replayed.', schema: problemSchema },
+    422: { description: 'A corrected `value` the worker would dead-letter again.', schema: problemSchema },
+  },
+});
 
 /** The letter-id and filter rules, for the console's forms. */
 export const deadLetterFilterFields = filterFields;
 export const deadLetterIdSchema = letterId;
 
 /** The listing leaves the bytes out (a letter may hold megabytes); `GET /v1/dlq/{id}` has them. */
-function summary(letter: DeadLetterView): Omit<DeadLetterView, 'value' | 'correctedValue' | 'corrections'> {
-  const { value: _value, correctedValue: _corrected, corrections: _corrections, ...rest } = letter;
+function summary(letter: DeadLetterView): z.output<typeof deadLetterSummary> {
+  const { value: _value, correctedValue: _corrected, corrections: _corrections, ...rest } = letterView(letter);
   return rest;
 }
 
 /** Dead letters: search the indexed dead-letter topic and replay letters to their source topic. ADMIN_TOKEN only. */
 export const dlqRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps): void => {
-  const adminAuth = requireToken([deps.config.ADMIN_TOKEN], 'ADMIN_TOKEN', deps.authFailures);
   const { decoder } = deps.inbound;
 
-  app.get('/v1/dlq', { preHandler: adminAuth }, async (request, reply) => {
-    const parsed = listRequest.safeParse({ query: request.query });
-    if (!parsed.success) return badRequest(reply, parsed.error.issues);
-    const { limit, after, ...filter } = parsed.data.query;
+  serve(app, deps, listDeadLetters, async ({ query }, _request, reply) => {
+    const { limit, after, ...filter } = query;
     const page = await deps.deadLetters.list(filter, { limit, ...(after === undefined ? {} : { after }) }).catch((error: unknown) => {
       if (error instanceof RangeError) return null;
       throw error;
@@ -86,17 +180,13 @@ export const dlqRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps): v
     return { items: page.items.map(summary), next: page.next, total: await deps.deadLetters.count(filter) };
   });
 
-  app.get('/v1/dlq/:id', { preHandler: adminAuth }, async (request, reply) => {
-    const parsed = getRequest.safeParse({ path: request.params });
-    if (!parsed.success) return badRequest(reply, parsed.error.issues);
-    const letter = await deps.deadLetters.get(parsed.data.path.id);
-    return letter ?? notFound(reply, `no dead letter ${parsed.data.path.id}`);
+  serve(app, deps, getDeadLetter, async ({ path: { id } }, _request, reply) => {
+    const letter = await deps.deadLetters.get(id);
+    return letter === null ? notFound(reply, `no dead letter ${id}`) : letterView(letter);
   });
 
-  app.post('/v1/dlq/replay', { preHandler: adminAuth }, async (request, reply) => {
-    const parsed = replayRequest.safeParse({ body: request.body ?? {} });
-    if (!parsed.success) return badRequest(reply, parsed.error.issues);
-    const { ids, filter, force, value, actor } = parsed.data.body;
+  serve(app, deps, replayDeadLetters, async ({ body }, _request, reply) => {
+    const { ids, filter, force, value, actor } = body;
     const answer = await replayDeadLetterRequest(
       { store: deps.deadLetters, producer: deps.producer, clock: deps.apply.clock, decoder },
       {

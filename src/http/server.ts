@@ -36,8 +36,8 @@ export interface HttpDeps {
   readonly inbound: InboundTable;
   /** The same path Kafka events take, for operators' manual commands. */
   readonly apply: ApplyDeps;
-  /** Tenants' policy versions, previews and re-plans (policy.routes.ts); absent: those routes are not registered. */
-  readonly policies?: PolicyDeps;
+  /** Tenants' policy versions, previews and re-plans (policy.routes.ts, the console's policy page, the windows). */
+  readonly policies: PolicyDeps;
   /** The dead-letter topic indexed in MongoDB, and the producer that replays letters to their source topics. */
   readonly deadLetters: DeadLetterStore;
   readonly producer: DeadLetterProducer;
@@ -110,12 +110,6 @@ export async function buildHttpServer(deps: HttpDeps, modules: readonly RouteMod
     await reply.code(status).send({ error: label, message: status >= 500 ? 'internal error' : error.message });
   });
 
-  app.get('/healthz', () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    const { checks, problems = [] } = await deps.readiness();
-    const ready = Object.values(checks).every(Boolean);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks, problems });
-  });
   const authFailures = new AuthFailureLimiter(
     { burst: deps.config.AUTH_FAILURE_BURST, intervalMs: parseDuration(deps.config.AUTH_FAILURE_INTERVAL) },
     deps.apply.clock,

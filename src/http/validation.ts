@@ -3,8 +3,6 @@ import { z } from 'zod';
 
 import { NO_UNSAFE_CHARACTERS, UNSAFE_CHARACTERS_MESSAGE } from '../control-characters';
 
-import { problem } from './subscription.routes';
-
 /** A query parameter holding a whole number in [min, max], `fallback` when absent. */
 export function wholeNumber(min: number, max: number, fallback: number) {
   const message = `must be a whole number from ${min} to ${max}`;
@@ -24,8 +22,27 @@ export const idempotencyHeaders = z.object({
   'idempotency-key': z
     .string({ error: 'must be sent once' })
     .regex(/^[\x20-\x7e]{1,100}$/, 'must be 1 to 100 printable ASCII characters')
-    .optional(),
+    .optional()
+    .describe('A retry with the same key, action and subscription answers `outcome: "duplicate"` instead of acting twice.'),
 });
+
+/** Every issue with its place, `body.reason: is required; body.actor: is required`. */
+export function problem(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.map((issue) => `${issue.path.map(String).join('.') || 'request'}: ${issue.message}`).join('; ');
+}
+
+/** What every refusal and failure answers (src/http/server.ts's error handler, badRequest, notFound, requireToken). */
+export const problemSchema = z
+  .object({
+    error: z
+      .string()
+      .describe(
+        'A label for the status: bad-request, unauthorized, forbidden, not-found, disabled (the route is off), conflict, unprocessable, too-many-requests, unavailable (retry after Retry-After), internal, …',
+      ),
+    message: z.string().describe('What went wrong, for a person; a 400 lists every problem with its place (`body.reason: is required`).'),
+  })
+  .describe('The status each error code answers is in docs/errors.md.')
+  .meta({ id: 'Problem' });
 
 /** 400 with every problem and where it is (`body.reason: is required`). */
 export async function badRequest(

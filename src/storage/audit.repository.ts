@@ -1,16 +1,29 @@
 import type { Collection, Connection } from 'mongoose';
 
-import type { AuditRecord } from '../domain';
+import type { AuditRecord, ChainHead } from '../domain';
 import { stableId } from './ids';
 import { duplicateKeyIndexes } from './duplicate-key';
 import { ensureIndexes } from './indexes';
 import { mongoCall, mongoFailure } from './mongo-errors';
 
+/** A record as stored; its `chain` link (src/domain/audit-chain.ts) is absent on records from before the chain. */
 export interface AuditDocument extends AuditRecord {
   readonly _id: string;
 }
 
+/** How many of a subscription's records a chain read returns at most: far more than a subscription's lifetime makes. */
+export const CHAIN_READ_LIMIT = 100_000;
+
 export const AUDIT = 'audit_records';
+/** The chain heads of subscriptions that have audit records but no stored document (every event for them changed nothing). */
+export const AUDIT_HEADS = 'audit_heads';
+
+interface HeadDocument extends ChainHead {
+  readonly _id: string;
+}
+
+/** Upserts per bulk: FerretDB's limit for bulk writes (store-dialect.ts), harmless on MongoDB for a rare write. */
+const HEADS_CHUNK = 20;
 
 /** The id prefix of an "applied" record that found its event's record already there (see `append`). */
 const AGAIN = 'again.';
@@ -18,13 +31,67 @@ const AGAIN = 'again.';
 /** The append-only audit trail. Ids are deterministic, so writing a record twice keeps one. */
 export class AuditRepository {
   private readonly collection: Collection<AuditDocument>;
+  private readonly heads: Collection<HeadDocument>;
 
   constructor(connection: Connection) {
     this.collection = connection.collection<AuditDocument>(AUDIT);
+    this.heads = connection.collection<HeadDocument>(AUDIT_HEADS);
+  }
+
+  /**
+   * The chain heads of subscriptions not stored: one exact-`_id` read (`$in`), served by the `_id` index on MongoDB
+   * and on our patched FerretDB. A stored subscription's head is in its document, never here.
+   */
+  async unstoredHeads(subscriptionIds: readonly string[]): Promise<Map<string, ChainHead>> {
+    if (subscriptionIds.length === 0) return new Map();
+    const docs = await mongoCall({ op: 'unstoredHeads', collection: AUDIT_HEADS, count: subscriptionIds.length }, () =>
+      this.heads.find({ _id: { $in: [...subscriptionIds] } }, { batchSize: subscriptionIds.length + 1 }).toArray(),
+    );
+    return new Map(docs.map((doc) => [doc._id, { seq: doc.seq, hash: doc.hash }]));
+  }
+
+  /**
+   * Moves the heads of subscriptions not stored to their last records (by id) as stored, once the records are in (rare:
+   * only events that change nothing). As stored, not as just linked: after a crash between the insert and this move,
+   * the redelivered events' records keep the ids, and the first links, of those already in.
+   */
+  async moveUnstoredHeads(lastRecords: ReadonlyMap<string, string>): Promise<void> {
+    if (lastRecords.size === 0) return;
+    const ids = [...lastRecords.values()];
+    const stored = await mongoCall({ op: 'moveUnstoredHeads', collection: AUDIT, count: ids.length }, () =>
+      this.collection.find({ _id: { $in: ids } }, { projection: { subscriptionId: 1, chain: 1 }, batchSize: ids.length + 1 }).toArray(),
+    );
+    await this.setUnstoredHeads(
+      new Map(
+        stored.flatMap((doc) => (doc.chain === undefined ? [] : [[doc.subscriptionId, { seq: doc.chain.seq, hash: doc.chain.hash }]])),
+      ),
+    );
+  }
+
+  private async setUnstoredHeads(heads: ReadonlyMap<string, ChainHead>): Promise<void> {
+    const entries = [...heads];
+    for (let start = 0; start < entries.length; start += HEADS_CHUNK) {
+      const chunk = entries.slice(start, start + HEADS_CHUNK);
+      await mongoCall({ op: 'setUnstoredHeads', collection: AUDIT_HEADS, count: chunk.length }, () =>
+        this.heads.bulkWrite(
+          chunk.map(([_id, head]) => ({ replaceOne: { filter: { _id }, replacement: { seq: head.seq, hash: head.hash }, upsert: true } })),
+          { ordered: true },
+        ),
+      );
+    }
+  }
+
+  /** The head of a subscription not stored, if it has one. */
+  async unstoredHead(subscriptionId: string): Promise<ChainHead | null> {
+    return (await this.unstoredHeads([subscriptionId])).get(subscriptionId) ?? null;
   }
 
   async ensureIndexes(): Promise<void> {
-    await ensureIndexes(this.collection, [{ key: { subscriptionId: 1, recordedAt: 1 } }, { key: { eventId: 1 } }]);
+    await ensureIndexes(this.collection, [
+      { key: { subscriptionId: 1, recordedAt: 1 } },
+      { key: { eventId: 1 } },
+      { key: { subscriptionId: 1, 'chain.seq': 1 } },
+    ]);
   }
 
   /**
@@ -77,6 +144,16 @@ export class AuditRepository {
       this.collection.find({ subscriptionId }).sort({ recordedAt: -1, _id: -1 }).limit(limit).toArray(),
     );
     return newestFirst.reverse();
+  }
+
+  /**
+   * Every record of a subscription in chain order: records from before the chain first (by time), then the chained ones
+   * by `seq`. What chain verification and the deletion certificate read.
+   */
+  async chainOf(subscriptionId: string): Promise<AuditDocument[]> {
+    return await mongoCall({ op: 'chainOf', collection: AUDIT, subscriptionId }, () =>
+      this.collection.find({ subscriptionId }).sort({ 'chain.seq': 1, recordedAt: 1, _id: 1 }).limit(CHAIN_READ_LIMIT).toArray(),
+    );
   }
 
   async byEventId(eventId: string): Promise<AuditDocument[]> {

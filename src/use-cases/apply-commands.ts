@@ -92,6 +92,8 @@ export function fold(
   now: number,
   /** Applied-audit ids of this slice's late candidates that the trail holds: those events are duplicates. */
   appliedBefore: ReadonlySet<string> = new Set(),
+  /** Whether a stored subscription's records ride a write when nothing changed (its audit chain's head moves): AUDIT_CHAIN. */
+  chained = true,
 ): Folded {
   let state: Subscription | null = stored?.state ?? null;
   let changed = false;
@@ -116,7 +118,9 @@ export function fold(
     });
   }
   const records = decided.map((item) => ({ _id: auditId(item), ...item.decision.audit }));
-  if (changed && state !== null) {
+  // A stored subscription's records always ride a write, even when nothing else changed: the write moves its audit
+  // chain's head (src/commit/audit-chaining.ts). Only a subscription never stored gets records with no write.
+  if ((changed || (chained && stored !== undefined)) && state !== null) {
     const audits = records.map((record): OutboxEntry => ({ id: record._id, kind: 'audit', record }));
     const outbox = [...(owed?.outbox ?? []), ...effects, ...audits];
     return { decided, write: { state, expectedVersion: version, outbox }, audit: [], owed: null };
@@ -150,7 +154,7 @@ export async function applyCommands(deliveries: readonly Delivery[], deps: Apply
       const folded = new Map(
         [...pending].map(([id, items]) => [
           id,
-          fold(items, stored.get(id), owed.get(id), policyFor(items, stored.get(id)), now, appliedBefore),
+          fold(items, stored.get(id), owed.get(id), policyFor(items, stored.get(id)), now, appliedBefore, deps.commits.chained),
         ]),
       );
       const all = [...folded.values()];

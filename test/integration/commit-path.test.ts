@@ -8,6 +8,7 @@ import { COMMIT_FAILPOINTS, type CommitPath } from '../../src/commit/commit-path
 import { pendingEffectsKey } from '../../src/commit/pending-effects';
 import { eventFingerprint } from '../../src/domain';
 import { applyCommands, type ApplyDeps } from '../../src/use-cases/apply-commands';
+import { verifyAuditTrail } from '../../src/use-cases/audit-verification';
 import { KeyedLock } from '../../src/leases/keyed-lock';
 import { OutboxSweeper } from '../../src/use-cases/outbox-sweeper';
 import { deletionJobId } from '../../src/queue/timer-jobs';
@@ -72,6 +73,8 @@ describe('the commit path', () => {
     expect(await h.app.queue.getJobState(deletionJobId(id, generation))).toBe('delayed');
     const trail = await h.app.audit.trail(id);
     expect(trail.filter((record) => record.outcome === 'applied')).toHaveLength(1);
+    // An outbox carried out again re-inserts its records as they were linked: the audit chain holds.
+    expect(await verifyAuditTrail(h.app, id)).toMatchObject({ verified: true, unchained: 0 });
     await eventually(() => expect(lifecycleOf(id)).toEqual(lifecycleOf(control)), 15_000);
     // Nothing more can come: nothing is owed (the mark goes only once the last effect is out), and the listener has
     // read every message the lifecycle topic holds.
@@ -118,6 +121,18 @@ describe('the commit path', () => {
     });
     expect(await sweeper.sweepOnce()).toBeGreaterThanOrEqual(1);
     await expectSuspendedOnce(id);
+  });
+
+  it('a crash after the records of a subscription never stored went in: the redelivered event leaves its chain intact', async () => {
+    const id = `sub-${randomUUID()}`;
+    // A settlement for a subscription never seen changes nothing: its record is chained through audit_heads.
+    const first = [{ command: invoiceSettled({ subscriptionId: id }), deliveryRef: 'p0@1' }];
+    await expect(applyCommands(first, deps(commitPath('commit.after-audit')))).rejects.toThrow('simulated crash');
+    // Redelivered: the same record id, linked again after the head that never moved; the stored one is kept.
+    await applyCommands(first, h.app.processDeps);
+    await applyCommands([{ command: invoiceSettled({ subscriptionId: id, invoiceId: 'inv-2' }), deliveryRef: 'p0@2' }], h.app.processDeps);
+    expect(await h.app.subscriptions.get(id)).toBeNull();
+    expect(await verifyAuditTrail(h.app, id)).toMatchObject({ verified: true, chained: 2 });
   });
 
   it('a mark whose write never happened owes nothing: the sweeper drops it and carries nothing out', async () => {

@@ -220,6 +220,14 @@ describe('the ops console in a browser', () => {
         ['legal-hold-released', OPERATOR, 'LX-7 settled'],
       ],
     );
+    // The page verifies the audit chain it shows, then names the first broken link once a record is changed.
+    await expect(page.locator('#audit-chain').getAttribute('data-verified')).resolves.toBe('yes');
+    await expect(page.locator('#audit-chain').textContent()).resolves.toContain('audit chain intact');
+    const edited = trail.find((record) => record.type === 'legal-hold-set')!;
+    await h.app.connection.collection('audit_records').updateOne({ _id: edited._id as never }, { $set: { note: 'nothing to see' } });
+    await page.reload();
+    await expect(page.locator('#audit-chain').getAttribute('data-verified')).resolves.toBe('no');
+    await expect(page.locator('#audit-chain').textContent()).resolves.toContain(`(edited): record ${edited._id}`);
   });
 
   it('refuses a state-changing form without our Origin or without the session CSRF token (403)', async () => {

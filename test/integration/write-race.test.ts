@@ -154,6 +154,7 @@ describe('two writers racing for one subscription, version-guarded (MongoDB) mod
       commits: a.commits,
       dataCollections: ['documents'],
       policy: h.app.config.policy,
+      certificateKeys: h.app.config.certificateKeys,
       clock: () => Date.now() + 2 * HOUR,
       logger: createLogger('silent'),
       metrics: noMetrics,

@@ -33,6 +33,10 @@ export const LAYERS: readonly Layer[] = [
     job: 'the event contract: envelope and lifecycle schemas, Kafka header names (`headers.ts`), what a dead-letter correction may change (`replay-correction.ts`).',
   },
   {
+    paths: ['src/proof/'],
+    job: 'proof of deletion: the signing keys and their JSON Web Key Set, signing and offline verification of deletion certificates, hashes of canonical forms, the audit hash chain ([deletion-proof.md](deletion-proof.md)).',
+  },
+  {
     paths: ['src/config/'],
     job: 'settings from the environment, validated with zod at start-up (Kafka security combinations in `kafka-security-settings.ts`).',
   },
@@ -82,7 +86,7 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     paths: ['src/http/', 'src/docs/'],
-    job: 'the HTTP API, ops console and metrics route; the generators of docs/configuration.md and the AsyncAPI document.',
+    job: 'the HTTP API (each route declared once with `defineRoute`, listed in `api-routes.ts`, its OpenAPI document generated from those declarations), ops console and metrics route; the generators of docs/configuration.md, docs/errors.md and the AsyncAPI and OpenAPI documents.',
   },
   {
     paths: [

@@ -1,4 +1,6 @@
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 
 import { ferretdbService } from './ferretdb.service';
 import { kafkaService } from './kafka.service';
@@ -21,8 +23,23 @@ export function localStack(): Stack {
   return { layout, ports, connection: connectionFor(ports) };
 }
 
+/**
+ * The local stack's deletion-certificate signing key, made once and kept (so certificates signed on it stay verifiable
+ * with `certificate verify`): an Ed25519 private key, PKCS #8 PEM, readable by its owner only.
+ */
+export function ensureSigningKey(layout: StackLayout): string {
+  const file = path.join(layout.root, 'signing', 'deletion-certificate-key.pem');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    fs.writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+  }
+  return file;
+}
+
 function writeEnvFile(stack: Stack): void {
-  const lines = Object.entries(stack.connection).map(([key, value]) => `${key}=${value}`);
+  const settings = { ...stack.connection, DELETION_SIGNING_KEY_FILE: ensureSigningKey(stack.layout) };
+  const lines = Object.entries(settings).map(([key, value]) => `${key}=${value}`);
   fs.writeFileSync(stack.layout.envFile, `${lines.join('\n')}\n`);
 }
 

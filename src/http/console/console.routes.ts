@@ -15,6 +15,7 @@ import { lifecycleEventsOf } from '../../use-cases/lifecycle-from-audit';
 import { OPERATOR_ACTIONS, runOperatorCommand, type OperatorAction } from '../../use-cases/operator-commands';
 import { lastReconcile } from '../../use-cases/reconcile-status';
 import { subscriptionTimeline } from '../../use-cases/timeline';
+import { verifyAuditTrail } from '../../use-cases/audit-verification';
 import { upcomingDeletions, upcomingWindowDays } from '../../use-cases/upcoming-deletions';
 import { deadLetterFilterFields, deadLetterIdSchema } from '../dlq.routes';
 import type { Html } from '../html';
@@ -143,7 +144,7 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
     helpers.sendPage(reply, status, render);
   const { decoder, topics: inboundTopics } = deps.inbound;
   // Every pending deletion falls within these days: the longest delay (or release grace) of any tenant's policy.
-  const windowDays = async (): Promise<number> => upcomingWindowDays((await deps.policies?.source.widest()) ?? deps.apply.policy);
+  const windowDays = async (): Promise<number> => upcomingWindowDays(await deps.policies.source.widest());
 
   app.get('/', async (_request, reply) => {
     const now = clock();
@@ -200,9 +201,12 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
     const timeline = await subscriptionTimeline(deps, id.data, 500);
     if (timeline === null) return reply.code(404).send({ error: 'not-found', message: `no subscription ${id.data}` });
     const notice = noticeOf(request.query);
+    const chain = await verifyAuditTrail(deps, id.data);
+    if (chain === null) return reply.code(404).send({ error: 'not-found', message: `no subscription ${id.data}` });
     const view = {
       now: clock(),
       timeline,
+      chain,
       events: lifecycleEventsOf(timeline.audit),
       boardPath,
       queue: deps.queue.name,
@@ -244,9 +248,8 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
   app.get('/tenants/:tenantId/policy', async (request, reply) => {
     const tenantId = idSchema.safeParse((request.params as { tenantId?: unknown }).tenantId);
     const fields = draftForm.safeParse(request.query ?? {});
-    const policies = deps.policies;
-    if (!tenantId.success || !fields.success || policies === undefined)
-      return reply.code(404).send({ error: 'not-found', message: 'no such tenant policy page' });
+    const { policies } = deps;
+    if (!tenantId.success || !fields.success) return reply.code(404).send({ error: 'not-found', message: 'no such tenant policy page' });
     const versions = await policies.policies.list(tenantId.data, 100);
     const draft = draftFields(fields.data);
     let preview: PolicyPageView['preview'] = null;
@@ -274,8 +277,8 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
     if (actor === null) return reply.code(403).send({ error: 'forbidden', message: 'sign in with your name to act from the console' });
     const tenantId = idSchema.safeParse((request.params as { tenantId?: unknown }).tenantId);
     const form = draftForm.extend({ reason: operatorText }).safeParse(request.body ?? {});
-    const policies = deps.policies;
-    if (!tenantId.success || policies === undefined) return reply.code(404).send({ error: 'not-found', message: 'no such tenant' });
+    const { policies } = deps;
+    if (!tenantId.success) return reply.code(404).send({ error: 'not-found', message: 'no such tenant' });
     const draft = form.success ? draftFields(form.data) : null;
     const override = draft === null ? null : overrideOf(draft);
     if (!form.success || draft === null || override === null || !override.success) {

@@ -2,6 +2,7 @@ import type { Millis, Subscription } from '../../domain';
 import type { ProducedEvent } from '../../use-cases/lifecycle-from-audit';
 import type { OperatorAction } from '../../use-cases/operator-commands';
 import type { Timeline } from '../../use-cases/timeline';
+import { verificationText, type AuditVerification } from '../../use-cases/audit-verification';
 import { html, type Html } from '../html';
 import { iso, relative } from './format';
 import { consolePage, csrfField, notice, type ConsoleContext } from './layout';
@@ -15,6 +16,8 @@ export interface SubscriptionView {
   readonly queue: string;
   /** Sent back with the form: submitting the same form twice applies the action once. */
   readonly requestId: string;
+  /** The audit hash chain, verified when the page was built. */
+  readonly chain: AuditVerification;
   /** The outcome of the action that led here, if any. */
   readonly notice?: { readonly kind: 'ok' | 'warn' | 'error'; readonly text: string };
 }
@@ -179,6 +182,11 @@ export function subscriptionPage(view: SubscriptionView, context: ConsoleContext
       <section class="card" id="actions">
         <h2>Actions</h2>
         ${actionForms(state, view.requestId, context)}
+      </section>
+      <section class="card" id="audit-chain" data-verified="${view.chain.verified ? 'yes' : 'no'}">
+        <h2>Audit chain</h2>
+        <!-- No role: the page's one status or alert is the outcome of the operator's action. -->
+        <div class="notice ${view.chain.verified ? '' : 'error'}">${visible(verificationText(view.chain))}</div>
       </section>
       <section class="card timeline" id="timeline">
         <h2>Timeline · audit trail and scheduled timers</h2>

@@ -1,4 +1,4 @@
-import { percentile, ratio, summarize } from '../../../bench/stats';
+import { percentile, ratio, sizeSummary, summarize } from '../../../bench/stats';
 
 describe('bench statistics', () => {
   it('takes nearest-rank percentiles of unsorted samples', () => {
@@ -20,5 +20,11 @@ describe('bench statistics', () => {
     expect(ratio(10, 0)).toBeNull();
     expect(ratio(null, 4)).toBeNull();
     expect(ratio(NaN, 4)).toBeNull();
+  });
+
+  it('summarizes sizes by nearest rank', () => {
+    const sizes = Array.from({ length: 100 }, (_, i) => (100 - i) * 10);
+    expect(sizeSummary(sizes)).toEqual({ count: 100, p50: 500, p90: 900, p99: 990, max: 1000 });
+    expect(sizeSummary([])).toEqual({ count: 0, p50: NaN, p90: NaN, p99: NaN, max: NaN });
   });
 });

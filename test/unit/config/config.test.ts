@@ -116,4 +116,26 @@ describe('loadConfig in production', () => {
     expect(loadConfig({ ...production, ADMIN_TOKEN: 'a-long-enough-admin-token' }).NODE_ENV).toBe('production');
     expect(loadConfig({ ...production, OPS_ROUTES_ENABLED: 'false' }).OPS_ROUTES_ENABLED).toBe(false);
   });
+
+  it('refuses to write an audit trail without its hash chain (AUDIT_CHAIN=false is for benchmarks)', () => {
+    const started = { ...production, ADMIN_TOKEN: 'a-long-enough-admin-token' };
+    expect(() => loadConfig({ ...started, AUDIT_CHAIN: 'false' })).toThrow(/AUDIT_CHAIN: false is for benchmarks/);
+    expect(loadConfig({ ...started, AUDIT_CHAIN: 'true' }).AUDIT_CHAIN).toBe(true);
+    expect(loadConfig({ ...required, AUDIT_CHAIN: 'false' }).AUDIT_CHAIN).toBe(false);
+  });
+});
+
+describe('deletion certificate keys', () => {
+  it('names the setting and the problem when the signing key file is missing or not an Ed25519 key', () => {
+    expect(() => loadConfig({ ...required, DELETION_SIGNING_KEY_FILE: '/nonexistent/key.pem' })).toThrow(
+      /DELETION_SIGNING_KEY_FILE: cannot read \/nonexistent\/key.pem \(ENOENT\)/,
+    );
+    expect(() => loadConfig({ ...required, DELETION_SIGNING_KEY_FILE: __filename })).toThrow(
+      /DELETION_SIGNING_KEY_FILE: is not a PEM private key/,
+    );
+  });
+
+  it('signs nothing when no key is configured', () => {
+    expect(loadConfig(required).certificateKeys).toEqual({ signing: null, publicKeys: new Map() });
+  });
 });

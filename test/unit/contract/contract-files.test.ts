@@ -18,6 +18,7 @@ describe('published contract (docs/contract)', () => {
       'customer.cancel-requested.v1.schema.json',
       'customer.resume-requested.v1.schema.json',
       'customer.suspend-requested.v1.schema.json',
+      'deletion-certificate.v1.schema.json',
       'fraud.cleared.v1.schema.json',
       'fraud.detected.v1.schema.json',
       'payment.overdue.v1.schema.json',

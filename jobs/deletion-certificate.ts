@@ -1,0 +1,42 @@
+import { certificateBody, legalHoldsOf, type CertifiedCollection, type SignedCertificate, type Subscription } from '../src/domain';
+import { signCertificate } from '../src/proof/certificates';
+import { policyHash } from '../src/proof/digest';
+import { mongoCall } from '../src/storage/mongo-errors';
+import type { JobDeps } from './job';
+
+/** Until tenants have policy versions of their own (issue 18), every deletion runs under the configured defaults. */
+const POLICY_VERSION = 'default';
+
+/**
+ * The signed certificate of a deletion whose collections are all done, or null when no signing key is configured.
+ * Each collection is counted again now, after its delete: the certificate says how many of the subscription's
+ * documents are left (0, unless something wrote them since). The legal holds it waited for and the audit chain's head
+ * come from the subscription's audit trail.
+ */
+export async function certifyDeletion(state: Subscription, deletedAt: number, deps: JobDeps): Promise<SignedCertificate | null> {
+  const key = deps.certificateKeys.signing;
+  if (key === null) return null;
+  const filter = { subscriptionId: state.subscriptionId, tenantId: state.tenantId };
+  const collections: CertifiedCollection[] = [];
+  for (const collection of deps.dataCollections) {
+    const remaining = await mongoCall({ op: 'countDocuments', collection }, () =>
+      deps.connection.collection(collection).countDocuments(filter),
+    );
+    const progress = state.deletion?.progress.find((entry) => entry.collection === collection);
+    collections.push({ collection, deleted: progress?.deleted ?? progress?.matched ?? 0, remaining });
+    if (remaining > 0) deps.logger.warn({ subscriptionId: state.subscriptionId, collection, remaining }, 'documents left after deletion');
+  }
+  const records = await deps.audit.chainOf(state.subscriptionId);
+  // The head stored with the subscription: every record before this deletion's own, as the commit path linked them.
+  const head = state.auditHead ?? null;
+  const body = certificateBody(state, {
+    keyId: key.keyId,
+    policyVersion: POLICY_VERSION,
+    policyHash: policyHash(deps.policy),
+    collections,
+    legalHolds: legalHoldsOf(records),
+    auditChain: { records: head?.seq ?? 0, head: head?.hash ?? null },
+    deletedAt,
+  });
+  return signCertificate(body, key);
+}
