@@ -67,6 +67,9 @@ const previewAnswer = z.object({
   truncated: z.boolean(),
 });
 
+const listAnswer = z.object({ tenantId: z.string(), current: policyAnswer, environment: policyAnswer, versions: z.array(versionAnswer) });
+const setAnswer = z.object({ version: versionAnswer, replanned: z.number().int() });
+
 export const listPolicy = defineRoute({
   method: 'GET',
   url: '/v1/tenants/:tenantId/policy',
@@ -79,7 +82,7 @@ export const listPolicy = defineRoute({
   responses: {
     200: {
       description: 'The policy in force, the environment default, the versions.',
-      schema: z.object({ tenantId: z.string(), current: policyAnswer, environment: policyAnswer, versions: z.array(versionAnswer) }),
+      schema: listAnswer,
     },
   },
 });
@@ -128,7 +131,7 @@ export const setPolicyRoute = defineRoute({
   responses: {
     201: {
       description: 'Stored; that many pending deletions re-planned.',
-      schema: z.object({ version: versionAnswer, replanned: z.number().int() }),
+      schema: setAnswer,
     },
   },
 });
@@ -149,7 +152,10 @@ export function versionView(version: PolicyVersion, base: Policy) {
   return {
     tenantId: version.tenantId,
     version: version.version,
-    override: version.override,
+    override: {
+      ...version.override,
+      ...(version.override.deletionReminders === undefined ? {} : { deletionReminders: [...version.override.deletionReminders] }),
+    },
     effective: policyView(tenantPolicy(base, version)),
     applyToPending: version.applyToPending,
     actor: version.actor,
@@ -193,12 +199,13 @@ export const policyRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps)
 
   serve(app, deps, listPolicy, async ({ path: { tenantId }, query }) => {
     const versions = await policies.policies.list(tenantId, query.limit);
-    return {
+    const answer: z.output<typeof listAnswer> = {
       tenantId,
       current: policyView(tenantPolicy(base, versions[0] ?? null)),
       environment: policyView(base),
       versions: versions.map((version) => versionView(version, base)),
     };
+    return answer;
   });
 
   serve(app, deps, showPolicyVersion, async ({ path: { tenantId, version } }, _request, reply) => {
@@ -210,7 +217,8 @@ export const policyRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps)
 
   serve(app, deps, previewPolicyRoute, async ({ path: { tenantId }, body }) => {
     const preview = await previewPolicy(policies, { tenantId, override: body.policy, applyToPending: body.applyToPending }, body.limit);
-    return previewView(preview);
+    const answer: z.output<typeof previewAnswer> = previewView(preview);
+    return answer;
   });
 
   serve(app, deps, setPolicyRoute, async ({ path: { tenantId }, body }, _request, reply) => {
@@ -219,6 +227,7 @@ export const policyRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps)
       { tenantId, override: body.policy, applyToPending: body.applyToPending },
       { actor: body.actor, reason: body.reason },
     );
-    return reply.code(201).send({ version: versionView(result.version, base), replanned: result.replanned });
+    const answer: z.output<typeof setAnswer> = { version: versionView(result.version, base), replanned: result.replanned };
+    return reply.code(201).send(answer);
   });
 };
