@@ -152,10 +152,8 @@ export function versionView(version: PolicyVersion, base: Policy) {
   return {
     tenantId: version.tenantId,
     version: version.version,
-    override: {
-      ...version.override,
-      ...(version.override.deletionReminders === undefined ? {} : { deletionReminders: [...version.override.deletionReminders] }),
-    },
+    // Parsed again for the answer's own (mutable) type; a stored version always passes.
+    override: policyOverrideSchema.parse(version.override),
     effective: policyView(tenantPolicy(base, version)),
     applyToPending: version.applyToPending,
     actor: version.actor,
