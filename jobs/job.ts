@@ -8,6 +8,7 @@ import type { Logger } from '../src/logging/logger';
 import type { KeyRing } from '../src/proof/keys';
 import type { Metrics } from '../src/metrics/metrics';
 import type { DriftKind } from '../src/use-cases/reconcile';
+import type { PolicyDeps } from '../src/use-cases/tenant-policies';
 import type { KeyedLock } from '../src/leases/keyed-lock';
 import type { TimerJobName } from '../src/queue/timer-jobs';
 import type { TimerResult } from '../src/queue/timer-worker';
@@ -24,6 +25,8 @@ export interface JobDeps {
   readonly policy: Policy;
   /** The key that signs deletion certificates (none: deletions leave no certificate). */
   readonly certificateKeys: KeyRing;
+  /** Tenants' policies: the reconciler re-plans pending deletions onto each tenant's latest version. */
+  readonly policies?: PolicyDeps;
   readonly clock: () => number;
   readonly logger: Logger;
   readonly metrics: Metrics;

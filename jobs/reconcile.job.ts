@@ -1,4 +1,5 @@
 import { reconcile } from '../src/use-cases/reconcile';
+import { replanTenants } from '../src/use-cases/tenant-policies';
 import { recordReconcile } from '../src/use-cases/reconcile-status';
 import { RECONCILE, reconcilePayload } from '../src/queue/timer-jobs';
 import { defineJob } from './job';
@@ -9,7 +10,10 @@ export const reconcileJob = defineJob({
   payload: reconcilePayload,
   async process(_payload, _jobId, deps) {
     let report;
+    let replanned = 0;
     try {
+      // First, so the timers re-planned onto tenants' latest policies are what the pass below checks.
+      if (deps.policies !== undefined) replanned = await replanTenants(deps.policies);
       report = await reconcile({
         subscriptions: deps.subscriptions,
         queue: deps.queue,
@@ -25,7 +29,7 @@ export const reconcileJob = defineJob({
     await recordReconcile(deps.queue, { at: deps.clock(), outcome: 'done', report, error: null });
     return {
       kind: 'done',
-      outcome: `reconciled: ${report.missing} missing, ${report.wrongTime} re-timed, ${report.orphans} orphans removed`,
+      outcome: `reconciled: ${report.missing} missing, ${report.wrongTime} re-timed, ${report.orphans} orphans removed, ${replanned} re-planned to their tenant's policy`,
     };
   },
 });

@@ -27,6 +27,8 @@ import { Teardown } from './teardown';
 import { connectLeaseRedis } from './leases/subscription-leases';
 import { buildWriter } from './commit/writer';
 import { openStores } from './storage/stores';
+import { TenantPolicyRepository } from './storage/tenant-policy.repository';
+import { TenantPolicies, type PolicyDeps } from './use-cases/tenant-policies';
 import type { AuditRepository } from './storage/audit.repository';
 import type { SubscriptionRepository } from './storage/subscription.repository';
 import { connectMongo } from './storage/mongo';
@@ -57,6 +59,8 @@ export interface App {
   readonly inbound: InboundTable;
   /** The one way state and effects are committed (src/commit). */
   readonly commits: CommitPath;
+  /** Tenants' policy versions, previews and re-plans (src/use-cases/tenant-policies.ts). */
+  readonly policies: PolicyDeps;
   /** The inbound topics' runner and the dead-letter indexer's. */
   readonly runners: InboundRunners;
   start(options?: { consume?: boolean; timers?: boolean; http?: boolean }): Promise<void>;
@@ -165,11 +169,16 @@ async function assemble(
     failpoint,
     observe: { metrics, logger: logger.child({ component: 'leases' }) },
   });
+  const policyStore = new TenantPolicyRepository(connection);
+  await policyStore.ensureIndexes();
+  const tenantPolicies = new TenantPolicies(policyStore, config.policy, parseDuration(config.TENANT_POLICY_REFRESH), clock);
+  const policies: PolicyDeps = { policies: policyStore, source: tenantPolicies, subscriptions, commits, locks, clock };
   const processDeps: ProcessDeps = {
     locks,
     subscriptions,
     commits,
     policy: config.policy,
+    tenantPolicies,
     clock,
     decoder: inbound.decoder,
     metrics,
@@ -230,6 +239,7 @@ async function assemble(
     deadLetterCount: () => offsets.messagesIn(config.TOPIC_DLQ),
     metrics: exporter,
     apply: processDeps,
+    policies,
     inbound,
     deadLetters: deadLetterStore,
     producer,
@@ -259,6 +269,7 @@ async function assemble(
     processDeps,
     inbound,
     commits,
+    policies,
     runners,
     async start(options = {}) {
       await sweeper.sweepOnce();
@@ -271,6 +282,7 @@ async function assemble(
           audit,
           commits,
           locks,
+          policies,
           queue,
           metrics,
           tracing,

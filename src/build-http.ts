@@ -10,6 +10,7 @@ import { healthRoutes } from './http/health.routes';
 import { metricsRoutes } from './http/metrics.routes';
 import { openApiRoutes } from './http/openapi.routes';
 import { opsRoutes } from './http/ops.routes';
+import { policyRoutes } from './http/policy.routes';
 import { partitionsRoutes } from './http/partitions.routes';
 import { buildHttpServer, type HttpDeps, type RouteModule } from './http/server';
 import { subscriptionRoutes } from './http/subscription.routes';
@@ -78,5 +79,5 @@ export async function buildHttp(parts: HttpParts): Promise<FastifyInstance> {
 /** The route modules the worker serves: health, the access API, metrics, certificate keys and the OpenAPI document always; the rest with ops routes on. */
 export function httpModules(opsRoutesEnabled: boolean): RouteModule[] {
   const always = [healthRoutes, subscriptionRoutes, metricsRoutes, certificateKeysRoutes, openApiRoutes(apiDocumentText())];
-  return opsRoutesEnabled ? [...always, opsRoutes, dlqRoutes, partitionsRoutes, adminRoutes] : always;
+  return opsRoutesEnabled ? [...always, opsRoutes, policyRoutes, dlqRoutes, partitionsRoutes, adminRoutes] : always;
 }

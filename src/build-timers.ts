@@ -6,6 +6,7 @@ import { jobRegistry } from '../jobs/registry';
 import type { CommitPath } from './commit/commit-path';
 import type { Config } from './config/config';
 import { parseDuration } from './domain';
+import type { PolicyDeps } from './use-cases/tenant-policies';
 import type { KeyedLock } from './leases/keyed-lock';
 import type { Logger } from './logging/logger';
 import type { Metrics } from './metrics/metrics';
@@ -24,6 +25,7 @@ export interface TimerParts {
   readonly audit: AuditRepository;
   readonly commits: CommitPath;
   readonly locks: KeyedLock;
+  readonly policies?: PolicyDeps;
   readonly queue: Queue;
   readonly metrics: Metrics;
   readonly tracing: Tracing;
@@ -51,6 +53,7 @@ export function startTimers(parts: TimerParts): Worker {
       dataCollections: config.DATA_COLLECTIONS,
       policy: config.policy,
       certificateKeys: config.certificateKeys,
+      ...(parts.policies === undefined ? {} : { policies: parts.policies }),
       clock: parts.clock,
       logger: parts.logger.child({ component: 'timers' }),
       metrics,

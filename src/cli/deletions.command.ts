@@ -1,7 +1,8 @@
 import { Command as CommandClass, Option, type Command } from 'commander';
 
 import { STORE_SETTINGS } from '../storage/stores';
-import { parseDuration, type Subscription } from '../domain';
+import { parseDuration, widestOf, type Subscription } from '../domain';
+import { TenantPolicyRepository } from '../storage/tenant-policy.repository';
 import { upcomingDeletions, upcomingWindowEnd } from '../use-cases/upcoming-deletions';
 import { resolveWhen, when, wholeNumber, type When } from './arguments';
 import type { Cli, CommandContext } from './context';
@@ -52,13 +53,19 @@ async function pager(context: CommandContext, before: When | undefined): Promise
     };
   }
   const settings = context.settings(['MONGODB_URI', 'DELETION_DELAY', 'LEGAL_HOLD_RELEASE_GRACE', ...STORE_SETTINGS]);
-  const dueBefore =
-    before === undefined
-      ? upcomingWindowEnd(now, {
-          deletionDelayMs: parseDuration(settings.DELETION_DELAY),
-          legalHoldReleaseGraceMs: parseDuration(settings.LEGAL_HOLD_RELEASE_GRACE),
-        })
-      : resolveWhen(before, now);
+  // Without --before: as far as the environment's policy, or any tenant's version, can put a pending deletion.
+  const widest = async () => {
+    const base = {
+      deletionDelayMs: parseDuration(settings.DELETION_DELAY),
+      legalHoldReleaseGraceMs: parseDuration(settings.LEGAL_HOLD_RELEASE_GRACE),
+    };
+    const { all } = await new TenantPolicyRepository(await context.services.mongo(settings.MONGODB_URI)).everyVersion();
+    return widestOf(
+      base,
+      all.map((version) => version.override),
+    );
+  };
+  const dueBefore = before === undefined ? upcomingWindowEnd(now, await widest()) : resolveWhen(before, now);
   const { subscriptions } = await context.services.stores(settings);
   return async (limit, after) => {
     const page = await upcomingDeletions(subscriptions, { dueBefore, limit, after }).catch((error: unknown) => {
@@ -114,7 +121,7 @@ export function registerDeletions(program: Command, cli: Cli): void {
     .addOption(
       new Option(
         '--before <time>',
-        'an RFC 3339 date-time, or a duration from now such as P7D (default: every pending deletion, as far ahead as DELETION_DELAY reaches)',
+        'an RFC 3339 date-time, or a duration from now such as P7D (default: every pending deletion, as far ahead as DELETION_DELAY, or any tenant policy version, reaches)',
       ).argParser(when),
     )
     .option('--limit <n>', 'list at most this many', wholeNumber(1, 1_000_000), 1_000)

@@ -6,6 +6,8 @@ import { buildWriter, WRITER_SETTINGS } from '../commit/writer';
 import { subscriptionView } from '../http/subscription-view';
 import { REDIS_SETTINGS } from '../config/redis-settings';
 import { STORE_SETTINGS } from '../storage/stores';
+import { TenantPolicyRepository } from '../storage/tenant-policy.repository';
+import { TenantPolicies } from '../use-cases/tenant-policies';
 import { runOperatorCommand, type OperatorAction } from '../use-cases/operator-commands';
 import { operatorText, subscriptionId } from './arguments';
 import type { Cli, CommandContext } from './context';
@@ -100,8 +102,17 @@ async function legalHold(context: CommandContext, action: OperatorAction, id: st
   const redis = await context.services.redis(settings);
   // This process writes the subscription beside the workers: the same commit path, the same leases.
   const { commits, locks } = buildWriter({ database: connection.name, stores, queue, producer, redis, settings, clock });
+  const policy = policyOf(settings);
   const result = await runOperatorCommand(
-    { subscriptions, commits, policy: policyOf(settings), clock, locks },
+    {
+      subscriptions,
+      commits,
+      policy,
+      // A release schedules the deletion by the tenant's grace: its own policy version, read now (no cache to go stale).
+      tenantPolicies: new TenantPolicies(new TenantPolicyRepository(connection), policy, 0, clock),
+      clock,
+      locks,
+    },
     { subscriptionId: id, action, actor: options.actor, reason: options.reason },
   );
   if (!result.found) throw new CliError('notFound', `no subscription ${id}`);

@@ -12,6 +12,7 @@ import { EXIT, failureOf } from './exit-codes';
 import { registerLegalHold } from './legal-hold.command';
 import { redactText } from './output';
 import { registerPartitions } from './partitions.command';
+import { registerPolicy } from './policy.command';
 import { registerReconcile } from './reconcile.command';
 import { registerStatus } from './status.command';
 import { registerWorker } from './worker.command';
@@ -61,6 +62,7 @@ function buildProgram(cli: Cli, extensions: readonly Extension[]): Command {
   registerLegalHold(program, cli);
   registerDlq(program, cli);
   registerPartitions(program, cli);
+  registerPolicy(program, cli);
   registerReconcile(program, cli);
   registerCertificate(program, cli);
   registerAudit(program, cli);

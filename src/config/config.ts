@@ -156,6 +156,8 @@ export const configSchema = z.object({
   LEGAL_HOLD_RELEASE_GRACE: duration.default(DEFAULT_POLICY_SETTINGS.legalHoldReleaseGrace),
   FRAUD_SCORE_THRESHOLD: z.coerce.number().min(0).max(1).default(DEFAULT_POLICY_SETTINGS.fraudScoreThreshold),
   DEDUPE_WINDOW: z.coerce.number().int().min(DEDUPE_WINDOW_MIN).max(256).default(DEFAULT_POLICY_SETTINGS.dedupeWindow),
+  // How stale a process's copy of tenants' policies may be; the reconciler re-plans what a stale copy scheduled.
+  TENANT_POLICY_REFRESH: durationWithin(1_000, 3_600_000, 'must be from PT1S to PT1H').default('PT5S'),
 
   /** The operator API, DLQ routes and /admin pages. Off: not registered at all. */
   OPS_ROUTES_ENABLED: bool.default(true),

@@ -82,6 +82,7 @@ const MEANINGS: Record<string, string> = {
   DELETION_REMINDERS: 'reminder offsets before deletion; `none` for no reminders',
   LEGAL_HOLD_RELEASE_GRACE: 'minimum time from legal-hold release to deletion',
   FRAUD_SCORE_THRESHOLD: 'fraud score that places a fraud hold',
+  TENANT_POLICY_REFRESH: "how long a process keeps its copy of tenants' policy versions before reading them again",
   DEDUPE_WINDOW: 'event fingerprints remembered per subscription; beyond them the audit trail decides duplicates',
   OPS_ROUTES_ENABLED: 'register the operator API, DLQ routes and `/admin`',
   OTEL_EXPORTER_OTLP_ENDPOINT:

@@ -11,7 +11,7 @@ export interface AuditRecord {
   readonly subscriptionId: string;
   readonly tenantId: string;
   readonly eventId: string;
-  readonly type: InstructionType | 'deletion-job' | 'reminder-job';
+  readonly type: InstructionType | 'deletion-job' | 'reminder-job' | 'policy-replan';
   readonly occurredAt: Millis;
   readonly recordedAt: Millis;
   readonly actor: Actor;

@@ -100,7 +100,7 @@ export function wakeBeforeDue(state: Subscription, timer: DeletionTimer, jobId: 
 export function timerAudit(
   state: Subscription | null,
   subscriptionId: string,
-  kind: 'deletion-job' | 'reminder-job',
+  kind: 'deletion-job' | 'reminder-job' | 'policy-replan',
   jobId: string,
   now: Millis,
   outcome: AuditRecord['outcome'],

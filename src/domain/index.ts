@@ -10,4 +10,5 @@ export * from './effect';
 export * from './memory';
 export * from './policy';
 export * from './subscription';
+export * from './tenant-policy';
 export * from './timer';

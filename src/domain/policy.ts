@@ -2,6 +2,8 @@ import { parseDuration } from './duration';
 
 /** The product's knobs, resolved from configuration once and passed to every decision. */
 export interface Policy {
+  /** Which version of its tenant's policy this is (src/domain/tenant-policy.ts); 0 is the environment's default. */
+  readonly version: number;
   readonly deletionDelayMs: number;
   readonly reminderOffsets: readonly { readonly offset: string; readonly ms: number }[];
   readonly legalHoldReleaseGraceMs: number;
@@ -27,8 +29,12 @@ export const DEFAULT_POLICY_SETTINGS: PolicySettings = {
   dedupeWindow: 16,
 };
 
+/** The version the environment's policy has: a tenant without a stored version of its own follows it. */
+export const DEFAULT_VERSION = 0;
+
 export function policyFrom(settings: PolicySettings): Policy {
   return {
+    version: DEFAULT_VERSION,
     deletionDelayMs: parseDuration(settings.deletionDelay),
     reminderOffsets: settings.deletionReminders.map((offset) => ({ offset, ms: parseDuration(offset) })),
     legalHoldReleaseGraceMs: parseDuration(settings.legalHoldReleaseGrace),

@@ -38,6 +38,10 @@ export interface DeletionTimer {
   readonly generation: number;
   readonly dueAt: Millis;
   readonly scheduledAt: Millis;
+  /** When the suspension or cancellation this deletion follows began (absent on timers stored before it was kept: `scheduledAt`). */
+  readonly startedAt?: Millis;
+  /** The tenant's policy version the timer was planned under (absent on timers stored before versions: 0, the environment's). */
+  readonly policyVersion?: number;
   readonly reminders: readonly ScheduledReminder[];
   /** Set when the deletion job has claimed the deletion: from then on nothing can reactivate the subscription. */
   readonly claimedAt: Millis | null;

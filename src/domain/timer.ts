@@ -7,6 +7,9 @@ export function newTimer(state: Subscription, dueAt: Millis, policy: Policy, now
     generation: state.timerGeneration + 1,
     dueAt,
     scheduledAt: now,
+    // A timer that replaces one (legal hold released) keeps counting from the same suspension.
+    startedAt: state.deletion === null ? now : timerStart(state.deletion),
+    policyVersion: policy.version,
     reminders: policy.reminderOffsets.map(({ offset, ms }) => ({ offset, at: dueAt - ms })).filter((reminder) => reminder.at > now),
     claimedAt: null,
     progress: [],
@@ -53,4 +56,9 @@ export function expectedTimer(state: TimerView, now: Millis): ExpectedTimer | nu
   if (timer === null || state.status === 'active' || state.status === 'deleted' || state.legalHold !== null) return null;
   const runAt = timer.claimedAt !== null ? timer.dueAt : nextWake(timer, now);
   return { generation: timer.generation, runAt, dueAt: timer.dueAt };
+}
+
+/** When the suspension (or cancellation) that started this deletion began: what a tenant's delay counts from. */
+export function timerStart(timer: Pick<DeletionTimer, 'startedAt' | 'scheduledAt'>): Millis {
+  return timer.startedAt ?? timer.scheduledAt;
 }

@@ -7,6 +7,7 @@ import { getMetrics } from './metrics.routes';
 import { openApiText } from './openapi';
 import { getOpenApi } from './openapi.routes';
 import { commandRoutes, getTimeline, listDeletions, verifyAudit } from './ops.routes';
+import { policyRouteSpecs } from './policy.routes';
 import { getAccess, getSubscription } from './subscription.routes';
 
 /**
@@ -26,6 +27,7 @@ export const API_ROUTES: readonly RouteSpec[] = [
   verifyAudit,
   listDeletions,
   ...commandRoutes.map(({ route }) => route),
+  ...policyRouteSpecs,
   listDeadLetters,
   getDeadLetter,
   replayDeadLetters,

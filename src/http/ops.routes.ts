@@ -215,8 +215,9 @@ export const opsRoutes: RouteModule = (app: FastifyInstance, deps: RouteDeps): v
 
   serve(app, deps, listDeletions, async ({ query }, _request, reply) => {
     const { limit, after } = query;
-    // By default every pending deletion: the window the policy's delay (or release grace) spans.
-    const dueBefore = query.dueBefore ?? upcomingWindowEnd(deps.apply.clock(), deps.apply.policy);
+    // By default every pending deletion: the window the longest delay (or release grace) of any tenant's policy spans.
+    const widest = await deps.policies.source.widest();
+    const dueBefore = query.dueBefore ?? upcomingWindowEnd(deps.apply.clock(), widest);
     const page = await upcomingDeletions(deps.subscriptions, { dueBefore, limit, after }).catch((error: unknown) => {
       if (error instanceof RangeError) return null;
       throw error;

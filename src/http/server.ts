@@ -1,3 +1,4 @@
+import type { PolicyDeps } from '../use-cases/tenant-policies';
 import type { Queue } from 'bullmq';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
@@ -35,6 +36,8 @@ export interface HttpDeps {
   readonly inbound: InboundTable;
   /** The same path Kafka events take, for operators' manual commands. */
   readonly apply: ApplyDeps;
+  /** Tenants' policy versions, previews and re-plans (policy.routes.ts, the console's policy page, the windows). */
+  readonly policies: PolicyDeps;
   /** The dead-letter topic indexed in MongoDB, and the producer that replays letters to their source topics. */
   readonly deadLetters: DeadLetterStore;
   readonly producer: DeadLetterProducer;

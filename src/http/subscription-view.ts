@@ -26,6 +26,7 @@ export const subscriptionViewSchema = z
         dueAt: isoTime,
         reminders: z.array(z.object({ offset: z.string().describe('ISO 8601 duration before deletion, e.g. P7D'), at: isoTime })),
         inProgress: z.boolean(),
+        policyVersion: z.number().int().describe('The tenant policy version the timer was planned under; 0: the environment default.'),
       })
       .nullable(),
     legalHold: z.object({ reason: z.string(), actor: z.string(), since: isoTime }).nullable(),
@@ -83,6 +84,8 @@ export function subscriptionView(state: Subscription): z.output<typeof subscript
             dueAt: iso(state.deletion.dueAt),
             reminders: state.deletion.reminders.map((reminder) => ({ offset: reminder.offset, at: iso(reminder.at) })),
             inProgress: state.deletion.claimedAt !== null,
+            // The tenant's policy version the timer was planned under (0: the environment's default).
+            policyVersion: state.deletion.policyVersion ?? 0,
           },
     legalHold:
       state.legalHold === null ? null : { reason: state.legalHold.reason, actor: state.legalHold.actor, since: iso(state.legalHold.since) },

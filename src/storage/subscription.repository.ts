@@ -301,6 +301,29 @@ export class SubscriptionRepository {
     return rows.map((row) => ({ dueAt: row._id, count: row.count }));
   }
 
+  /** A tenant's pending deletions (scheduled, not claimed), in pages from one cursor: what a policy change may move. */
+  async *pendingOfTenant(tenantId: string, pageSize: number): AsyncGenerator<Subscription[]> {
+    const cursor = this.collection.find(
+      { tenantId, status: { $in: ['suspended', 'cancelled'] }, deletion: { $ne: null } },
+      { batchSize: pageSize },
+    );
+    let page: Subscription[] = [];
+    try {
+      for await (const doc of cursor) {
+        page.push(toStored(doc).state);
+        if (page.length >= pageSize) {
+          yield page;
+          page = [];
+        }
+      }
+      if (page.length > 0) yield page;
+    } catch (error) {
+      throw mongoFailure(error, { op: 'pendingOfTenant', collection: SUBSCRIPTIONS });
+    } finally {
+      await cursor.close();
+    }
+  }
+
   // Read-only queries for the ops console and metrics (docs/operations.md).
 
   /** Subscriptions of one customer or one tenant, by id, at most `limit`: the console's search. */

@@ -16,6 +16,7 @@ import { stableId } from '../storage/ids';
 import type { OutboxEntry } from '../storage/outbox';
 import type { PendingWrite, Stored, SubscriptionRepository } from '../storage/subscription.repository';
 import type { KeyedLock } from '../leases/keyed-lock';
+import type { PolicySource } from './tenant-policies';
 
 /** A command and where it came from: a Kafka offset or an operator's request id. Names the audit line of a non-applied decision. */
 export interface Delivery {
@@ -33,7 +34,10 @@ export interface Decided {
 export interface ApplyDeps {
   readonly subscriptions: SubscriptionRepository;
   readonly commits: CommitPath;
+  /** The environment's policy: every tenant's unless `tenantPolicies` gives one of its own. */
   readonly policy: Policy;
+  /** Tenants' own policies (tenant-policies.ts); absent: every tenant follows `policy`. */
+  readonly tenantPolicies?: PolicySource;
   readonly clock: () => number;
   /** Serialises this process's writers per subscription (see keyed-lock.ts). */
   readonly locks: KeyedLock;
@@ -141,12 +145,16 @@ export async function applyCommands(deliveries: readonly Delivery[], deps: Apply
     }
     const conflicts = await deps.locks.withLocks(pending.keys(), async () => {
       const now = deps.clock();
+      const policyOf = deps.tenantPolicies === undefined ? () => deps.policy : await deps.tenantPolicies.snapshot();
       const { stored, owed } = await deps.commits.load([...pending.keys()]);
+      // The stored subscription's tenant decides; a command naming another is rejected by decide anyway.
+      const policyFor = (items: readonly Delivery[], at: Stored | undefined): Policy =>
+        policyOf(at?.state.tenantId ?? items[0]?.command.tenantId ?? '');
       const appliedBefore = await deps.commits.recorded([...pending].flatMap(([id, items]) => lateCandidates(items, stored.get(id))));
       const folded = new Map(
         [...pending].map(([id, items]) => [
           id,
-          fold(items, stored.get(id), owed.get(id), deps.policy, now, appliedBefore, deps.commits.chained),
+          fold(items, stored.get(id), owed.get(id), policyFor(items, stored.get(id)), now, appliedBefore, deps.commits.chained),
         ]),
       );
       const all = [...folded.values()];

@@ -31,6 +31,11 @@ export function lifecycleEventsOf(trail: readonly AuditRecord[]): ProducedEvent[
     const base = { at: record.recordedAt, causationId: record.eventId };
     if (record.type === 'reminder-job')
       return [{ ...base, type: 'subscription.deletion-reminder', detail: record.reason.replace(/^deletion-reminder\s*/, '') }];
+    // A re-plan that moved the date announced it (tenant-policies.ts); one that kept the date published nothing.
+    if (record.type === 'policy-replan') {
+      const [, from, to] = /deletion (\S+) -> (\S+?),?(?: |$)/.exec(record.reason) ?? [];
+      return from !== undefined && from !== to ? [{ ...base, type: 'subscription.deletion-scheduled', detail: `policy: ${to ?? ''}` }] : [];
+    }
     if (record.type === 'deletion-job') return record.reason === 'data-deleted' ? [{ ...base, type: 'subscription.data-deleted' }] : [];
     return record.reason.split('; ').flatMap((change): ProducedEvent[] => {
       const [word = '', detail] = change.split(':');

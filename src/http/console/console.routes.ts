@@ -4,7 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 
 import { idSchema } from '../../contract/envelope';
-import type { Subscription } from '../../domain';
+import { tenantPolicy, type Subscription } from '../../domain';
+import { policyOverrideSchema } from '../../storage/tenant-policy.repository';
+import { previewPolicy, setPolicy } from '../../use-cases/tenant-policies';
+import { policyView } from '../policy.routes';
+import { policyPage, type DraftFields, type PolicyPageView } from './policy-page';
 import { replayRequest } from '../../use-cases/dead-letter-replay';
 import { deletionForecast, forecastWindowEnd } from '../../use-cases/deletion-forecast';
 import { lifecycleEventsOf } from '../../use-cases/lifecycle-from-audit';
@@ -25,6 +29,43 @@ import { searchPage, type SearchResult } from './search-page';
 import { subscriptionPage } from './subscription-page';
 
 const SOONEST = 10;
+
+const draftText = z.string().max(200).optional();
+/** The policy page's draft form (query for a preview, body to store): text fields, empty meaning the environment's. */
+const draftForm = z.object({
+  delay: draftText,
+  reminders: draftText,
+  grace: draftText,
+  fraud: draftText,
+  applyToPending: z.literal('on').optional(),
+  preview: z.literal('1').optional(),
+  stored: z
+    .string()
+    .regex(/^\d{1,9}$/)
+    .optional(),
+});
+
+function draftFields(form: z.infer<typeof draftForm>): DraftFields {
+  return {
+    delay: (form.delay ?? '').trim(),
+    reminders: (form.reminders ?? '').trim(),
+    grace: (form.grace ?? '').trim(),
+    fraud: (form.fraud ?? '').trim(),
+    applyToPending: form.applyToPending === 'on',
+  };
+}
+
+/** The draft as an override, through the API's one schema. */
+function overrideOf(draft: DraftFields) {
+  return policyOverrideSchema.safeParse({
+    ...(draft.delay === '' ? {} : { deletionDelay: draft.delay }),
+    ...(draft.reminders === ''
+      ? {}
+      : { deletionReminders: draft.reminders === 'none' ? [] : draft.reminders.split(',').map((item) => item.trim()) }),
+    ...(draft.grace === '' ? {} : { legalHoldReleaseGrace: draft.grace }),
+    ...(draft.fraud === '' ? {} : { fraudScoreThreshold: Number(draft.fraud) }),
+  });
+}
 const SEARCH_LIMIT = 50;
 const LETTERS_PER_PAGE = 50;
 
@@ -102,11 +143,12 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
   const sendPage = (reply: FastifyReply, status: number, render: (context: ConsoleContext) => Html) =>
     helpers.sendPage(reply, status, render);
   const { decoder, topics: inboundTopics } = deps.inbound;
-  // Every pending deletion falls within these days: the configured delay (or a legal hold's release grace if longer).
-  const forecastDays = upcomingWindowDays(deps.apply.policy);
+  // Every pending deletion falls within these days: the longest delay (or release grace) of any tenant's policy.
+  const windowDays = async (): Promise<number> => upcomingWindowDays(await deps.policies.source.widest());
 
   app.get('/', async (_request, reply) => {
     const now = clock();
+    const forecastDays = await windowDays();
     const [statuses, forecast, soonest, deadLetters, queues] = await Promise.all([
       attempt('subscriptions', () => deps.subscriptions.countByStatus()),
       attempt('forecast', () => deletionForecast(deps.subscriptions, now, forecastDays)),
@@ -200,6 +242,60 @@ export function consoleRoutes(app: FastifyInstance, deps: HttpDeps, helpers: Con
     return reply
       .code(303)
       .header('location', `${subscriptionPath(id.data)}?${query.toString()}`)
+      .send();
+  });
+
+  app.get('/tenants/:tenantId/policy', async (request, reply) => {
+    const tenantId = idSchema.safeParse((request.params as { tenantId?: unknown }).tenantId);
+    const fields = draftForm.safeParse(request.query ?? {});
+    const { policies } = deps;
+    if (!tenantId.success || !fields.success) return reply.code(404).send({ error: 'not-found', message: 'no such tenant policy page' });
+    const versions = await policies.policies.list(tenantId.data, 100);
+    const draft = draftFields(fields.data);
+    let preview: PolicyPageView['preview'] = null;
+    if (fields.data.preview === '1') {
+      const override = overrideOf(draft);
+      preview = override.success
+        ? await previewPolicy(policies, { tenantId: tenantId.data, override: override.data, applyToPending: draft.applyToPending }, 200)
+        : { problem: override.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
+    }
+    const stored = fields.data.stored === undefined ? {} : { stored: Number(fields.data.stored) };
+    const view: PolicyPageView = {
+      tenantId: tenantId.data,
+      current: policyView(tenantPolicy(policies.source.base, versions[0] ?? null)),
+      environment: policyView(policies.source.base),
+      versions,
+      draft,
+      preview,
+      ...stored,
+    };
+    return sendPage(reply, 200, (context) => policyPage(view, context));
+  });
+
+  app.post('/tenants/:tenantId/policy', async (request, reply) => {
+    const actor = helpers.actor(request);
+    if (actor === null) return reply.code(403).send({ error: 'forbidden', message: 'sign in with your name to act from the console' });
+    const tenantId = idSchema.safeParse((request.params as { tenantId?: unknown }).tenantId);
+    const form = draftForm.extend({ reason: operatorText }).safeParse(request.body ?? {});
+    const { policies } = deps;
+    if (!tenantId.success) return reply.code(404).send({ error: 'not-found', message: 'no such tenant' });
+    const draft = form.success ? draftFields(form.data) : null;
+    const override = draft === null ? null : overrideOf(draft);
+    if (!form.success || draft === null || override === null || !override.success) {
+      const issues = form.success ? (override?.success === false ? override.error.issues : []) : form.error.issues;
+      return reply
+        .code(400)
+        .send({ error: 'bad-request', message: issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') });
+    }
+    const result = await setPolicy(
+      policies,
+      { tenantId: tenantId.data, override: override.data, applyToPending: draft.applyToPending },
+      { actor, reason: form.data.reason },
+    );
+    const query = new URLSearchParams({ stored: String(result.version.version) });
+    return reply
+      .code(303)
+      .header('location', `/admin/tenants/${encodeURIComponent(tenantId.data)}/policy?${query.toString()}`)
       .send();
   });
 

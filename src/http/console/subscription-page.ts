@@ -53,6 +53,7 @@ function facts(state: Subscription, now: Millis): Html {
     <dt>tenant</dt>
     <dd>
       <a href="${`/admin/search?q=${encodeURIComponent(state.tenantId)}`}"><code>${visible(state.tenantId)}</code></a>
+      · <a href="${`/admin/tenants/${encodeURIComponent(state.tenantId)}/policy`}" data-link="tenant-policy">its policy</a>
     </dd>
     <dt>holds</dt>
     <dd data-field="holds">
@@ -77,9 +78,14 @@ function facts(state: Subscription, now: Millis): Html {
         deletion === null
           ? html`<span class="muted">none scheduled</span>`
           : html`${iso(deletion.dueAt)} UTC
-            (${relative(deletion.dueAt, now)})${
-              state.legalHold === null ? '' : html` · <b>paused by the legal hold</b>`
-            }${deletion.claimedAt === null ? '' : html` · <span class="pill progress">in progress</span>`}`
+              (${relative(deletion.dueAt, now)})${
+                state.legalHold === null ? '' : html` · <b>paused by the legal hold</b>`
+              }${deletion.claimedAt === null ? '' : html` · <span class="pill progress">in progress</span>`}
+              ·
+              <span class="muted" data-field="policy-version"
+                >tenant policy
+                ${deletion.policyVersion === undefined || deletion.policyVersion === 0 ? 'default' : `v${deletion.policyVersion}`}</span
+              >`
       }
     </dd>
     ${

@@ -352,6 +352,8 @@ describe('decide: deletion timer', () => {
       generation: 1,
       dueAt: NOW + DELAY,
       scheduledAt: NOW,
+      startedAt: NOW,
+      policyVersion: 0,
       reminders: remindersFor(NOW + DELAY, ALL_REMINDERS),
       claimedAt: null,
       progress: [],
@@ -539,7 +541,16 @@ describe('decide: legal hold', () => {
 
     expect(dueAt).toBe(Math.max(T0 + DELAY, releasedAt + GRACE));
     expect(after).toMatchObject({ status: 'suspended', legalHold: null, timerGeneration: 2 });
-    expect(after.deletion).toEqual({ generation: 2, dueAt, scheduledAt: releasedAt, reminders, claimedAt: null, progress: [] });
+    expect(after.deletion).toEqual({
+      generation: 2,
+      dueAt,
+      scheduledAt: releasedAt,
+      startedAt: T0,
+      policyVersion: 0,
+      reminders,
+      claimedAt: null,
+      progress: [],
+    });
     expect(effectNames(decision)).toEqual(['cancel-deletion', 'schedule-deletion', 'subscription.deletion-scheduled']);
     expect(decision.effects.slice(0, 2)).toEqual([
       { kind: 'cancel-deletion', subscriptionId: SUBSCRIPTION_ID, generation: 1, reminders: held.deletion?.reminders },

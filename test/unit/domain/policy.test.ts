@@ -4,6 +4,7 @@ import { DAY, TEST_POLICY_SETTINGS } from '../../support/factories';
 describe('policyFrom', () => {
   it('resolves every duration to milliseconds and keeps the configured reminder offsets', () => {
     expect(policyFrom(TEST_POLICY_SETTINGS)).toEqual({
+      version: 0,
       deletionDelayMs: 60 * DAY,
       reminderOffsets: [
         { offset: 'P30D', ms: 30 * DAY },

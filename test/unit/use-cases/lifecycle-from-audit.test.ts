@@ -1,4 +1,16 @@
-import { decide, type AuditRecord, type Command, type LifecycleEventType, type Subscription } from '../../../src/domain';
+import {
+  decide,
+  replanReason,
+  replanTimer,
+  tenantPolicy,
+  timerAudit,
+  type PolicyVersion,
+  type ReplanMode,
+  type AuditRecord,
+  type Command,
+  type LifecycleEventType,
+  type Subscription,
+} from '../../../src/domain';
 import { lifecycleEventsOf } from '../../../src/use-cases/lifecycle-from-audit';
 import {
   aSubscription,
@@ -53,5 +65,43 @@ describe('lifecycleEventsOf', () => {
       { type: 'subscription.deletion-reminder', detail: 'P7D' },
       { type: 'subscription.data-deleted' },
     ]);
+  });
+
+  it('reads a policy re-plan back as the deletion-scheduled it published, and one that kept the date as nothing', () => {
+    const suspended = decide(aSubscription(), invoiceOverdue({ occurredAt: T0 }), testPolicy(), T0).state as Subscription;
+    const record = (policy: PolicyVersion, mode: ReplanMode): { audit: AuditRecord; published: LifecycleEventType[] } => {
+      const replanned = replanTimer(suspended, tenantPolicy(testPolicy(), policy), mode, 'policy.t.1', T0 + DAY);
+      if (replanned === null) throw new Error('a re-plan expected');
+      return {
+        audit: {
+          ...timerAudit(
+            suspended,
+            suspended.subscriptionId,
+            'policy-replan',
+            'policy.t.1',
+            T0 + DAY,
+            'applied',
+            replanReason(replanned.plan, policy),
+          ),
+        },
+        published: replanned.effects.flatMap((effect) => (effect.kind === 'publish' ? [effect.event.type] : [])),
+      };
+    };
+    const version = (delay: string, applyToPending: boolean): PolicyVersion => ({
+      tenantId: suspended.tenantId,
+      version: 1,
+      override: { deletionDelay: delay },
+      applyToPending,
+      actor: 'ops-alice',
+      reason: 'market (ticket: POL-1); again',
+      createdAt: T0,
+    });
+    for (const [delay, mode] of [
+      ['P90D', 'extend-only'],
+      ['P30D', 'apply-to-pending'],
+    ] as const) {
+      const { audit, published } = record(version(delay, mode === 'apply-to-pending'), mode);
+      expect(lifecycleEventsOf([audit]).map((event) => event.type)).toEqual(published);
+    }
   });
 });
