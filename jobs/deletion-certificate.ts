@@ -1,11 +1,29 @@
-import { certificateBody, legalHoldsOf, type CertifiedCollection, type SignedCertificate, type Subscription } from '../src/domain';
+import {
+  certificateBody,
+  legalHoldsOf,
+  tenantPolicy,
+  type CertifiedCollection,
+  type Policy,
+  type SignedCertificate,
+  type Subscription,
+} from '../src/domain';
 import { signCertificate } from '../src/proof/certificates';
 import { policyHash } from '../src/proof/digest';
 import { mongoCall } from '../src/storage/mongo-errors';
 import type { JobDeps } from './job';
 
-/** Until tenants have policy versions of their own (issue 18), every deletion runs under the configured defaults. */
-const POLICY_VERSION = 'default';
+/**
+ * The policy the deletion's timer was planned under: the tenant's version (its number, as text) or `default`, the
+ * environment's. Its hash is of that policy as resolved now from the stored version, which is immutable.
+ */
+async function policyOfTimer(state: Subscription, deps: JobDeps): Promise<{ version: string; policy: Policy }> {
+  const version = state.deletion?.policyVersion ?? 0;
+  if (version === 0 || deps.policies === undefined) return { version: 'default', policy: deps.policy };
+  const stored = await deps.policies.policies.get(state.tenantId, version);
+  return stored === null
+    ? { version: 'default', policy: deps.policy }
+    : { version: String(version), policy: tenantPolicy(deps.policy, stored) };
+}
 
 /**
  * The signed certificate of a deletion whose collections are all done, or null when no signing key is configured.
@@ -29,10 +47,11 @@ export async function certifyDeletion(state: Subscription, deletedAt: number, de
   const records = await deps.audit.chainOf(state.subscriptionId);
   // The head stored with the subscription: every record before this deletion's own, as the commit path linked them.
   const head = state.auditHead ?? null;
+  const planned = await policyOfTimer(state, deps);
   const body = certificateBody(state, {
     keyId: key.keyId,
-    policyVersion: POLICY_VERSION,
-    policyHash: policyHash(deps.policy),
+    policyVersion: planned.version,
+    policyHash: policyHash(planned.policy),
     collections,
     legalHolds: legalHoldsOf(records),
     auditChain: { records: head?.seq ?? 0, head: head?.hash ?? null },

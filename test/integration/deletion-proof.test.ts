@@ -6,6 +6,7 @@ import type { SignedCertificate } from '../../src/domain';
 import { signCertificate } from '../../src/proof/certificates';
 import { CERTIFICATE_KEYS_PATH } from '../../src/http/certificate-keys.routes';
 import { applyCommands } from '../../src/use-cases/apply-commands';
+import { setPolicy } from '../../src/use-cases/tenant-policies';
 import { runCliHere } from '../support/cli-run';
 import { newIds, suspendRequested, type Ids } from '../support/events';
 import { testSigningKey, writeKeySet } from '../support/signing-keys';
@@ -100,6 +101,22 @@ describe('deletion certificates', () => {
       headers: { authorization: 'Bearer test-admin-token-0123456789' },
     });
     expect(((await response.json()) as { receipt: { certificate: unknown } }).receipt.certificate).toEqual(certificate);
+  });
+
+  it("names the tenant's policy version its timer was planned under, and that policy's hash", async () => {
+    const tenant = newIds('versioned');
+    await setPolicy(
+      h.app.policies,
+      // Delays of tenants start at a day; a threshold of its own makes a version whose delay is this test's PT3S.
+      { tenantId: tenant.tenantId, override: { fraudScoreThreshold: 0.5 }, applyToPending: false },
+      { actor: 'ops-alice', reason: 'test: a tenant of its own' },
+    );
+    await h.produce(h.topics.customer, [suspendRequested(tenant)]);
+    await eventually(async () => expect((await h.app.subscriptions.get(tenant.subscriptionId))?.state.status).toBe('deleted'), 40_000);
+    const versioned = (await h.app.subscriptions.get(tenant.subscriptionId))?.state.receipt?.certificate?.certificate;
+    expect(versioned?.policyVersion).toBe('1');
+    expect(versioned?.policyHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(versioned?.policyHash).not.toBe(certificate.certificate.policyHash);
   });
 
   it('travels with subscription.data-deleted, and the event verifies as it was published', async () => {
