@@ -1,4 +1,4 @@
-import type { Collection, Connection } from 'mongoose';
+import type { Collection, Connection, mongo } from 'mongoose';
 
 import {
   eventFingerprint,
@@ -234,21 +234,7 @@ export class SubscriptionRepository {
       { deletion: { $ne: null } },
       { batchSize: pageSize, projection: { _id: 1, status: 1, deletion: 1, legalHold: 1 } },
     );
-    let page: TimerView[] = [];
-    try {
-      for await (const { _id, ...view } of cursor) {
-        page.push({ subscriptionId: _id, ...view });
-        if (page.length >= pageSize) {
-          yield page;
-          page = [];
-        }
-      }
-      if (page.length > 0) yield page;
-    } catch (error) {
-      throw mongoFailure(error, { op: 'scanWithTimers', collection: SUBSCRIPTIONS });
-    } finally {
-      await cursor.close();
-    }
+    yield* pagesOf(cursor, pageSize, ({ _id, ...view }) => ({ subscriptionId: _id, ...view }), 'scanWithTimers');
   }
 
   /** Pending deletions due before `dueBefore`, by (dueAt, id), after an optional cursor. */
@@ -307,21 +293,7 @@ export class SubscriptionRepository {
       { tenantId, status: { $in: ['suspended', 'cancelled'] }, deletion: { $ne: null } },
       { batchSize: pageSize },
     );
-    let page: Subscription[] = [];
-    try {
-      for await (const doc of cursor) {
-        page.push(toStored(doc).state);
-        if (page.length >= pageSize) {
-          yield page;
-          page = [];
-        }
-      }
-      if (page.length > 0) yield page;
-    } catch (error) {
-      throw mongoFailure(error, { op: 'pendingOfTenant', collection: SUBSCRIPTIONS });
-    } finally {
-      await cursor.close();
-    }
+    yield* pagesOf(cursor, pageSize, (doc) => toStored(doc).state, 'pendingOfTenant');
   }
 
   // Read-only queries for the ops console and metrics (docs/operations.md).
@@ -336,6 +308,25 @@ export class SubscriptionRepository {
         .toArray(),
     );
     return docs.map((doc) => toStored(doc).state);
+  }
+}
+
+/** A cursor's documents, mapped, in pages of `pageSize`; the cursor is closed however the caller stops. */
+async function* pagesOf<D, T>(cursor: mongo.FindCursor<D>, pageSize: number, map: (doc: D) => T, op: string): AsyncGenerator<T[]> {
+  let page: T[] = [];
+  try {
+    for await (const doc of cursor) {
+      page.push(map(doc));
+      if (page.length >= pageSize) {
+        yield page;
+        page = [];
+      }
+    }
+    if (page.length > 0) yield page;
+  } catch (error) {
+    throw mongoFailure(error, { op, collection: SUBSCRIPTIONS });
+  } finally {
+    await cursor.close();
   }
 }
 
