@@ -1,5 +1,6 @@
 import {
   decide,
+  type AuditRecord,
   policyFrom,
   type Actor,
   type Command,
@@ -169,4 +170,22 @@ export function replay(
     }
     return decision.state;
   }, options.from ?? aSubscription());
+}
+
+/** An audit record as the state machine writes one (an applied overdue notice unless overridden), for tests of the trail. */
+export function anAuditRecord(overrides: Partial<AuditRecord> = {}): AuditRecord {
+  return {
+    subscriptionId: SUBSCRIPTION_ID,
+    tenantId: TENANT_ID,
+    eventId: nextEventId(),
+    type: 'invoice-overdue',
+    occurredAt: T0,
+    recordedAt: T0,
+    actor: SYSTEM_ACTOR,
+    outcome: 'applied',
+    reason: 'hold-added:nonpayment',
+    statusBefore: 'active',
+    statusAfter: 'suspended',
+    ...overrides,
+  };
 }

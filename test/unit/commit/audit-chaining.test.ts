@@ -1,21 +1,20 @@
 import { chainCommit, unstoredIn } from '../../../src/commit/audit-chaining';
 import type { AuditRecord } from '../../../src/domain';
 import type { OutboxEntry } from '../../../src/storage/outbox';
-import { aSubscription, T0 } from '../../support/factories';
+import { anAuditRecord, aSubscription, T0 } from '../../support/factories';
 
-const record = (subscriptionId: string, n: number): AuditRecord => ({
-  subscriptionId,
-  tenantId: 't',
-  eventId: `e-${n}`,
-  type: 'invoice-overdue',
-  occurredAt: T0 + n,
-  recordedAt: T0 + n,
-  actor: { kind: 'system', id: 'billing' },
-  outcome: 'ignored',
-  reason: 'no-change',
-  statusBefore: null,
-  statusAfter: null,
-});
+const record = (subscriptionId: string, n: number): AuditRecord =>
+  anAuditRecord({
+    subscriptionId,
+    tenantId: 't',
+    eventId: `e-${n}`,
+    occurredAt: T0 + n,
+    recordedAt: T0 + n,
+    outcome: 'ignored',
+    reason: 'no-change',
+    statusBefore: null,
+    statusAfter: null,
+  });
 const audit = (id: string, r: AuditRecord): OutboxEntry => ({ id, kind: 'audit', record: r });
 
 describe('chainCommit', () => {

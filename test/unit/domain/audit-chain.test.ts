@@ -1,24 +1,21 @@
 import { createHash } from 'node:crypto';
 
 import { canonicalJson, linkRecords, verifyChain, type ChainedRecord, type ChainHead } from '../../../src/domain';
-import { T0 } from '../../support/factories';
+import { anAuditRecord, T0 } from '../../support/factories';
 
 // The domain takes its hash function as an argument; the worker passes sha256Of (src/proof/digest.ts), the same as this.
 const digest = (value: unknown): string => `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`;
 
 const record = (n: number, overrides: Partial<ChainedRecord> = {}): ChainedRecord => ({
   _id: `audit-${n}`,
-  subscriptionId: 'sub-1',
-  tenantId: 'tenant-1',
-  eventId: `event-${n}`,
-  type: 'invoice-overdue',
-  occurredAt: T0 + n,
-  recordedAt: T0 + n,
-  actor: { kind: 'system', id: 'billing' },
-  outcome: 'applied',
-  reason: `change ${n}`,
-  statusBefore: 'active',
-  statusAfter: 'suspended',
+  ...anAuditRecord({
+    subscriptionId: 'sub-1',
+    tenantId: 'tenant-1',
+    eventId: `event-${n}`,
+    occurredAt: T0 + n,
+    recordedAt: T0 + n,
+    reason: `change ${n}`,
+  }),
   ...overrides,
 });
 

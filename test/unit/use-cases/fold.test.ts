@@ -2,7 +2,7 @@ import { eventFingerprint } from '../../../src/domain';
 import { stableId } from '../../../src/storage/ids';
 import type { Stored } from '../../../src/storage/subscription.repository';
 import { fold, type Delivery } from '../../../src/use-cases/apply-commands';
-import { aSubscription, invoiceOverdue, invoiceSettled, T0, testPolicy } from '../../support/factories';
+import { anAuditRecord, aSubscription, invoiceOverdue, invoiceSettled, T0, testPolicy } from '../../support/factories';
 
 const policy = testPolicy({ dedupeWindow: 16 });
 const delivery = (command: Delivery['command'], n: number): Delivery => ({ command, deliveryRef: `p0@${n}` });
@@ -33,7 +33,7 @@ describe('fold: duplicates the window alone would miss', () => {
     const owed = {
       subscriptionId: late.subscriptionId,
       version: 3,
-      outbox: [{ id: appliedId, kind: 'audit' as const, record: { ...placeholderRecord(late.eventId) } }],
+      outbox: [{ id: appliedId, kind: 'audit' as const, record: anAuditRecord({ eventId: late.eventId }) }],
     };
 
     expect(outcomes([delivery(late, 1)], stored(aSubscription({ recentEvents: recent })), owed, policy, T0)).toEqual(['duplicate']);
@@ -41,19 +41,3 @@ describe('fold: duplicates the window alone would miss', () => {
     expect(outcomes([delivery(late, 1)], stored(aSubscription({ recentEvents: recent })), undefined, policy, T0)).toEqual(['applied']);
   });
 });
-
-function placeholderRecord(eventId: string) {
-  return {
-    subscriptionId: 'sub-1',
-    tenantId: 'tenant-1',
-    eventId,
-    type: 'invoice-overdue' as const,
-    occurredAt: T0,
-    recordedAt: T0,
-    actor: { kind: 'system' as const, id: 'billing' },
-    outcome: 'applied' as const,
-    reason: 'hold-added:nonpayment',
-    statusBefore: 'active' as const,
-    statusAfter: 'suspended' as const,
-  };
-}
