@@ -1,4 +1,5 @@
 import {
+  asHexDigest,
   certificateBody,
   legalHoldsOf,
   tenantPolicy,
@@ -46,6 +47,7 @@ export async function certifyDeletion(state: Subscription, deletedAt: number, de
   }
   const records = await deps.audit.chainOf(state.subscriptionId);
   // The head stored with the subscription: every record before this deletion's own, as the commit path linked them.
+  // Quoted as `sha256:<hex>` (the certificate's v1 contract) whichever spelling it is stored in.
   const head = state.auditHead ?? null;
   const planned = await policyOfTimer(state, deps);
   const body = certificateBody(state, {
@@ -54,7 +56,7 @@ export async function certifyDeletion(state: Subscription, deletedAt: number, de
     policyHash: policyHash(planned.policy),
     collections,
     legalHolds: legalHoldsOf(records),
-    auditChain: { records: head?.seq ?? 0, head: head?.hash ?? null },
+    auditChain: { records: head?.seq ?? 0, head: head === null ? null : (asHexDigest(head.hash) ?? head.hash) },
     deletedAt,
   });
   return signCertificate(body, key);

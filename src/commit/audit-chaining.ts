@@ -1,5 +1,5 @@
 import { linkRecords, type ChainHead } from '../domain';
-import { sha256Of } from '../proof/digest';
+import { sha256Bytes } from '../proof/digest';
 import type { AuditDocument } from '../storage/audit.repository';
 import type { OutboxEntry } from '../storage/outbox';
 import type { PendingWrite } from '../storage/subscription.repository';
@@ -17,7 +17,7 @@ export interface Chained {
 
 /**
  * Links every new audit record of a commit to its subscription's chain, before anything is marked or written, so an
- * outbox carried out again re-inserts identical records (ids and hashes fixed here). A write's records follow the head
+ * outbox carried out again re-inserts identical records (ids and links fixed here). A write's records follow the head
  * in its state (the stored one: the caller holds the lease, so nobody else moves it) and the write stores the new
  * head; a subscription not stored yet follows the head `unstored` holds for it (audit_heads), as do records that come
  * with no write, which only subscriptions not stored have (a stored subscription's records always ride a write).
@@ -35,7 +35,7 @@ export function chainCommit(
     const { records, head } = linkRecords(
       entries.map((entry) => ({ _id: entry.id, ...entry.record })),
       start,
-      sha256Of,
+      sha256Bytes,
     );
     const byId = new Map(records.map((record) => [record._id, record]));
     const outbox = write.outbox.map((entry): OutboxEntry => {
@@ -49,7 +49,7 @@ export function chainCommit(
   const bySubscription = new Map<string, AuditDocument[]>();
   for (const record of audit) bySubscription.set(record.subscriptionId, [...(bySubscription.get(record.subscriptionId) ?? []), record]);
   const chainedAudit = [...bySubscription].flatMap(([id, records]) => {
-    const linked = linkRecords(records, unstored.get(id) ?? null, sha256Of);
+    const linked = linkRecords(records, unstored.get(id) ?? null, sha256Bytes);
     const last = linked.records.at(-1);
     if (last !== undefined) unstoredLast.set(id, last._id);
     return linked.records;

@@ -1,5 +1,6 @@
 export * from './audit-chain';
 export * from './canonical';
+export * from './chain-digest';
 export * from './certificate';
 export * from './command';
 export * from './decide';

@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
 
-import { canonicalJson, type Policy } from '../domain';
+import { canonicalJson, hexDigest, type Policy } from '../domain';
 
-/** `sha256:<hex>` of the UTF-8 bytes of the value's canonical form (src/domain/canonical.ts). */
+/** The sha256 of the UTF-8 bytes of the value's canonical form (src/domain/canonical.ts): the audit chain's digest. */
+export function sha256Bytes(value: unknown): Buffer {
+  return createHash('sha256').update(canonicalJson(value), 'utf8').digest();
+}
+
+/** `sha256:<hex>` of the same: how policies (and certificates) name a hash. */
 export function sha256Of(value: unknown): string {
-  return `sha256:${createHash('sha256').update(canonicalJson(value), 'utf8').digest('hex')}`;
+  return hexDigest(sha256Bytes(value));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Collection, Connection } from 'mongoose';
 
-import type { AuditRecord, ChainHead } from '../domain';
+import { recordHash, type AuditRecord, type ChainHead } from '../domain';
+import { sha256Bytes } from '../proof/digest';
 import { stableId } from './ids';
 import { duplicateKeyIndexes } from './duplicate-key';
 import { ensureIndexes } from './indexes';
@@ -58,12 +59,16 @@ export class AuditRepository {
   async moveUnstoredHeads(lastRecords: ReadonlyMap<string, string>): Promise<void> {
     if (lastRecords.size === 0) return;
     const ids = [...lastRecords.values()];
+    // Whole records: a record's hash is not stored, it is recomputed from its content (src/domain/audit-chain.ts).
     const stored = await mongoCall({ op: 'moveUnstoredHeads', collection: AUDIT, count: ids.length }, () =>
-      this.collection.find({ _id: { $in: ids } }, { projection: { subscriptionId: 1, chain: 1 }, batchSize: ids.length + 1 }).toArray(),
+      this.collection.find({ _id: { $in: ids } }, { batchSize: ids.length + 1 }).toArray(),
     );
     await this.setUnstoredHeads(
       new Map(
-        stored.flatMap((doc) => (doc.chain === undefined ? [] : [[doc.subscriptionId, { seq: doc.chain.seq, hash: doc.chain.hash }]])),
+        stored.flatMap((doc) => {
+          const hash = recordHash(doc, sha256Bytes);
+          return doc.chain === undefined || hash === null ? [] : [[doc.subscriptionId, { seq: doc.chain.seq, hash }]];
+        }),
       ),
     );
   }

@@ -1,5 +1,5 @@
-import { verifyChain, type ChainReport } from '../domain';
-import { sha256Of } from '../proof/digest';
+import { asHexDigest, verifyChain, type ChainReport } from '../domain';
+import { sha256Bytes } from '../proof/digest';
 import type { AuditRepository } from '../storage/audit.repository';
 import type { SubscriptionRepository } from '../storage/subscription.repository';
 
@@ -20,14 +20,14 @@ export async function verifyAuditTrail(
   const [stored, records] = await Promise.all([deps.subscriptions.get(subscriptionId), deps.audit.chainOf(subscriptionId)]);
   if (stored === null && records.length === 0) return null;
   const expected = stored === null ? await deps.audit.unstoredHead(subscriptionId) : (stored.state.auditHead ?? null);
-  const report = verifyChain(records, expected, sha256Of);
+  const report = verifyChain(records, expected, sha256Bytes);
   return { subscriptionId, verified: report.broken === null, ...report };
 }
 
-/** The verdict in one line of text (CLI and console). */
+/** The verdict in one line of text (CLI and console); the head as `sha256:<hex>`, the form a deletion certificate quotes it in. */
 export function verificationText(result: AuditVerification): string {
   const legacy = result.unchained === 0 ? '' : `; ${result.unchained} older record(s) from before the chain are shown but not provable`;
   if (result.broken === null)
-    return `audit chain intact: ${result.chained} record(s)${result.head === null ? '' : `, head ${result.head.hash}`}${legacy}`;
+    return `audit chain intact: ${result.chained} record(s)${result.head === null ? '' : `, head ${asHexDigest(result.head.hash) ?? result.head.hash}`}${legacy}`;
   return `audit chain BROKEN at place ${result.broken.seq} (${result.broken.kind}): ${result.broken.message}${legacy}`;
 }

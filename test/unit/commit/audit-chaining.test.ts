@@ -1,5 +1,6 @@
 import { chainCommit, unstoredIn } from '../../../src/commit/audit-chaining';
-import type { AuditRecord } from '../../../src/domain';
+import { recordHash, type AuditRecord } from '../../../src/domain';
+import { sha256Bytes } from '../../../src/proof/digest';
 import type { OutboxEntry } from '../../../src/storage/outbox';
 import { anAuditRecord, aSubscription, T0 } from '../../support/factories';
 
@@ -33,12 +34,14 @@ describe('chainCommit', () => {
     );
     const outbox = writes[0]!.outbox;
     expect(outbox[0]).toEqual(effect);
-    const links = outbox.flatMap((entry) => (entry.kind === 'audit' ? [entry.record.chain] : []));
-    expect(links.map((link) => [link?.seq, link?.prev])).toEqual([
+    const linked = outbox.flatMap((entry) => (entry.kind === 'audit' ? [{ _id: entry.id, ...entry.record }] : []));
+    // A record's hash is not stored: the next record's prev and the head name it, recomputed from its content.
+    const hashes = linked.map((record) => recordHash(record, sha256Bytes));
+    expect(linked.map((record) => [record.chain?.seq, record.chain?.prev])).toEqual([
       [8, 'sha256:head'],
-      [9, links[0]?.hash],
+      [9, hashes[0]],
     ]);
-    expect(writes[0]!.state.auditHead).toEqual({ seq: 9, hash: links[1]?.hash });
+    expect(writes[0]!.state.auditHead).toEqual({ seq: 9, hash: hashes[1] });
   });
 
   it("keeps the links of an owed outbox's records, and a new subscription starts from its audit_heads head", () => {
@@ -48,7 +51,7 @@ describe('chainCommit', () => {
     const { writes } = chainCommit(
       [{ state: fresh, expectedVersion: 0, outbox: [audit('n2', record('s-new', 2))] }],
       [],
-      new Map([['s-new', { seq: 1, hash: first.chain!.hash }]]),
+      new Map([['s-new', { seq: 1, hash: recordHash(first, sha256Bytes)! }]]),
     );
     expect(writes[0]!.state.auditHead?.seq).toBe(2);
     const again = chainCommit([{ state: stored, expectedVersion: 4, outbox: writes[0]!.outbox }], [], new Map());
