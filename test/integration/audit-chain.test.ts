@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
+import { asLeanDigest, hexDigest, recordHash, type ChainHead } from '../../src/domain';
+import { sha256Bytes } from '../../src/proof/digest';
 import type { AuditVerification } from '../../src/use-cases/audit-verification';
 import type { AuditDocument } from '../../src/storage/audit.repository';
 import { applyCommands } from '../../src/use-cases/apply-commands';
@@ -19,6 +21,8 @@ describe('the audit hash chain', () => {
   });
 
   const records = () => h.app.connection.collection<AuditDocument>('audit_records');
+  // A record's hash is not stored (since issue 21): the next record's prev and the head name it, recomputed.
+  const hashOf = (record: AuditDocument | undefined): string | null => (record === undefined ? null : recordHash(record, sha256Bytes));
   const trailOf = async (ids: Ids, count: number): Promise<AuditDocument[]> =>
     await eventually(async () => {
       const trail = await h.app.audit.chainOf(ids.subscriptionId);
@@ -71,7 +75,7 @@ describe('the audit hash chain', () => {
       ['applied', 4],
     ]);
     const head = (await h.app.subscriptions.get(ids.subscriptionId))?.state.auditHead;
-    expect(head).toEqual({ seq: 4, hash: trail[3]?.chain?.hash });
+    expect(head).toEqual({ seq: 4, hash: hashOf(trail[3]) });
     const run = await viaCli(ids);
     expect(run.code).toBe(0);
     expect(run.json()).toMatchObject({ verified: true, chained: 4, unchained: 0, broken: null, head });
@@ -86,12 +90,12 @@ describe('the audit hash chain', () => {
     const trail = await trailOf(ids, 2);
     expect(await h.app.subscriptions.get(ids.subscriptionId)).toBeNull();
     expect(trail.map((record) => record.chain?.seq)).toEqual([1, 2]);
-    expect(trail[1]?.chain?.prev).toBe(trail[0]?.chain?.hash);
+    expect(trail[1]?.chain?.prev).toBe(hashOf(trail[0]));
     expect(await viaApi(ids)).toMatchObject({ verified: true, chained: 2 });
     // When it is stored at last, its chain goes on from there.
     await h.produce(h.topics.payments, [paymentOverdue(ids, 'inv-3')]);
     const longer = await trailOf(ids, 3);
-    expect(longer[2]?.chain).toMatchObject({ seq: 3, prev: trail[1]?.chain?.hash });
+    expect(longer[2]?.chain).toMatchObject({ seq: 3, prev: hashOf(trail[1]) });
     expect(await viaApi(ids)).toMatchObject({ verified: true, chained: 3 });
   });
 
@@ -127,5 +131,41 @@ describe('the audit hash chain', () => {
     const { _id: _original, ...copy } = trail[1]!;
     await records().insertOne({ ...copy, _id: `forged-${randomUUID()}`, reason: 'a forged change' });
     expect((await viaApi(ids)).broken).toMatchObject({ kind: 'inserted' });
+  });
+
+  it('stores each record lean, {seq, prev} in base64url with no hash of its own, and finds its last record edited by the head', async () => {
+    const { ids, trail } = await withTrail();
+    expect(trail.map((record) => Object.keys(record.chain ?? {}).sort())).toEqual([
+      ['prev', 'seq'],
+      ['prev', 'seq'],
+      ['prev', 'seq'],
+    ]);
+    expect(trail[2]?.chain?.prev).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await h.app.subscriptions.get(ids.subscriptionId))?.state.auditHead).toEqual({ seq: 3, hash: hashOf(trail[2]) });
+    const last = trail[2]!;
+    await records().updateOne({ _id: last._id }, { $set: { reason: 'nothing to see' } });
+    expect((await viaApi(ids)).broken).toMatchObject({ kind: 'edited', seq: 3, recordId: last._id });
+  });
+
+  it('goes on from a chain stored before issue 21 (sha256:<hex> with hashes) and still names a break in its old part', async () => {
+    const { ids, trail } = await withTrail();
+    // The three records rewritten as the chain stored them before, and the subscription's head with them.
+    let head: ChainHead | null = null;
+    for (const record of trail) {
+      const { chain: _lean, ...content } = record;
+      const chain: { seq: number; prev: string | null } = { seq: (head?.seq ?? 0) + 1, prev: head?.hash ?? null };
+      head = { seq: chain.seq, hash: hexDigest(sha256Bytes({ ...content, chain })) };
+      await records().updateOne({ _id: record._id }, { $set: { chain: { ...chain, hash: head.hash } } });
+    }
+    await h.app.connection.collection('subscriptions').updateOne({ _id: ids.subscriptionId as never }, { $set: { auditHead: head } });
+    expect(await viaApi(ids)).toMatchObject({ verified: true, chained: 3, head });
+
+    await h.produce(h.topics.payments, [paymentSettled(ids, 'inv-2')]);
+    const longer = await trailOf(ids, 4);
+    expect(longer[3]?.chain).toEqual({ seq: 4, prev: asLeanDigest(head!.hash) });
+    expect(await viaApi(ids)).toMatchObject({ verified: true, chained: 4, head: { seq: 4, hash: hashOf(longer[3]) } });
+
+    await records().updateOne({ _id: longer[1]!._id }, { $set: { reason: 'nothing to see' } });
+    expect((await viaApi(ids)).broken).toMatchObject({ kind: 'edited', seq: 2, recordId: longer[1]!._id });
   });
 });
