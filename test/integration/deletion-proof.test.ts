@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import type { SignedCertificate } from '../../src/domain';
+import { asHexDigest, recordHash, type SignedCertificate } from '../../src/domain';
+import { sha256Bytes } from '../../src/proof/digest';
 import { signCertificate } from '../../src/proof/certificates';
 import { CERTIFICATE_KEYS_PATH } from '../../src/http/certificate-keys.routes';
 import { applyCommands } from '../../src/use-cases/apply-commands';
@@ -96,6 +97,10 @@ describe('deletion certificates', () => {
     const body = certificate.certificate;
     expect(Date.parse(body.deletedAt)).toBeGreaterThanOrEqual(Date.parse(body.deletionAnnouncedFor));
     expect(body.auditChain.records).toBeGreaterThanOrEqual(3);
+    // Its head is the hash of the chain's record at that place, recomputed (records do not store it) and spelled as v1 says.
+    const last = (await h.app.audit.chainOf(ids.subscriptionId)).find((record) => record.chain?.seq === body.auditChain.records);
+    expect(body.auditChain.head).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(body.auditChain.head).toBe(asHexDigest(recordHash(last!, sha256Bytes)!));
     // The API hands out the same certificate.
     const response = await fetch(`${h.baseUrl}/v1/subscriptions/${ids.subscriptionId}`, {
       headers: { authorization: 'Bearer test-admin-token-0123456789' },
