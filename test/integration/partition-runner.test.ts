@@ -83,7 +83,7 @@ describe('the partition runner, on the real broker', () => {
         groupId: uniqueName('runner-group'),
         topics: [topic],
         sliceSize: 10,
-        partitionsConsumedConcurrently: 1,
+        commitsInFlight: 1,
         backoffMaxMs: 50,
         sessionTimeoutMs: 30_000,
         isolateAfter: 2,
@@ -136,7 +136,7 @@ describe('the partition runner, on the real broker', () => {
         groupId: uniqueName('runner-group'),
         topics: [topic],
         sliceSize: 50,
-        partitionsConsumedConcurrently: 1,
+        commitsInFlight: 1,
         backoffMaxMs: 50,
         sessionTimeoutMs: 30_000,
         isolateAfter: 2,
@@ -157,6 +157,84 @@ describe('the partition runner, on the real broker', () => {
       await eventually(() => expect(applied).toEqual(offsets.filter((offset) => offset !== poison)));
       // The slice failed whole (twice) before the runner went one message at a time to find the poison one.
       expect(sliceSizes.slice(0, 2)).toEqual([21, 21]);
+    } finally {
+      await runner.stop();
+    }
+    expect(await sizeOf(kafka, dlq)).toBe(1);
+  });
+
+  /** Six partitions, one message each, produced before the runner starts: one fetch hands all six over at once. */
+  async function grouped(handler: (messages: readonly { partition: number; offset: string }[]) => Promise<void>) {
+    const topic = uniqueName('runner-grouped');
+    const dlq = uniqueName('runner-grouped-dlq');
+    topics.push(topic, dlq);
+    await createTopics(kafka, [topic], 6);
+    await createTopics(kafka, [dlq]);
+    await producer.send({ topic, messages: [0, 1, 2, 3, 4, 5].map((partition) => ({ partition, key: `sub-${partition}`, value: '{}' })) });
+    const runner = new PartitionRunner(
+      kafka,
+      {
+        name: 'test',
+        groupId: uniqueName('runner-group'),
+        topics: [topic],
+        sliceSize: 50,
+        commitsInFlight: 1,
+        backoffMaxMs: 50,
+        sessionTimeoutMs: 30_000,
+        isolateAfter: 2,
+        deadLetters: new DeadLetterSink(producer, dlq, Date.now),
+      },
+      async (messages) => {
+        await handler(messages);
+        return { deadLetters: [] };
+      },
+      quiet,
+    );
+    await runner.start();
+    return { runner, dlq };
+  }
+
+  /** Holds the first call a while, so the other partitions' slices queue behind it (one commit in flight). */
+  function holdingFirst() {
+    let first = true;
+    return async () => {
+      if (!first) return;
+      first = false;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    };
+  }
+
+  it('hands slices of several partitions that wait together to one call, each message once', async () => {
+    const calls: number[][] = [];
+    const hold = holdingFirst();
+    const { runner, dlq } = await grouped(async (messages) => {
+      await hold();
+      calls.push(messages.map((message) => message.partition));
+    });
+    try {
+      await eventually(() => expect(calls.flat().sort()).toEqual([0, 1, 2, 3, 4, 5]));
+      // One partition per call would be a commit per message; queued together, they share one.
+      expect(Math.max(...calls.map((partitions) => new Set(partitions).size))).toBeGreaterThan(1);
+    } finally {
+      await runner.stop();
+    }
+    expect(await sizeOf(kafka, dlq)).toBe(0);
+  });
+
+  it("never lets one partition's poison message fail another's: a failed shared call is handled again slice by slice", async () => {
+    const applied: number[] = [];
+    const sizes: number[] = [];
+    const hold = holdingFirst();
+    const { runner, dlq } = await grouped(async (messages) => {
+      await hold();
+      sizes.push(messages.length);
+      if (messages.some((message) => message.partition === 3)) throw new TypeError('cannot read n of undefined');
+      applied.push(...messages.map((message) => message.partition));
+    });
+    try {
+      expect(await lettersOn(kafka, dlq)).toEqual([['0', 'PROCESSING_FAILED']]);
+      await eventually(() => expect([...applied].sort()).toEqual([0, 1, 2, 4, 5]));
+      expect(Math.max(...sizes)).toBeGreaterThan(1);
     } finally {
       await runner.stop();
     }
