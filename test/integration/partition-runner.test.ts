@@ -7,6 +7,7 @@ import { DLQ_HEADERS } from '../../src/contract/headers';
 import { AppError } from '../../src/errors';
 import { DeadLetterSink } from '../../src/kafka/dead-letters';
 import { PartitionRunner } from '../../src/kafka/partition-runner';
+import type { SliceHandler } from '../../src/kafka/slice-handler';
 import { createLogger } from '../../src/logging/logger';
 import { mongoFailure } from '../../src/storage/mongo-errors';
 import { createTopics, deleteTopics, testKafka } from '../support/kafka.helper';
@@ -68,6 +69,22 @@ describe('the partition runner, on the real broker', () => {
     await deleteTopics(kafka, topics).catch(() => undefined);
   });
 
+  /** One runner on `topic`, one commit in flight, quick retries, isolating after two failures. */
+  function runnerOn(topic: string, dlq: string, sliceSize: number, handle: SliceHandler): PartitionRunner {
+    const options = {
+      name: 'test',
+      groupId: uniqueName('runner-group'),
+      topics: [topic],
+      sliceSize,
+      commitsInFlight: 1,
+      backoffMaxMs: 50,
+      sessionTimeoutMs: 30_000,
+      isolateAfter: 2,
+      deadLetters: new DeadLetterSink(producer, dlq, Date.now),
+    };
+    return new PartitionRunner(kafka, options, handle, quiet);
+  }
+
   async function run(error: Error, failures: number) {
     const topic = uniqueName('runner');
     const dlq = uniqueName('runner-dlq');
@@ -76,27 +93,12 @@ describe('the partition runner, on the real broker', () => {
     await producer.send({ topic, messages: [{ key: 'sub-1', value: '{}' }] });
     let calls = 0;
     const applied: string[] = [];
-    const runner = new PartitionRunner(
-      kafka,
-      {
-        name: 'test',
-        groupId: uniqueName('runner-group'),
-        topics: [topic],
-        sliceSize: 10,
-        commitsInFlight: 1,
-        backoffMaxMs: 50,
-        sessionTimeoutMs: 30_000,
-        isolateAfter: 2,
-        deadLetters: new DeadLetterSink(producer, dlq, Date.now),
-      },
-      (messages) => {
-        calls += 1;
-        if (calls <= failures) return Promise.reject(error);
-        applied.push(...messages.map((message) => message.offset));
-        return Promise.resolve({ deadLetters: [] });
-      },
-      quiet,
-    );
+    const runner = runnerOn(topic, dlq, 10, (messages) => {
+      calls += 1;
+      if (calls <= failures) return Promise.reject(error);
+      applied.push(...messages.map((message) => message.offset));
+      return Promise.resolve({ deadLetters: [] });
+    });
     await runner.start();
     return { runner, dlq, applied, calls: () => calls };
   }
@@ -129,28 +131,13 @@ describe('the partition runner, on the real broker', () => {
     await producer.send({ topic, messages: offsets.map((offset) => ({ key: `sub-${offset}`, value: `{"n":${offset}}` })) });
     const applied: string[] = [];
     const sliceSizes: number[] = [];
-    const runner = new PartitionRunner(
-      kafka,
-      {
-        name: 'test',
-        groupId: uniqueName('runner-group'),
-        topics: [topic],
-        sliceSize: 50,
-        commitsInFlight: 1,
-        backoffMaxMs: 50,
-        sessionTimeoutMs: 30_000,
-        isolateAfter: 2,
-        deadLetters: new DeadLetterSink(producer, dlq, Date.now),
-      },
-      (messages) => {
-        sliceSizes.push(messages.length);
-        // A handler with a bug that one message triggers: the whole slice fails, nothing of it is applied.
-        if (messages.some((message) => message.offset === poison)) return Promise.reject(new TypeError('cannot read n of undefined'));
-        applied.push(...messages.map((message) => message.offset));
-        return Promise.resolve({ deadLetters: [] });
-      },
-      quiet,
-    );
+    const runner = runnerOn(topic, dlq, 50, (messages) => {
+      sliceSizes.push(messages.length);
+      // A handler with a bug that one message triggers: the whole slice fails, nothing of it is applied.
+      if (messages.some((message) => message.offset === poison)) return Promise.reject(new TypeError('cannot read n of undefined'));
+      applied.push(...messages.map((message) => message.offset));
+      return Promise.resolve({ deadLetters: [] });
+    });
     await runner.start();
     try {
       expect(await lettersOn(kafka, dlq)).toEqual([[poison, 'PROCESSING_FAILED']]);
@@ -171,25 +158,10 @@ describe('the partition runner, on the real broker', () => {
     await createTopics(kafka, [topic], 6);
     await createTopics(kafka, [dlq]);
     await producer.send({ topic, messages: [0, 1, 2, 3, 4, 5].map((partition) => ({ partition, key: `sub-${partition}`, value: '{}' })) });
-    const runner = new PartitionRunner(
-      kafka,
-      {
-        name: 'test',
-        groupId: uniqueName('runner-group'),
-        topics: [topic],
-        sliceSize: 50,
-        commitsInFlight: 1,
-        backoffMaxMs: 50,
-        sessionTimeoutMs: 30_000,
-        isolateAfter: 2,
-        deadLetters: new DeadLetterSink(producer, dlq, Date.now),
-      },
-      async (messages) => {
-        await handler(messages);
-        return { deadLetters: [] };
-      },
-      quiet,
-    );
+    const runner = runnerOn(topic, dlq, 50, async (messages) => {
+      await handler(messages);
+      return { deadLetters: [] };
+    });
     await runner.start();
     return { runner, dlq };
   }
