@@ -6,10 +6,11 @@ import { Partitioners } from 'kafkajs';
 import mongoose from 'mongoose';
 
 import { loadConfig } from '../src/config/config';
-import { decide, type Effect, type LifecycleEvent, type Subscription } from '../src/domain';
+import { decide, linkRecords, type ChainHead, type Effect, type LifecycleEvent, type Subscription } from '../src/domain';
 import { LifecyclePublisher } from '../src/kafka/lifecycle-publisher';
+import { sha256Of } from '../src/proof/digest';
 import { TimerQueue } from '../src/queue/timer-queue';
-import type { AuditDocument } from '../src/storage/audit.repository';
+import { AUDIT_HEADS, type AuditDocument } from '../src/storage/audit.repository';
 import { stableId } from '../src/storage/ids';
 import { detectDialect } from '../src/storage/store-dialect';
 import { subscriptionDocument, type SubscriptionDocument } from '../src/storage/subscription.repository';
@@ -26,6 +27,8 @@ interface SliceWrites {
   readonly schedules: Extract<Effect, { kind: 'schedule-deletion' }>[];
   readonly cancels: Extract<Effect, { kind: 'cancel-deletion' }>[];
   readonly events: { id: string; event: LifecycleEvent }[];
+  /** AUDIT_CHAIN: the last link of each subscription not stored whose records came with no write (audit_heads). */
+  readonly heads: Map<string, ChainHead>;
   readonly count: number;
 }
 
@@ -41,14 +44,19 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 /**
  * Per partition (keys spread as the producer spreads them), slices of CONSUMER_BATCH_SIZE in log order; per slice, what
- * the policy must write: one state write per subscription it changed, its audit records, its timers, its events.
+ * the policy must write: one state write per subscription it changed, its audit records, its timers, its events. With
+ * the audit chain (issue 19, AUDIT_CHAIN) the policy also needs each record linked and each chain's head stored: a
+ * stored subscription's head rides its state write, so one that got only no-change events is written too; the head
+ * of one never stored goes to audit_heads.
  */
 function planSlices(
   events: readonly BenchEvent[],
   partitions: number,
   sliceSize: number,
-  policy: ReturnType<typeof loadConfig>['policy'],
+  config: Pick<ReturnType<typeof loadConfig>, 'policy' | 'AUDIT_CHAIN'>,
 ): SliceWrites[][] {
+  const { policy, AUDIT_CHAIN: chained } = config;
+  const unstoredHeads = new Map<string, ChainHead>();
   const byPartition: BenchEvent[][] = Array.from({ length: partitions }, () => []);
   for (const event of events) byPartition[partitionOf(event.key, partitions)]?.push(event);
   const states = new Map<string, { state: Subscription; version: number }>();
@@ -56,15 +64,40 @@ function planSlices(
   const now = Date.now();
   return byPartition.map((log) =>
     chunks(log, sliceSize).map((slice) => {
-      const writes: SliceWrites = { inserts: [], replaces: [], audit: [], schedules: [], cancels: [], events: [], count: slice.length };
+      const writes: SliceWrites = {
+        inserts: [],
+        replaces: [],
+        audit: [],
+        schedules: [],
+        cancels: [],
+        events: [],
+        heads: new Map(),
+        count: slice.length,
+      };
       const touched = new Map<string, boolean>();
       slice.forEach(({ command }, index) => {
-        const stored = states.get(command.subscriptionId);
+        const id = command.subscriptionId;
+        const stored = states.get(id);
         const decision = decide(stored?.state ?? null, command, policy, now);
-        writes.audit.push({ _id: stableId('floor', command.eventId, index, randomUUID()), ...decision.audit });
-        if (decision.state === null || !decision.changed) return;
-        if (!touched.has(command.subscriptionId)) touched.set(command.subscriptionId, stored === undefined);
-        states.set(command.subscriptionId, { state: decision.state, version: (stored?.version ?? 0) + 1 });
+        const state = decision.changed && decision.state !== null ? decision.state : (stored?.state ?? null);
+        let record: AuditDocument = { _id: stableId('floor', command.eventId, index, randomUUID()), ...decision.audit };
+        let head: ChainHead | null = null;
+        if (chained) {
+          const linked = linkRecords([record], state?.auditHead ?? unstoredHeads.get(id) ?? null, sha256Of);
+          record = linked.records[0] ?? record;
+          head = linked.head;
+        }
+        writes.audit.push(record);
+        if (state === null) {
+          if (head !== null) writes.heads.set(id, head);
+          if (head !== null) unstoredHeads.set(id, head);
+          return;
+        }
+        // A stored subscription's head rides a state write, even when nothing else changed (as the worker's does).
+        if (!decision.changed && !(chained && stored !== undefined)) return;
+        if (!touched.has(id)) touched.set(id, stored === undefined);
+        states.set(id, { state: head === null ? state : { ...state, auditHead: head }, version: (stored?.version ?? 0) + 1 });
+        if (!decision.changed) return;
         decision.effects.forEach((effect, n) => {
           if (effect.kind === 'schedule-deletion') writes.schedules.push(effect);
           else if (effect.kind === 'cancel-deletion') writes.cancels.push(effect);
@@ -90,7 +123,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const mix = JSON.parse(process.env.BENCH_MIX ?? '{}') as MixOptions;
   const partitions = Number(process.env.BENCH_PARTITIONS ?? '12');
-  const plan = planSlices(generateMix(mix), partitions, config.CONSUMER_BATCH_SIZE, config.policy);
+  const plan = planSlices(generateMix(mix), partitions, config.CONSUMER_BATCH_SIZE, config);
   const connection = await mongoose.createConnection(config.MONGODB_URI).asPromise();
   const mongoWork = watchCommands(connection);
   const { bulkChunk } = await detectDialect(connection, config);
@@ -102,6 +135,7 @@ async function main(): Promise<void> {
   const publisher = new LifecyclePublisher(producer, config.TOPIC_LIFECYCLE);
   const subscriptions = connection.collection<SubscriptionDocument>('subscriptions');
   const audit = connection.collection<AuditDocument>('audit_records');
+  const heads = connection.collection<{ _id: string; seq: number; hash: string }>(AUDIT_HEADS);
   await sendToParent({ kind: 'ready' });
 
   const startedAt = Date.now();
@@ -115,6 +149,13 @@ async function main(): Promise<void> {
         { ordered: false },
       );
     if (slice.audit.length > 0) await audit.insertMany(slice.audit, { ordered: false });
+    if (slice.heads.size > 0)
+      await heads.bulkWrite(
+        [...slice.heads].map(([_id, head]) => ({
+          replaceOne: { filter: { _id }, replacement: { seq: head.seq, hash: head.hash }, upsert: true },
+        })),
+        { ordered: true },
+      );
     await timers.schedule(slice.schedules);
     await timers.cancel(slice.cancels);
     await publisher.publish(slice.events);

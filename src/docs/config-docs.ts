@@ -33,8 +33,9 @@ const MEANINGS: Record<string, string> = {
   TOPIC_CUSTOMER_REQUESTS: 'inbound support topic',
   TOPIC_LIFECYCLE: 'outbound lifecycle topic',
   TOPIC_DLQ: 'dead-letter topic',
-  CONSUMER_BATCH_SIZE: 'messages per slice (one bulk read, write and effects round)',
-  CONSUMER_PARTITIONS_CONCURRENTLY: 'partitions processed at once',
+  CONSUMER_BATCH_SIZE:
+    'messages per commit (one bulk read, write and effects round), from one partition or several: slices of partitions fetched together share one',
+  CONSUMER_PARTITIONS_CONCURRENTLY: 'commits in flight at once; every partition of a fetch is taken at once whatever it is',
   MAX_MESSAGE_BYTES: 'larger messages are dead-lettered unparsed',
   KAFKA_MAX_BATCH_DECOMPRESSED_BYTES:
     'decompressed bytes one record batch may hold (at least `MAX_MESSAGE_BYTES`); a larger batch is dead-lettered whole as `BATCH_TOO_LARGE`, and decompression stops at the bound, so a compression bomb never reaches memory',

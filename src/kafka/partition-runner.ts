@@ -11,14 +11,17 @@ import { kafkaFailure } from './kafka-errors';
 import { inSliceSpans, sliceFailed, startSliceSpans, type MessageTrace, type SliceSpans } from '../tracing/slice-spans';
 import { ClientWatch } from './client-watch';
 import { ProgressWatch, type ConsumerProblem, type PartitionPosition, type StallCause } from './consumer-health';
+import { coalescing, type SliceHandler, type SliceSubmit } from './slice-handler';
 import { batchDeadLetter, undecodableCause, undecodableDetail, type SkipApproval, type UndecodableCause } from './undecodable-batch';
 
 export interface PartitionRunnerOptions {
   readonly name: string;
   readonly groupId: string;
   readonly topics: readonly string[];
+  /** Messages per commit, from one partition or several (CONSUMER_BATCH_SIZE). */
   readonly sliceSize: number;
-  readonly partitionsConsumedConcurrently: number;
+  /** Commits in flight at once (CONSUMER_PARTITIONS_CONCURRENTLY); every partition of a fetch is taken at once. */
+  readonly commitsInFlight: number;
   readonly backoffMaxMs: number;
   /** How long the group waits for a silent member (a crashed process) before giving its partitions to others. */
   readonly sessionTimeoutMs: number;
@@ -65,13 +68,6 @@ interface Stuck {
   readonly attempts: number;
 }
 
-/** What a slice's handler reports: the messages it refused, to be dead-lettered before the offsets move past them. */
-export interface SliceResult {
-  readonly deadLetters: readonly DeadLetter[];
-}
-
-export type SliceHandler = (messages: readonly InboundMessage[]) => Promise<SliceResult>;
-
 /**
  * A partition in trouble: failing since when and how often; consecutive failures caused by the input (not by a
  * dependency); and whether it is being retried one message at a time to find the poison one.
@@ -82,6 +78,9 @@ interface Failing {
   readonly hardFailures: number;
   readonly isolating: boolean;
 }
+
+/** kafkajs's batch workers: one fetch's partitions taken at once (beyond it, batches wait their turn and share commits less). */
+const PARTITIONS_AT_ONCE = 256;
 
 function toInbound(topic: string, partition: number, message: KafkaMessage, trace: MessageTrace | undefined): InboundMessage {
   const inbound = {
@@ -123,14 +122,17 @@ export class PartitionRunner {
   private readonly resumes = new Set<NodeJS.Timeout>();
   /** Batches whose heartbeat heard that the group is rebalancing: they stop after the slice in flight. */
   private readonly rebalancing = new WeakSet<EachBatchPayload>();
+  /** Every partition's slices go through one group commit (slice-handler.ts). */
+  private readonly submit: SliceSubmit;
 
   constructor(
     kafka: Kafka,
     private readonly options: PartitionRunnerOptions,
-    private readonly handle: SliceHandler,
+    handle: SliceHandler,
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
   ) {
+    this.submit = coalescing(handle, { maxMessages: options.sliceSize, inFlight: options.commitsInFlight });
     this.consumer = groupConsumer(kafka, {
       groupId: options.groupId,
       sessionTimeoutMs: options.sessionTimeoutMs,
@@ -182,7 +184,8 @@ export class PartitionRunner {
       eachBatchAutoResolve: false,
       autoCommit: true,
       autoCommitInterval: 1_000,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      // Every partition of a fetch at once, so their slices can share a commit; commitsInFlight bounds the work.
+      partitionsConsumedConcurrently: PARTITIONS_AT_ONCE,
       eachBatch: (payload) => this.eachBatch(payload),
     });
   }
@@ -396,10 +399,14 @@ export class PartitionRunner {
     spans: SliceSpans | null,
   ): Promise<boolean> {
     try {
-      await this.whileHeartbeating(payload, async () => {
-        const result = await this.handle(slice);
+      const handled = await this.whileHeartbeating(payload, async () => {
+        const result = await this.submit(slice, () => this.active(payload));
+        if (result === null) return false;
         if (result.deadLetters.length > 0) await this.deadLetter(result.deadLetters);
+        return true;
       });
+      // Dropped unhandled while it waited (a rebalance, a stop): like a batch that stops early, nothing to record.
+      if (!handled) return false;
       const was = this.failing.get(key);
       // While isolating, keep going one at a time until the poison message is found (or the batch ends).
       if (was?.isolating === true) this.failing.set(key, { since: this.clock(), failures: 0, hardFailures: 0, isolating: true });
@@ -473,12 +480,12 @@ export class PartitionRunner {
   }
 
   /** Keeps the group membership alive while a slice takes longer than the session timeout (a slow database, say). */
-  private async whileHeartbeating(payload: EachBatchPayload, work: () => Promise<void>): Promise<void> {
+  private async whileHeartbeating<T>(payload: EachBatchPayload, work: () => Promise<T>): Promise<T> {
     const timer = setInterval(() => {
       void this.heartbeat(payload);
     }, 1_000);
     try {
-      await work();
+      return await work();
     } finally {
       clearInterval(timer);
     }

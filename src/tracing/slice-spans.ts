@@ -14,7 +14,9 @@ export interface MessageTrace {
  * (a new root otherwise), so each producer's trace shows its event. A slice is decided and committed as one (one bulk
  * write, one produce), so the message spans all start before decoding and end after the slice's commit and dead
  * letters; the work itself runs under one slice span, a root that links to every message span. Log lines written
- * meanwhile carry the slice span's ids; the slice span's links lead to each message's trace.
+ * meanwhile carry the slice span's ids; the slice span's links lead to each message's trace. Where slices of several
+ * partitions share one call (src/kafka/slice-handler.ts), it runs under the first slice's span; the others' spans
+ * cover their wait and end when it does.
  */
 export interface SliceSpans {
   readonly slice: Span;

@@ -11,7 +11,7 @@ import {
 } from '../storage/dead-letter.repository';
 import { DLQ_HEADERS, DLQ_TRUNCATION_HEADERS, headerValues } from '../contract/headers';
 import type { InboundMessage } from '../kafka/inbound-message';
-import type { SliceHandler } from '../kafka/partition-runner';
+import type { SliceHandler } from '../kafka/slice-handler';
 
 const DIGITS = /^\d{1,20}$/;
 

@@ -3,7 +3,7 @@ import { AppError } from '../errors';
 import type { DeadLetter } from '../kafka/dead-letters';
 import type { Logger } from '../logging/logger';
 import type { Metrics } from '../metrics/metrics';
-import type { SliceHandler } from '../kafka/partition-runner';
+import type { SliceHandler } from '../kafka/slice-handler';
 import { applyCommands, type ApplyDeps, type Delivery } from './apply-commands';
 import { decodeMessage, type DecoderOptions } from './decode-message';
 import { deliveryRef, type InboundMessage } from '../kafka/inbound-message';
@@ -81,7 +81,9 @@ export async function processMessages(
 export function inboundSliceHandler(deps: ProcessDeps, logger: Logger): SliceHandler {
   return async (messages) => {
     const { tally, deadLetters } = await processMessages(messages, deps);
-    logger.debug({ topic: messages[0]?.topic, partition: messages[0]?.partition, tally }, 'slice applied');
+    // One call may carry several partitions' slices (slice-handler.ts): name each once.
+    const partitions = [...new Set(messages.map((message) => `${message.topic}/${message.partition}`))];
+    logger.debug({ partitions, tally }, 'slice applied');
     return { deadLetters };
   };
 }

@@ -208,7 +208,7 @@ describe('a consumer that crashes below the handler', () => {
         groupId: uniqueName('group'),
         topics: [topic],
         sliceSize: 10,
-        partitionsConsumedConcurrently: 1,
+        commitsInFlight: 1,
         backoffMaxMs: 500,
         sessionTimeoutMs: 5_000,
         deadLetters: null,

@@ -3,7 +3,14 @@ import type { VariantResult } from '../../../bench/variant';
 
 const sizes = { count: 2, p50: 800, p90: 900, p99: 900, max: 900 };
 
-function result(label: string, kind: VariantResult['kind'], throughput: number, bytesWritten: number, ferretdb: number): VariantResult {
+function result(
+  label: string,
+  kind: VariantResult['kind'],
+  throughput: number,
+  bytesWritten: number,
+  ferretdb: number,
+  settings: Record<string, string> = {},
+): VariantResult {
   return {
     label,
     kind,
@@ -11,7 +18,7 @@ function result(label: string, kind: VariantResult['kind'], throughput: number, 
     handled: 1000,
     complete: true,
     workers: 1,
-    settings: {},
+    settings,
     ratePerSecond: null,
     elapsedMs: 1000,
     throughput,
@@ -49,12 +56,32 @@ describe('the store-work report', () => {
     const table = targetsTable([result('worker-catch-up', 'worker', 1200, 750, 0.0016), result('naive', 'naive', 100, 900, 0.004), floor]);
     const rows = table.split('\n').slice(2);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toBe('| worker-catch-up | 1.50× met | 4.00× **not met** | 0.60× met | 1,200 met |');
+    expect(rows[0]).toBe('| worker-catch-up | floor | 1.50× met | 4.00× **not met** | 0.60× met | 1,200 met |');
+  });
+
+  it('holds each run against the floor of its own audit-chain setting, a chained one also against the unchained floor', () => {
+    const off = { AUDIT_CHAIN: 'false' };
+    const results = [
+      result('worker-catch-up', 'worker', 1200, 900, 0.0012),
+      result('worker-catch-up-unchained', 'worker', 1000, 600, 0.0006, off),
+      floor,
+      result('floor-unchained', 'floor', 2500, 400, 0.0003, off),
+    ];
+    const [chained, unchained] = targetsTable(results).split('\n').slice(2);
+    expect(chained).toBe(
+      '| worker-catch-up | floor | 1.80× **not met** (2.25× the unchained floor) | 3.00× **not met** (4.00× the unchained floor) | 0.60× met | 1,200 met |',
+    );
+    expect(unchained).toBe(
+      '| worker-catch-up-unchained | floor-unchained | 1.50× met | 2.00× **not met** | 0.40× **not met** | 1,000 met |',
+    );
+    const storeRows = storeWorkTable(results).split('\n').slice(2);
+    expect(storeRows[1]).toContain('| 600 (1.50×) |');
+    expect(storeRows[3]).toContain('| 400 (1.00×) |');
   });
 
   it('shows no ratio without a floor in the run', () => {
     expect(targetsTable([result('worker-catch-up', 'worker', 900, 750, 0.0016)]).split('\n')[2]).toBe(
-      '| worker-catch-up | – | – | – | 900 **not met** |',
+      '| worker-catch-up | – | – | – | – | 900 **not met** |',
     );
   });
 });
