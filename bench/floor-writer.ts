@@ -8,7 +8,7 @@ import mongoose from 'mongoose';
 import { loadConfig } from '../src/config/config';
 import { decide, linkRecords, type ChainHead, type Effect, type LifecycleEvent, type Subscription } from '../src/domain';
 import { LifecyclePublisher } from '../src/kafka/lifecycle-publisher';
-import { sha256Of } from '../src/proof/digest';
+import { sha256Bytes } from '../src/proof/digest';
 import { TimerQueue } from '../src/queue/timer-queue';
 import { AUDIT_HEADS, type AuditDocument } from '../src/storage/audit.repository';
 import { stableId } from '../src/storage/ids';
@@ -83,7 +83,7 @@ function planSlices(
         let record: AuditDocument = { _id: stableId('floor', command.eventId, index, randomUUID()), ...decision.audit };
         let head: ChainHead | null = null;
         if (chained) {
-          const linked = linkRecords([record], state?.auditHead ?? unstoredHeads.get(id) ?? null, sha256Of);
+          const linked = linkRecords([record], state?.auditHead ?? unstoredHeads.get(id) ?? null, sha256Bytes);
           record = linked.records[0] ?? record;
           head = linked.head;
         }
