@@ -15,6 +15,7 @@ import { detectDialect } from '../src/storage/store-dialect';
 import { subscriptionDocument, type SubscriptionDocument } from '../src/storage/subscription.repository';
 import { generateMix, type BenchEvent, type MixOptions } from './event-mix';
 import { benchKafka } from './kafka-io';
+import { watchMemory } from './memory';
 import { watchCommands } from './mongo-work';
 import { onFinishRequest, sendToParent } from './protocol';
 
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
   const publisher = new LifecyclePublisher(producer, config.TOPIC_LIFECYCLE);
   const subscriptions = connection.collection<SubscriptionDocument>('subscriptions');
   const audit = connection.collection<AuditDocument>('audit_records');
+  const memory = watchMemory();
   await sendToParent({ kind: 'ready' });
 
   const startedAt = Date.now();
@@ -130,7 +132,7 @@ async function main(): Promise<void> {
     }),
   );
   onFinishRequest(async () => {
-    await sendToParent({ kind: 'result', latenciesMs: [], startedAt, lastDoneAt, count: done, mongo: mongoWork() });
+    await sendToParent({ kind: 'result', latenciesMs: [], startedAt, lastDoneAt, count: done, mongo: mongoWork(), memory: memory.stop() });
     await producer.disconnect();
     await queue.close();
     redis.disconnect();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { outputDir, repoRoot } from './child';
 import { generateMix, mixSummary, type MixOptions } from './event-mix';
 import { stackPids } from './process-cpu';
-import { comparisonTable, storeWorkTable, sweepTable, targetsTable } from './report';
+import { comparisonTable, memoryTable, storeWorkTable, sweepTable, targetsTable } from './report';
 import { renderChart } from './svg-chart';
 import { loadStack } from './stack-env';
 import { runVariant, type VariantKind, type VariantResult, type VariantSpec } from './variant';
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   }
 
   const main = results.filter((result) => !sweepResults.includes(result));
-  const table = [comparisonTable(main), storeWorkTable(main), targetsTable(main)].join('\n\n');
+  const table = [comparisonTable(main), storeWorkTable(main), memoryTable(main), targetsTable(main)].join('\n\n');
   const sweeps = sweepResults.length > 0 ? sweepTable(sweepResults) : '';
   fs.mkdirSync(outputDir, { recursive: true });
   const machine = `${os.cpus().length} CPUs, load ${os
