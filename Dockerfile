@@ -26,7 +26,7 @@ ENV PATH=/app/bin:$PATH
 USER node
 EXPOSE 8080
 # V8 sizes its heap from the memory it sees: on a 24 GB host a 4 GB heap with 64 MB semi-spaces, and the worker
-# catching up a backlog peaked at 450-460 MB RSS, mostly garbage not yet collected; with the heap capped at 256 MB (both
-# generations) it peaked at 190-204 MB, its throughput unchanged (npm run bench; docs/deployment.md, "Memory"). Keep
+# catching up a backlog peaked at 451-464 MB RSS, mostly garbage not yet collected; with the heap capped at 256 MB (both
+# generations) it peaked at 185-204 MB at comparable throughput (npm run bench; docs/deployment.md, "Memory"). Keep
 # it well under the pod's memory limit (deploy/helm/billing-enforcer/values.yaml, resources.limits.memory).
 CMD ["node", "--max-heap-size=256", "dist/src/main.js"]
