@@ -25,4 +25,8 @@ ENV PATH=/app/bin:$PATH
 # The image's own unprivileged user (uid 1000); nothing under /app is writable by it.
 USER node
 EXPOSE 8080
-CMD ["node", "dist/src/main.js"]
+# V8 sizes its heap from the memory it sees: on a 24 GB host a 4 GB heap with 64 MB semi-spaces, and the worker
+# catching up a backlog peaked at 451-464 MB RSS, mostly garbage not yet collected; with the heap capped at 256 MB (both
+# generations) it peaked at 185-204 MB at comparable throughput (npm run bench; docs/deployment.md, "Memory"). Keep
+# it well under the pod's memory limit (deploy/helm/billing-enforcer/values.yaml, resources.limits.memory).
+CMD ["node", "--max-heap-size=256", "dist/src/main.js"]

@@ -1,13 +1,29 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { dockerfileStages } from '../test/support/container-recipe';
 import { isChildMessage, type ChildMessage } from './protocol';
 
 export const repoRoot = path.resolve(__dirname, '..');
 export const outputDir = path.join(repoRoot, 'test-output', 'bench');
 
 type Result = Extract<ChildMessage, { kind: 'result' }>;
+
+export type BenchRuntime = 'compiled' | 'tsx';
+
+/**
+ * How the children run (BENCH_RUNTIME): `compiled` (default) is what production runs, `node` on tsc's JavaScript
+ * (tsconfig.bench.json, built by buildChildren); `tsx` compiles in the child, which adds ~40 MB to the idle worker's
+ * RSS (211 against 171 MB) that production does not have. Every child of a run gets the same runtime.
+ */
+export function benchRuntime(value = process.env.BENCH_RUNTIME): BenchRuntime {
+  if (value === undefined || value === '' || value === 'compiled') return 'compiled';
+  if (value === 'tsx') return 'tsx';
+  throw new Error(`BENCH_RUNTIME must be compiled or tsx, not ${value}`);
+}
+
+const buildDir = path.join(repoRoot, 'test-output', 'bench-build');
 
 /** Peak resident set (VmHWM) of a live process in bytes, from /proc; null where /proc is not there. */
 export function peakRss(pid: number | undefined): number | null {
@@ -20,7 +36,43 @@ export function peakRss(pid: number | undefined): number | null {
   }
 }
 
-/** A benchmark child process (`bench/<script>.ts` under tsx) and what it reports over IPC. */
+/** Compiles the children and what they import (incremental: seconds when nothing changed). */
+export function buildChildren(): void {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(repoRoot, 'tsconfig.bench.json')], {
+    cwd: repoRoot,
+    stdio: 'inherit',
+  });
+}
+
+/** The node flags the image starts the worker with: its runtime stage's CMD between `node` and the script. */
+export function imageNodeFlags(file = path.join(repoRoot, 'Dockerfile')): string[] {
+  const [node, ...args] = dockerfileStages(file).at(-1)?.cmd ?? [];
+  if (node !== 'node') throw new Error(`${file}: the runtime stage's CMD does not start with node`);
+  return args.slice(
+    0,
+    Math.max(
+      0,
+      args.findIndex((arg) => !arg.startsWith('--')),
+    ),
+  );
+}
+
+/**
+ * The children's node flags: the image's (so the worker is measured as it ships, and the naive baseline and the floor
+ * under the same V8 settings); BENCH_NODE_FLAGS, when set (empty too), replaces them: `BENCH_NODE_FLAGS=` for V8's own
+ * defaults, `BENCH_NODE_FLAGS=--max-semi-space-size=16` to try another young generation.
+ */
+export function childNodeFlags(flags = process.env.BENCH_NODE_FLAGS): string[] {
+  return flags === undefined ? imageNodeFlags() : flags.split(/\s+/).filter((flag) => flag !== '');
+}
+
+/** node's arguments for a child. */
+export function childArgs(script: string, runtime: BenchRuntime, nodeFlags = childNodeFlags()): string[] {
+  if (runtime === 'tsx') return [...nodeFlags, '--import', 'tsx', path.join(repoRoot, 'bench', script)];
+  return [...nodeFlags, path.join(buildDir, 'bench', script.replace(/\.ts$/, '.js'))];
+}
+
+/** A benchmark child process (`bench/<script>.ts`, see childArgs) and what it reports over IPC. */
 export class BenchChild {
   count = 0;
   lastDoneAt = 0;
@@ -54,7 +106,7 @@ export class BenchChild {
   static start(script: string, label: string, env: Record<string, string>): BenchChild {
     fs.mkdirSync(outputDir, { recursive: true });
     const log = fs.openSync(path.join(outputDir, `${label}.log`), 'w');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'bench', script)], {
+    const child = spawn(process.execPath, childArgs(script, benchRuntime()), {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', log, log, 'ipc'],

@@ -16,6 +16,7 @@ import { detectDialect } from '../src/storage/store-dialect';
 import { subscriptionDocument, type SubscriptionDocument } from '../src/storage/subscription.repository';
 import { generateMix, type BenchEvent, type MixOptions } from './event-mix';
 import { benchKafka } from './kafka-io';
+import { watchMemory } from './memory';
 import { watchCommands } from './mongo-work';
 import { onFinishRequest, sendToParent } from './protocol';
 
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
   const subscriptions = connection.collection<SubscriptionDocument>('subscriptions');
   const audit = connection.collection<AuditDocument>('audit_records');
   const heads = connection.collection<{ _id: string; seq: number; hash: string }>(AUDIT_HEADS);
+  const memory = watchMemory();
   await sendToParent({ kind: 'ready' });
 
   const startedAt = Date.now();
@@ -171,7 +173,7 @@ async function main(): Promise<void> {
     }),
   );
   onFinishRequest(async () => {
-    await sendToParent({ kind: 'result', latenciesMs: [], startedAt, lastDoneAt, count: done, mongo: mongoWork() });
+    await sendToParent({ kind: 'result', latenciesMs: [], startedAt, lastDoneAt, count: done, mongo: mongoWork(), memory: memory.stop() });
     await producer.disconnect();
     await queue.close();
     redis.disconnect();

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { outputDir, repoRoot } from './child';
+import { benchRuntime, buildChildren, childNodeFlags, outputDir, repoRoot } from './child';
 import { generateMix, mixSummary, type MixOptions } from './event-mix';
 import { stackPids } from './process-cpu';
-import { comparisonTable, storeWorkTable, sweepTable, targetsTable } from './report';
+import { comparisonTable, memoryTable, storeWorkTable, sweepTable, targetsTable } from './report';
 import { renderChart } from './svg-chart';
 import { loadStack } from './stack-env';
 import { runVariant, type VariantKind, type VariantResult, type VariantSpec } from './variant';
@@ -41,6 +41,11 @@ async function main(): Promise<void> {
   const timeoutMs = intEnv('BENCH_TIMEOUT_S', 1_500) * 1000;
   const keep = process.env.BENCH_KEEP === '1';
   const stack = loadStack();
+  const runtime = benchRuntime();
+  if (runtime === 'compiled') {
+    log('compiling the children (tsconfig.bench.json)');
+    buildChildren();
+  }
   // Before any variant: every one charges the stack servers' CPU, and cannot without their pids.
   stackPids();
   const startedAt = new Date();
@@ -114,13 +119,14 @@ async function main(): Promise<void> {
   }
 
   const main = results.filter((result) => !sweepResults.includes(result));
-  const table = [comparisonTable(main), storeWorkTable(main), targetsTable(main)].join('\n\n');
+  const table = [comparisonTable(main), storeWorkTable(main), memoryTable(main), targetsTable(main)].join('\n\n');
   const sweeps = sweepResults.length > 0 ? sweepTable(sweepResults) : '';
   fs.mkdirSync(outputDir, { recursive: true });
+  const flags = childNodeFlags().join(' ');
   const machine = `${os.cpus().length} CPUs, load ${os
     .loadavg()
     .map((load) => load.toFixed(2))
-    .join(' ')}`;
+    .join(' ')}; children: ${runtime}${flags === '' ? '' : ` ${flags}`}, Node ${process.version}`;
   fs.writeFileSync(
     path.join(outputDir, 'results.json'),
     `${JSON.stringify({ startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(), machine, events, sweepEvents, partitions, seed, results }, null, 2)}\n`,

@@ -69,12 +69,15 @@ export function perEvent(work: MongoWork, events: number): MongoWork {
 }
 
 /**
- * Tallies what `connection`'s client asks of MongoDB from now on. The client must monitor commands (the bench's
- * MONGODB_URI carries `monitorCommands=true`): without it no event arrives, so an empty tally is refused.
+ * Tallies what `connection`'s client asks of MongoDB from now on. The bench's MONGODB_URI carries
+ * `monitorCommands=true` (unless BENCH_MONITOR_COMMANDS=false: then the tally is empty); with it on, an empty tally
+ * means the events never arrived, and is refused.
  */
 export function watchCommands(connection: Connection): () => MongoWork {
   let work = noWork();
   const client = connection.getClient();
+  // Monitoring turned off on purpose (BENCH_MONITOR_COMMANDS=false): nothing to tally.
+  if (!client.options.monitorCommands) return () => work;
   client.on('commandStarted', (event) => (work = foldStarted(work, event)));
   client.on('commandSucceeded', (event) => (work = foldSucceeded(work, event)));
   return () => {

@@ -9,6 +9,7 @@ import { loadConfig } from '../src/config/config';
 import { decide, parseDuration, type Effect, type Subscription } from '../src/domain';
 import { decodeMessage } from '../src/use-cases/decode-message';
 import { TimerQueue } from '../src/queue/timer-queue';
+import { watchMemory } from './memory';
 import { watchCommands } from './mongo-work';
 import { LatencyRecorder, onFinishRequest, sendToParent } from './protocol';
 
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
   const kafka = new Kafka({ clientId: 'naive-worker', brokers: [...config.KAFKA_BROKERS], logLevel: logLevel.WARN });
   const consumer = kafka.consumer({ groupId: config.KAFKA_GROUP_ID });
   await consumer.connect();
+  // Idle is before run: with a backlog waiting, the consumer is busy from its first fetch.
+  const memory = watchMemory();
   await consumer.subscribe({ topics: [...routes.keys()], fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ topic, partition, message }) => {
@@ -49,7 +52,7 @@ async function main(): Promise<void> {
   });
   recorder.start();
   onFinishRequest(async () => {
-    await sendToParent({ ...recorder.result(), mongo: mongoWork() });
+    await sendToParent({ ...recorder.result(), mongo: mongoWork(), memory: memory.stop() });
     await consumer.disconnect();
     await queue.close();
     redis.disconnect();

@@ -1,3 +1,4 @@
+import type { MemoryReport } from './memory';
 import type { MongoWork } from './mongo-work';
 
 /** What a benchmark child process tells the orchestrator over the IPC channel. */
@@ -14,6 +15,8 @@ export type ChildMessage =
       readonly count: number;
       /** What the child asked of MongoDB, from the driver's command monitoring (bench/mongo-work.ts). */
       readonly mongo: MongoWork;
+      /** process.memoryUsage() from ready to the finish request (bench/memory.ts). */
+      readonly memory: MemoryReport;
     };
 
 /** What the orchestrator asks of a child: report and stop. */
@@ -49,8 +52,8 @@ export class LatencyRecorder {
     }, everyMs);
   }
 
-  /** The report, less what the child adds of its own (its MongoDB tally). */
-  result(): Omit<Extract<ChildMessage, { kind: 'result' }>, 'mongo'> {
+  /** The report, less what the child adds of its own (its MongoDB tally and memory). */
+  result(): Omit<Extract<ChildMessage, { kind: 'result' }>, 'mongo' | 'memory'> {
     clearInterval(this.timer);
     const latenciesMs = this.latencies;
     this.latencies = [];

@@ -155,3 +155,24 @@ export function sweepTable(results: readonly VariantResult[]): string {
     );
   return rows.join('\n');
 }
+
+/**
+ * What each variant's largest process was made of (bench/memory.ts): RSS and V8's heap before it started consuming,
+ * and at its highest RSS. RSS beyond heap total + external is the runtime's own (code, malloc, stacks).
+ */
+export function memoryTable(results: readonly VariantResult[]): string {
+  const rows = [
+    '| variant | peak RSS MB (VmHWM) | idle RSS MB | idle heap used / total MB | at peak: RSS MB | heap used / total MB | external (array buffers) MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of results) {
+    const m = r.memory;
+    const pair = (a: number, b: number) => `${num(mb(a))} / ${num(mb(b))}`;
+    rows.push(
+      m === null
+        ? `| ${variantName(r)} | ${num(mb(r.peakRssBytes))} | – | – | – | – | – |`
+        : `| ${variantName(r)} | ${num(mb(r.peakRssBytes))} | ${num(mb(m.idle.rss))} | ${pair(m.idle.heapUsed, m.idle.heapTotal)} | ${num(mb(m.atPeakRss.rss))} | ${pair(m.atPeakRss.heapUsed, m.atPeakRss.heapTotal)} | ${num(mb(m.atPeakRss.external))} (${num(mb(m.atPeakRss.arrayBuffers))}) |`,
+    );
+  }
+  return rows.join('\n');
+}

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_POLICY_SETTINGS } from '../src/domain';
 import { BenchChild, withTimeout } from './child';
 import type { BenchEvent, MixOptions } from './event-mix';
+import type { MemoryReport } from './memory';
 import { benchKafka, connectProducer, createTopics, deleteTopics, produce, uncommitted, waitForGroup, type TopicNames } from './kafka-io';
 import { finalStates, jobDifferences, stateDifferences } from './model';
 import { perEvent, sumWork, type MongoWork } from './mongo-work';
@@ -59,6 +60,8 @@ export interface VariantResult {
   readonly throughput: number;
   readonly latency: LatencySummary | null;
   readonly peakRssBytes: number | null;
+  /** The largest child's process.memoryUsage() before it consumed, at its highest RSS, and each field's maximum (bench/memory.ts). */
+  readonly memory: MemoryReport | null;
   readonly redisBytes: number;
   readonly suspended: number;
   readonly redisBytesPerSuspended: number | null;
@@ -87,7 +90,8 @@ function namesFor(spec: VariantSpec, stack: Stack) {
   const prefix = `b-${id}`;
   const env: Record<string, string> = {
     KAFKA_BROKERS: stack.KAFKA_BROKERS,
-    MONGODB_URI: `${stack.MONGODB_URI.replace(/\/[^/]*$/, `/${database}`)}?monitorCommands=true`,
+    // BENCH_MONITOR_COMMANDS=false: no command monitoring (no MongoDB tally), to see what the tally itself costs.
+    MONGODB_URI: `${stack.MONGODB_URI.replace(/\/[^/]*$/, `/${database}`)}${process.env.BENCH_MONITOR_COMMANDS === 'false' ? '' : '?monitorCommands=true'}`,
     REDIS_URL: stack.REDIS_URL,
     KAFKA_GROUP_ID: tag,
     KAFKA_CREATE_TOPICS: 'false',
@@ -171,6 +175,9 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
     const elapsedMs = Math.max(1, lastDoneAt - first);
     const latencies = reports.flatMap((report) => report.latenciesMs);
     const rss = reports.map((report) => report.peakRssBytes).filter((value): value is number => value !== null);
+    const memory = reports
+      .map((report) => report.memory)
+      .reduce<MemoryReport | null>((top, m) => (top === null || m.max.rss > top.max.rss ? m : top), null);
     await sleep(500);
     const redisBytes = (await usedMemory(stack.REDIS_URL)) - memoryBefore;
 
@@ -192,6 +199,7 @@ export async function runVariant(spec: VariantSpec, stack: Stack, log: (line: st
       throughput: (Math.min(count, total) / elapsedMs) * 1000,
       latency: latencies.length === 0 ? null : summarize(latencies),
       peakRssBytes: rss.length === 0 ? null : Math.max(...rss),
+      memory,
       redisBytes,
       suspended: correctness.suspended,
       redisBytesPerSuspended: correctness.suspended === 0 ? null : redisBytes / correctness.suspended,

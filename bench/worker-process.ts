@@ -4,6 +4,7 @@ import { loadConfig } from '../src/config/config';
 import { createLogger } from '../src/logging/logger';
 import type { ConsumeOutcome, Metrics } from '../src/metrics/metrics';
 import { PrometheusMetrics } from '../src/metrics/prometheus';
+import { watchMemory } from './memory';
 import { watchCommands } from './mongo-work';
 import { LatencyRecorder, onFinishRequest, sendToParent } from './protocol';
 
@@ -65,10 +66,12 @@ async function main(): Promise<void> {
   const app = await createApp(config, logger, Date.now, metrics);
   // The variant sets monitorCommands=true in MONGODB_URI: tally what the worker asks of MongoDB.
   const mongoWork = watchCommands(app.connection);
+  // Idle is before start: with a backlog waiting, the consumer is busy from its first fetch.
+  const memory = watchMemory();
   await app.start();
   recorder.start();
   onFinishRequest(async () => {
-    await sendToParent({ ...recorder.result(), mongo: mongoWork() });
+    await sendToParent({ ...recorder.result(), mongo: mongoWork(), memory: memory.stop() });
     await app.stop();
   });
   await sendToParent({ kind: 'ready' });

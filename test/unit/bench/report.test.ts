@@ -1,4 +1,4 @@
-import { storeWorkTable, targetsTable } from '../../../bench/report';
+import { memoryTable, storeWorkTable, targetsTable } from '../../../bench/report';
 import type { VariantResult } from '../../../bench/variant';
 
 const sizes = { count: 2, p50: 800, p90: 900, p99: 900, max: 900 };
@@ -24,6 +24,7 @@ function result(
     throughput,
     latency: null,
     peakRssBytes: null,
+    memory: null,
     redisBytes: 0,
     suspended: 0,
     redisBytesPerSuspended: null,
@@ -83,5 +84,24 @@ describe('the store-work report', () => {
     expect(targetsTable([result('worker-catch-up', 'worker', 900, 750, 0.0016)]).split('\n')[2]).toBe(
       '| worker-catch-up | – | – | – | – | 900 **not met** |',
     );
+  });
+
+  it('shows what the largest process was made of, idle and at its highest RSS, in MB', () => {
+    const MB = 1024 * 1024;
+    const reading = (rss: number, heapUsed: number, heapTotal: number, external: number) => ({
+      rss: rss * MB,
+      heapUsed: heapUsed * MB,
+      heapTotal: heapTotal * MB,
+      external: external * MB,
+      arrayBuffers: (external - 3) * MB,
+    });
+    const measured = {
+      ...result('worker-catch-up', 'worker', 900, 750, 0.0016),
+      peakRssBytes: 210 * MB,
+      memory: { idle: reading(124, 49, 51, 21), atPeakRss: reading(203, 68, 81, 29), max: reading(203, 99, 104, 33), samples: 300 },
+    };
+    const rows = memoryTable([measured, floor]).split('\n').slice(2);
+    expect(rows[0]).toBe('| worker-catch-up | 210 | 124 | 49 / 51 | 203 | 68 / 81 | 29 (26) |');
+    expect(rows[1]).toBe('| floor | – | – | – | – | – | – |');
   });
 });
