@@ -80,10 +80,11 @@ export async function processMessages(
  */
 export function inboundSliceHandler(deps: ProcessDeps, logger: Logger): SliceHandler {
   return async (messages) => {
+    const startedAt = deps.clock();
     const { tally, deadLetters } = await processMessages(messages, deps);
     // One call may carry several partitions' slices (slice-handler.ts): name each once.
     const partitions = [...new Set(messages.map((message) => `${message.topic}/${message.partition}`))];
-    logger.debug({ partitions, tally }, 'slice applied');
+    logger.debug({ partitions, tally, ms: deps.clock() - startedAt }, 'slice applied');
     return { deadLetters };
   };
 }
