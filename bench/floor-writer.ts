@@ -13,7 +13,7 @@ import { TimerQueue } from '../src/queue/timer-queue';
 import { AUDIT_HEADS, type AuditDocument } from '../src/storage/audit.repository';
 import { stableId } from '../src/storage/ids';
 import { detectDialect } from '../src/storage/store-dialect';
-import { subscriptionDocument, type SubscriptionDocument } from '../src/storage/subscription.repository';
+import { subscriptionDocument, subscriptionUpdate, type SubscriptionDocument } from '../src/storage/subscription.repository';
 import { generateMix, type BenchEvent, type MixOptions } from './event-mix';
 import { benchKafka } from './kafka-io';
 import { watchMemory } from './memory';
@@ -23,7 +23,8 @@ import { onFinishRequest, sendToParent } from './protocol';
 /** The writes one slice needs, decided before the clock starts. */
 interface SliceWrites {
   readonly inserts: SubscriptionDocument[];
-  readonly replaces: SubscriptionDocument[];
+  /** A stored subscription's write: its changed fields, as the worker sends them (SubscriptionRepository.write). */
+  readonly updates: { _id: string; update: NonNullable<ReturnType<typeof subscriptionUpdate>> }[];
   readonly audit: AuditDocument[];
   readonly schedules: Extract<Effect, { kind: 'schedule-deletion' }>[];
   readonly cancels: Extract<Effect, { kind: 'cancel-deletion' }>[];
@@ -67,7 +68,7 @@ function planSlices(
     chunks(log, sliceSize).map((slice) => {
       const writes: SliceWrites = {
         inserts: [],
-        replaces: [],
+        updates: [],
         audit: [],
         schedules: [],
         cancels: [],
@@ -75,7 +76,8 @@ function planSlices(
         heads: new Map(),
         count: slice.length,
       };
-      const touched = new Map<string, boolean>();
+      // Each subscription this slice writes, and what was stored before it (none: new).
+      const touched = new Map<string, { state: Subscription; version: number } | null>();
       slice.forEach(({ command }, index) => {
         const id = command.subscriptionId;
         const stored = states.get(id);
@@ -96,7 +98,7 @@ function planSlices(
         }
         // A stored subscription's head rides a state write, even when nothing else changed (as the worker's does).
         if (!decision.changed && !(chained && stored !== undefined)) return;
-        if (!touched.has(id)) touched.set(id, stored === undefined);
+        if (!touched.has(id)) touched.set(id, stored ?? null);
         states.set(id, { state: head === null ? state : { ...state, auditHead: head }, version: (stored?.version ?? 0) + 1 });
         if (!decision.changed) return;
         decision.effects.forEach((effect, n) => {
@@ -105,11 +107,17 @@ function planSlices(
           else writes.events.push({ id: stableId('floor', command.eventId, n), event: effect.event });
         });
       });
-      for (const [id, isNew] of touched) {
+      for (const [id, before] of touched) {
         const current = states.get(id);
         if (current === undefined) continue;
-        const doc = subscriptionDocument({ state: current.state, expectedVersion: current.version - 1, outbox: [] }, token);
-        (isNew ? writes.inserts : writes.replaces).push(doc);
+        const write = { state: current.state, expectedVersion: current.version - 1, outbox: [] };
+        if (before === null) {
+          writes.inserts.push(subscriptionDocument(write, token));
+          continue;
+        }
+        const base = { ...before, writeToken: token, legacyOutbox: [], currentShape: true };
+        const update = subscriptionUpdate({ ...write, base }, token);
+        if (update !== null) writes.updates.push({ _id: id, update });
       }
       return writes;
     }),
@@ -145,9 +153,9 @@ async function main(): Promise<void> {
   let lastDoneAt = startedAt;
   const writeSlice = async (slice: SliceWrites): Promise<void> => {
     if (slice.inserts.length > 0) await subscriptions.insertMany(slice.inserts, { ordered: false });
-    for (const chunk of chunks(slice.replaces, bulkChunk))
+    for (const chunk of chunks(slice.updates, bulkChunk))
       await subscriptions.bulkWrite(
-        chunk.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc } })),
+        chunk.map(({ _id, update }) => ({ updateOne: { filter: { _id }, update } })),
         { ordered: false },
       );
     if (slice.audit.length > 0) await audit.insertMany(slice.audit, { ordered: false });

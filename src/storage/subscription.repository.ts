@@ -71,6 +71,11 @@ export interface Stored {
   readonly writeToken: string;
   /** An outbox stored in a document of the old shape; owed only while marked, like one in Redis. */
   readonly legacyOutbox: readonly OutboxEntry[];
+  /**
+   * The document is of the current shape (no field of an older one): a write based on it may send only the fields it
+   * changes. Absent: unknown, and the write replaces the whole document.
+   */
+  readonly currentShape?: boolean;
 }
 
 export interface PendingWrite {
@@ -79,6 +84,8 @@ export interface PendingWrite {
   readonly expectedVersion: number;
   /** The effects and audit records this write owes: kept in Redis by the commit path, never in the document. */
   readonly outbox: readonly OutboxEntry[];
+  /** The stored version this write was decided on, when the writer has it: the write then sends what changed. */
+  readonly base?: Stored;
 }
 
 export const SUBSCRIPTIONS = 'subscriptions';
@@ -93,12 +100,58 @@ function splitFingerprints(joined: string): string[] {
 function toStored(doc: StoredDocument): Stored {
   const { _id, subscriptionId: _stored, version, writeToken, outbox, recentEventIds, recentEvents, entryClocks, ...rest } = doc;
   const recent = recentEvents === undefined ? (recentEventIds ?? []).map(eventFingerprint) : splitFingerprints(recentEvents);
+  const currentShape =
+    outbox === undefined &&
+    recentEventIds === undefined &&
+    _stored === undefined &&
+    typeof recentEvents === 'string' &&
+    entryClocks.every((clock) => typeof clock === 'string');
   return {
     state: { subscriptionId: _id, ...rest, entryClocks: entryClocks.map(decodeClock), recentEvents: recent },
     version,
     writeToken,
     legacyOutbox: outbox ?? [],
+    currentShape,
   };
+}
+
+/**
+ * The update that turns the stored document `write.base` into `toDocument(write, token)`: `$set` of every top-level
+ * field whose value differs, `$unset` of any the new one lacks. On MongoDB an update's oplog entry holds the changed
+ * fields, where a replacement's holds the whole document, and so does every secondary's copy of it; a write that only
+ * moves the audit chain's head sends a tenth of the bytes. Null when the base is unknown or of an older shape: that
+ * write replaces the whole document (read the old shape, write the new). The base's document is rebuilt from its
+ * state, as toStored read it; a field compared unequal only costs bytes, never correctness, since it is set anew.
+ */
+export function subscriptionUpdate(
+  write: PendingWrite,
+  token: string,
+): { $set: Partial<SubscriptionDocument>; $unset?: Record<string, ''> } | null {
+  const { base } = write;
+  if (base === undefined || base.currentShape !== true) return null;
+  const next: Record<string, unknown> = { ...toDocument(write, token) };
+  const before: Record<string, unknown> = {
+    ...toDocument({ state: base.state, expectedVersion: base.version - 1, outbox: [] }, base.writeToken),
+  };
+  const $set: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(next)) {
+    if (key !== '_id' && !(key in before && sameValue(value, before[key]))) $set[key] = value;
+  }
+  const gone = Object.keys(before).filter((key) => !(key in next));
+  const update = { $set: $set as Partial<SubscriptionDocument> };
+  return gone.length === 0 ? update : { ...update, $unset: Object.fromEntries(gone.map((key) => [key, ''])) };
+}
+
+/**
+ * Equal as stored: the domain's values are JSON (strings, numbers, booleans, null, arrays, plain objects). The driver
+ * stores an undefined value as null, so undefined is compared as null, never as absent: any doubt sets the field.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  return a === b || asStored(a) === asStored(b);
+}
+
+function asStored(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => (inner === undefined ? null : inner));
 }
 
 function toDocument(write: PendingWrite, token: string): SubscriptionDocument {
@@ -117,8 +170,9 @@ function toDocument(write: PendingWrite, token: string): SubscriptionDocument {
 export const subscriptionDocument = toDocument;
 
 /**
- * Subscriptions in MongoDB. Every write is a whole-document replace of the version it read: single-document
- * atomicity is all FerretDB and MongoDB both promise without transactions. How the replace is filtered and bulked is
+ * Subscriptions in MongoDB. Every write replaces the version it read as one single-document update (all FerretDB and
+ * MongoDB both promise without transactions): by its changed fields where the writer read it in the current shape
+ * (subscriptionUpdate), else whole. How the write is filtered and bulked is
  * the store's dialect (store-dialect.ts): `{_id, version}` on MongoDB, where a write that lost a race is found and
  * retried; `{_id}` on FerretDB, where the per-subscription lock and Redis lease are the only guard.
  */
@@ -195,21 +249,21 @@ export class SubscriptionRepository {
   }
 
   /**
-   * One bulk of replaces; adds the ids that lost a race to `conflicts`. A replace whose `{_id, version}` filter matched
+   * One bulk of writes (an update of the changed fields where the base is known, else a replace); adds the ids that
+   * lost a race to `conflicts`. A write whose `{_id, version}` filter matched
    * nothing lost: another writer stored a newer version since our read. The bulk's counts do not say which, so the
    * writes that carry this attempt's token are the winners and the others lost.
    */
   private async replace(chunk: readonly PendingWrite[], token: string, conflicts: Set<string>): Promise<void> {
     const { filterByIdOnly } = this.dialect;
     const result = await this.collection.bulkWrite(
-      chunk.map((write) => ({
-        replaceOne: {
-          filter: filterByIdOnly
-            ? { _id: write.state.subscriptionId }
-            : { _id: write.state.subscriptionId, version: write.expectedVersion },
-          replacement: toDocument(write, token),
-        },
-      })),
+      chunk.map((write) => {
+        const filter = filterByIdOnly
+          ? { _id: write.state.subscriptionId }
+          : { _id: write.state.subscriptionId, version: write.expectedVersion };
+        const update = subscriptionUpdate(write, token);
+        return update === null ? { replaceOne: { filter, replacement: toDocument(write, token) } } : { updateOne: { filter, update } };
+      }),
       { ordered: false },
     );
     if (result.matchedCount < chunk.length) {

@@ -123,7 +123,12 @@ export function fold(
   if ((changed || (chained && stored !== undefined)) && state !== null) {
     const audits = records.map((record): OutboxEntry => ({ id: record._id, kind: 'audit', record }));
     const outbox = [...(owed?.outbox ?? []), ...effects, ...audits];
-    return { decided, write: { state, expectedVersion: version, outbox }, audit: [], owed: null };
+    return {
+      decided,
+      write: { state, expectedVersion: version, outbox, ...(stored === undefined ? {} : { base: stored }) },
+      audit: [],
+      owed: null,
+    };
   }
   return { decided, write: null, audit: records, owed: owed ?? null };
 }

@@ -13,9 +13,9 @@ import { KeyedLock } from '../../src/leases/keyed-lock';
 import { OutboxSweeper } from '../../src/use-cases/outbox-sweeper';
 import { deletionJobId } from '../../src/queue/timer-jobs';
 import { AuditRepository } from '../../src/storage/audit.repository';
-import { SubscriptionRepository } from '../../src/storage/subscription.repository';
+import { subscriptionDocument, SubscriptionRepository } from '../../src/storage/subscription.repository';
 import { createLogger } from '../../src/logging/logger';
-import { fraudDetected, invoiceOverdue, invoiceSettled } from '../support/factories';
+import { fraudCleared, fraudDetected, invoiceOverdue, invoiceSettled } from '../support/factories';
 import { testKafka } from '../support/kafka.helper';
 import { eventually, startWorker, type Harness } from '../support/worker-harness';
 
@@ -205,6 +205,50 @@ describe('the commit path', () => {
     expect(raw).not.toHaveProperty('subscriptionId');
     expect(raw?.recentEvents).toBe(eventFingerprint(overdue.eventId) + eventFingerprint(fraud.eventId));
     expect((await h.app.subscriptions.get(id))?.state).toMatchObject({ subscriptionId: id, status: 'suspended' });
+  });
+
+  it('a stored subscription is written by its changed fields only, and stores what a replace of its state would', async () => {
+    const monitored: Connection = await mongoose.createConnection(h.app.config.MONGODB_URI, { monitorCommands: true }).asPromise();
+    try {
+      const updates: Record<string, unknown>[] = [];
+      monitored.getClient().on('commandStarted', (event) => {
+        if (event.commandName !== 'update') return;
+        for (const entry of (event.command as { updates: { u: Record<string, unknown> }[] }).updates) updates.push(entry.u);
+      });
+      const subscriptions = new SubscriptionRepository(monitored, h.app.subscriptions.dialect);
+      const commits = commitPath(undefined, { subscriptions, audit: new AuditRepository(monitored) });
+      const ctx = { ...h.app.processDeps, subscriptions, commits };
+      const id = `sub-${randomUUID()}`;
+      /** The raw document equals the whole document of the state it holds: nothing left over, nothing missing. */
+      const expectWhole = async () => {
+        const stored = await h.app.subscriptions.get(id);
+        const whole = subscriptionDocument({ state: stored!.state, expectedVersion: stored!.version - 1, outbox: [] }, stored!.writeToken);
+        expect(await rawDocument(id)).toEqual(JSON.parse(JSON.stringify(whole)));
+      };
+      const steps = [
+        invoiceOverdue({ subscriptionId: id }),
+        fraudDetected({ subscriptionId: id }),
+        // Changes nothing (no such invoice): the write only moves the audit chain's head.
+        invoiceSettled({ subscriptionId: id, invoiceId: 'inv-unknown' }),
+        fraudCleared({ subscriptionId: id }),
+        invoiceSettled({ subscriptionId: id }),
+      ];
+      for (const [n, command] of steps.entries()) {
+        await applyCommands([{ command, deliveryRef: `s${n}` }], ctx);
+        await expectWhole();
+      }
+      // The first write inserts; each later one is an update with operators, never a replacement.
+      expect(updates).toHaveLength(steps.length - 1);
+      for (const update of updates) expect(Object.keys(update).every((key) => key.startsWith('$'))).toBe(true);
+      const headOnly = updates[1] as { $set: Record<string, unknown> };
+      // What it sets moves with every event; what the event did not change stays out of it.
+      expect(Object.keys(headOnly.$set)).toEqual(expect.arrayContaining(['auditHead', 'version', 'writeToken']));
+      for (const unchanged of ['customerId', 'tenantId', 'status', 'holds', 'deletion', 'createdAt'])
+        expect(headOnly.$set).not.toHaveProperty(unchanged);
+      expect((await h.app.subscriptions.get(id))?.state.status).toBe('active');
+    } finally {
+      await monitored.close();
+    }
   });
 
   it('a slice writes each subscription it changes once, the audit in one insert, and never clears an outbox', async () => {
