@@ -62,6 +62,8 @@ function planSlices(
   const byPartition: BenchEvent[][] = Array.from({ length: partitions }, () => []);
   for (const event of events) byPartition[partitionOf(event.key, partitions)]?.push(event);
   const states = new Map<string, { state: Subscription; version: number }>();
+  // The document last written for each subscription: what its next write sends its changes against.
+  const written = new Map<string, SubscriptionDocument>();
   const token = randomUUID();
   const now = Date.now();
   return byPartition.map((log) =>
@@ -76,8 +78,7 @@ function planSlices(
         heads: new Map(),
         count: slice.length,
       };
-      // Each subscription this slice writes, and what was stored before it (none: new).
-      const touched = new Map<string, { state: Subscription; version: number } | null>();
+      const touched = new Set<string>();
       slice.forEach(({ command }, index) => {
         const id = command.subscriptionId;
         const stored = states.get(id);
@@ -98,7 +99,7 @@ function planSlices(
         }
         // A stored subscription's head rides a state write, even when nothing else changed (as the worker's does).
         if (!decision.changed && !(chained && stored !== undefined)) return;
-        if (!touched.has(id)) touched.set(id, stored ?? null);
+        touched.add(id);
         states.set(id, { state: head === null ? state : { ...state, auditHead: head }, version: (stored?.version ?? 0) + 1 });
         if (!decision.changed) return;
         decision.effects.forEach((effect, n) => {
@@ -107,17 +108,16 @@ function planSlices(
           else writes.events.push({ id: stableId('floor', command.eventId, n), event: effect.event });
         });
       });
-      for (const [id, before] of touched) {
+      for (const id of touched) {
         const current = states.get(id);
         if (current === undefined) continue;
-        const write = { state: current.state, expectedVersion: current.version - 1, outbox: [] };
-        if (before === null) {
-          writes.inserts.push(subscriptionDocument(write, token));
-          continue;
-        }
-        const base = { ...before, writeToken: token, legacyOutbox: [], currentShape: true };
-        const update = subscriptionUpdate({ ...write, base }, token);
-        if (update !== null) writes.updates.push({ _id: id, update });
+        const base = written.get(id);
+        const write = { state: current.state, expectedVersion: current.version - 1, outbox: [], ...(base === undefined ? {} : { base }) };
+        const doc = subscriptionDocument(write, token);
+        written.set(id, doc);
+        const update = base === undefined ? null : subscriptionUpdate(write, token);
+        if (base === undefined) writes.inserts.push(doc);
+        else if (update !== null) writes.updates.push({ _id: id, update });
       }
       return writes;
     }),

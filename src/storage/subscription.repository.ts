@@ -58,7 +58,8 @@ interface LegacyFields {
   readonly recentEventIds?: readonly string[];
 }
 
-type StoredDocument = Omit<SubscriptionDocument, 'recentEvents' | 'entryClocks'> &
+/** A document as read: of the current shape, or of an older one (toStored reads both). */
+export type StoredDocument = Omit<SubscriptionDocument, 'recentEvents' | 'entryClocks'> &
   LegacyFields & {
     readonly recentEvents?: string;
     readonly entryClocks: readonly (string | EntryClock)[];
@@ -71,11 +72,8 @@ export interface Stored {
   readonly writeToken: string;
   /** An outbox stored in a document of the old shape; owed only while marked, like one in Redis. */
   readonly legacyOutbox: readonly OutboxEntry[];
-  /**
-   * The document is of the current shape (no field of an older one): a write based on it may send only the fields it
-   * changes. Absent: unknown, and the write replaces the whole document.
-   */
-  readonly currentShape?: boolean;
+  /** The document as read, which a write decided on this version sends its changes against (subscriptionUpdate). */
+  readonly document?: StoredDocument;
 }
 
 export interface PendingWrite {
@@ -84,8 +82,8 @@ export interface PendingWrite {
   readonly expectedVersion: number;
   /** The effects and audit records this write owes: kept in Redis by the commit path, never in the document. */
   readonly outbox: readonly OutboxEntry[];
-  /** The stored version this write was decided on, when the writer has it: the write then sends what changed. */
-  readonly base?: Stored;
+  /** The document this write was decided on, as read, when the writer has it: the write then sends what changed. */
+  readonly base?: StoredDocument;
 }
 
 export const SUBSCRIPTIONS = 'subscriptions';
@@ -100,18 +98,12 @@ function splitFingerprints(joined: string): string[] {
 function toStored(doc: StoredDocument): Stored {
   const { _id, subscriptionId: _stored, version, writeToken, outbox, recentEventIds, recentEvents, entryClocks, ...rest } = doc;
   const recent = recentEvents === undefined ? (recentEventIds ?? []).map(eventFingerprint) : splitFingerprints(recentEvents);
-  const currentShape =
-    outbox === undefined &&
-    recentEventIds === undefined &&
-    _stored === undefined &&
-    typeof recentEvents === 'string' &&
-    entryClocks.every((clock) => typeof clock === 'string');
   return {
     state: { subscriptionId: _id, ...rest, entryClocks: entryClocks.map(decodeClock), recentEvents: recent },
     version,
     writeToken,
     legacyOutbox: outbox ?? [],
-    currentShape,
+    document: doc,
   };
 }
 
@@ -120,19 +112,17 @@ function toStored(doc: StoredDocument): Stored {
  * field whose value differs, `$unset` of any the new one lacks. On MongoDB an update's oplog entry holds the changed
  * fields, where a replacement's holds the whole document, and so does every secondary's copy of it; a write that only
  * moves the audit chain's head sends a tenth of the bytes. Null when the base is unknown or of an older shape: that
- * write replaces the whole document (read the old shape, write the new). The base's document is rebuilt from its
- * state, as toStored read it; a field compared unequal only costs bytes, never correctness, since it is set anew.
+ * write replaces the whole document (read the old shape, write the new). A field compared unequal only costs bytes,
+ * never correctness, since it is set anew.
  */
 export function subscriptionUpdate(
   write: PendingWrite,
   token: string,
 ): { $set: Partial<SubscriptionDocument>; $unset?: Record<string, ''> } | null {
   const { base } = write;
-  if (base === undefined || base.currentShape !== true) return null;
+  if (base === undefined || !ofCurrentShape(base)) return null;
   const next: Record<string, unknown> = { ...toDocument(write, token) };
-  const before: Record<string, unknown> = {
-    ...toDocument({ state: base.state, expectedVersion: base.version - 1, outbox: [] }, base.writeToken),
-  };
+  const before: Record<string, unknown> = { ...base };
   const $set: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(next)) {
     if (key !== '_id' && !(key in before && sameValue(value, before[key]))) $set[key] = value;
@@ -140,6 +130,17 @@ export function subscriptionUpdate(
   const gone = Object.keys(before).filter((key) => !(key in next));
   const update = { $set: $set as Partial<SubscriptionDocument> };
   return gone.length === 0 ? update : { ...update, $unset: Object.fromEntries(gone.map((key) => [key, ''])) };
+}
+
+/** No field of an older shape (LegacyFields, a stored subscriptionId, clocks as objects). */
+function ofCurrentShape(doc: StoredDocument): boolean {
+  return (
+    doc.outbox === undefined &&
+    doc.recentEventIds === undefined &&
+    doc.subscriptionId === undefined &&
+    typeof doc.recentEvents === 'string' &&
+    doc.entryClocks.every((clock) => typeof clock === 'string')
+  );
 }
 
 /**

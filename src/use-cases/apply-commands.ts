@@ -125,7 +125,7 @@ export function fold(
     const outbox = [...(owed?.outbox ?? []), ...effects, ...audits];
     return {
       decided,
-      write: { state, expectedVersion: version, outbox, ...(stored === undefined ? {} : { base: stored }) },
+      write: { state, expectedVersion: version, outbox, ...(stored?.document === undefined ? {} : { base: stored.document }) },
       audit: [],
       owed: null,
     };

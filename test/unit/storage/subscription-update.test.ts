@@ -1,14 +1,20 @@
-import { subscriptionDocument, subscriptionUpdate, type PendingWrite, type Stored } from '../../../src/storage/subscription.repository';
+import {
+  subscriptionDocument,
+  subscriptionUpdate,
+  type PendingWrite,
+  type Stored,
+  type StoredDocument,
+} from '../../../src/storage/subscription.repository';
 import { aSubscription, HOUR, T0 } from '../../support/factories';
 
-const stored = (overrides: Partial<Stored> = {}): Stored => ({
-  state: aSubscription(),
-  version: 3,
-  writeToken: 'earlier',
-  legacyOutbox: [],
-  currentShape: true,
-  ...overrides,
-});
+/** A stored version with its document as read (of the current shape). */
+const stored = (overrides: Partial<Stored> = {}): Stored & { document: StoredDocument } => {
+  const version: Stored = { state: aSubscription(), version: 3, writeToken: 'earlier', legacyOutbox: [], ...overrides };
+  return {
+    ...version,
+    document: subscriptionDocument({ state: version.state, expectedVersion: version.version - 1, outbox: [] }, version.writeToken),
+  };
+};
 
 /** What MongoDB does with the update: each `$set` field replaced whole, each `$unset` field removed. */
 function applied(doc: Record<string, unknown>, update: NonNullable<ReturnType<typeof subscriptionUpdate>>): Record<string, unknown> {
@@ -16,11 +22,7 @@ function applied(doc: Record<string, unknown>, update: NonNullable<ReturnType<ty
   return Object.fromEntries(Object.entries({ ...doc, ...update.$set }).filter(([key]) => !removed.has(key)));
 }
 
-const storedDocument = (base: Stored) =>
-  subscriptionDocument({ state: base.state, expectedVersion: base.version - 1, outbox: [] }, base.writeToken) as unknown as Record<
-    string,
-    unknown
-  >;
+const storedDocument = (base: { document: StoredDocument }) => base.document as unknown as Record<string, unknown>;
 
 describe('subscriptionUpdate: a stored subscription written by what changed', () => {
   it('sets only the fields that differ, and the result is the whole new document', () => {
@@ -29,7 +31,7 @@ describe('subscriptionUpdate: a stored subscription written by what changed', ()
       state: { ...base.state, status: 'suspended', holds: [{ reason: 'nonpayment', since: T0, refs: ['inv-1'] }], updatedAt: T0 + HOUR },
       expectedVersion: 3,
       outbox: [],
-      base,
+      base: base.document,
     };
     const update = subscriptionUpdate(write, 'now');
     expect(update).not.toBeNull();
@@ -41,7 +43,7 @@ describe('subscriptionUpdate: a stored subscription written by what changed', ()
   it('removes a field the new state no longer has', () => {
     const base = stored({ state: { ...aSubscription(), auditHead: { seq: 1, hash: 'h' } } });
     const { auditHead: _gone, ...state } = base.state;
-    const write: PendingWrite = { state, expectedVersion: 3, outbox: [], base };
+    const write: PendingWrite = { state, expectedVersion: 3, outbox: [], base: base.document };
     const update = subscriptionUpdate(write, 'now');
     expect(update?.$unset).toEqual({ auditHead: '' });
     expect(applied(storedDocument(base), update!)).toEqual(subscriptionDocument(write, 'now'));
@@ -53,7 +55,7 @@ describe('subscriptionUpdate: a stored subscription written by what changed', ()
       state: { ...base.state, receipt: undefined as never, auditHead: undefined },
       expectedVersion: 3,
       outbox: [],
-      base,
+      base: base.document,
     };
     const update = subscriptionUpdate(write, 'earlier');
     expect(update?.$set).toHaveProperty('auditHead');
@@ -63,8 +65,8 @@ describe('subscriptionUpdate: a stored subscription written by what changed', ()
   it('replaces the whole document when the base is unknown or of an older shape', () => {
     const write: PendingWrite = { state: aSubscription(), expectedVersion: 3, outbox: [] };
     expect(subscriptionUpdate(write, 'now')).toBeNull();
-    expect(subscriptionUpdate({ ...write, base: stored({ currentShape: false }) }, 'now')).toBeNull();
-    const { currentShape: _unknown, ...unknownShape } = stored();
-    expect(subscriptionUpdate({ ...write, base: unknownShape }, 'now')).toBeNull();
+    const { document } = stored();
+    expect(subscriptionUpdate({ ...write, base: { ...document, outbox: [] } }, 'now')).toBeNull();
+    expect(subscriptionUpdate({ ...write, base: { ...document, entryClocks: [{ key: 'k', at: T0 }] } }, 'now')).toBeNull();
   });
 });
