@@ -54,14 +54,19 @@ export function linkRecords<R extends ChainedRecord>(
   digest: Digest,
 ): { records: R[]; head: ChainHead | null } {
   let current = head;
+  // What the next new record links to: only the given head may be spelled the old way; hashes computed here are not.
+  let prev = head === null ? null : (asLeanDigest(head.hash) ?? head.hash);
   const linked = records.map((record): R => {
     if (record.chain !== undefined) {
-      if (current === null || record.chain.seq > current.seq)
+      if (current === null || record.chain.seq > current.seq) {
         current = { seq: record.chain.seq, hash: hashUnder(record, record.chain, digest) };
+        prev = current.hash;
+      }
       return record;
     }
-    const chain: ChainLink = { seq: (current?.seq ?? 0) + 1, prev: current === null ? null : (asLeanDigest(current.hash) ?? current.hash) };
+    const chain: ChainLink = { seq: (current?.seq ?? 0) + 1, prev };
     current = { seq: chain.seq, hash: hashUnder(record, chain, digest) };
+    prev = current.hash;
     return { ...record, chain };
   });
   return { records: linked, head: current };
