@@ -82,9 +82,11 @@ export function inboundSliceHandler(deps: ProcessDeps, logger: Logger): SliceHan
   return async (messages) => {
     const startedAt = deps.clock();
     const { tally, deadLetters } = await processMessages(messages, deps);
-    // One call may carry several partitions' slices (slice-handler.ts): name each once.
-    const partitions = [...new Set(messages.map((message) => `${message.topic}/${message.partition}`))];
-    logger.debug({ partitions, tally, ms: deps.clock() - startedAt }, 'slice applied');
+    if (logger.isLevelEnabled('debug')) {
+      // One call may carry several partitions' slices (slice-handler.ts): name each once.
+      const partitions = [...new Set(messages.map((message) => `${message.topic}/${message.partition}`))];
+      logger.debug({ partitions, tally, ms: deps.clock() - startedAt }, 'slice applied');
+    }
     return { deadLetters };
   };
 }
