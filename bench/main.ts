@@ -94,14 +94,17 @@ async function main(): Promise<void> {
   await run('floor', 'floor-unchained', { env: { AUDIT_CHAIN: 'false' } });
   if (large) await run('worker', 'worker-catch-up-large', { env: tuned, catchUp: true, preload: preloaded });
   if (worker !== undefined) {
-    // Half the measured maximum, for long enough to reach a steady state: the p99 < 250 ms target is set there.
-    const rate = Math.max(1, Math.round(worker.throughput / 2));
-    const halfMix: MixOptions = { seed: seed + 1, events: Math.min(events, rate * halfSeconds), prefix: 'h' };
-    await run('worker', 'worker-half-rate', { mix: halfMix, events: generateMix(halfMix), ratePerSecond: rate, env: tuned });
-    // A quarter of it: where the store has headroom, what is left of the latency is the worker's own.
-    const quarter = Math.max(1, Math.round(worker.throughput / 4));
-    const quarterMix: MixOptions = { seed: seed + 3, events: Math.min(events, quarter * halfSeconds), prefix: 'q' };
-    await run('worker', 'worker-quarter-rate', { mix: quarterMix, events: generateMix(quarterMix), ratePerSecond: quarter, env: tuned });
+    // Paced at a fraction of the measured maximum, for long enough to reach a steady state. Half: where the p99 < 250 ms
+    // target is set. A quarter: where the store has headroom, what is left of the latency is the worker's own.
+    const paced = [
+      { label: 'worker-half-rate', fraction: 2, seed: seed + 1, prefix: 'h' },
+      { label: 'worker-quarter-rate', fraction: 4, seed: seed + 3, prefix: 'q' },
+    ];
+    for (const { label, fraction, ...pacedMix } of paced) {
+      const rate = Math.max(1, Math.round(worker.throughput / fraction));
+      const mix: MixOptions = { ...pacedMix, events: Math.min(events, rate * halfSeconds) };
+      await run('worker', label, { mix, events: generateMix(mix), ratePerSecond: rate, env: tuned });
+    }
   }
   const sweepResults: VariantResult[] = [];
   if (sweep) {
